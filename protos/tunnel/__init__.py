@@ -1,0 +1,57 @@
+"""The konnectivity tunnel protocol as pure, I/O-free state machines.
+
+Rule 1: nothing here imports asyncio, grpc, aiohttp or socket (an import-linter contract).
+Rule 2: machines never log or sleep; they return events and packets, and transports act.
+"""
+
+from protos.tunnel.agent import AgentEndpoint, DialRefusedError, Resolver
+from protos.tunnel.errors import LocalProtocolError, RemoteProtocolError, TunnelError
+from protos.tunnel.events import (
+    CloseRequested,
+    ConnectionClosed,
+    DataReceived,
+    DialCancelled,
+    DialFailed,
+    DialRequested,
+    DialSucceeded,
+    Event,
+)
+from protos.tunnel.frontend import FrontendEndpoint
+from protos.tunnel.headers import AgentIdentifiers, host_of, parse_agent_identifiers
+from protos.tunnel.states import TRANSITIONS, ConnState, Input
+from protos.tunnel.switchboard import (
+    EndFrontend,
+    Outgoing,
+    Switchboard,
+    ToAgent,
+    ToFrontend,
+)
+
+__all__ = [
+    "TRANSITIONS",
+    "AgentEndpoint",
+    "AgentIdentifiers",
+    "CloseRequested",
+    "ConnState",
+    "ConnectionClosed",
+    "DataReceived",
+    "DialCancelled",
+    "DialFailed",
+    "DialRefusedError",
+    "DialRequested",
+    "DialSucceeded",
+    "EndFrontend",
+    "Event",
+    "FrontendEndpoint",
+    "Input",
+    "LocalProtocolError",
+    "Outgoing",
+    "RemoteProtocolError",
+    "Resolver",
+    "Switchboard",
+    "ToAgent",
+    "ToFrontend",
+    "TunnelError",
+    "host_of",
+    "parse_agent_identifiers",
+]

@@ -1,0 +1,125 @@
+"""`FrontendEndpoint`: the dialing client of a `Proxy` stream (konnectivity-client's role).
+
+Used by our hub-side dial helper and by tests. One endpoint may multiplex several connections
+over one stream when the server allows it; against an upstream server use one endpoint (and
+stream) per connection. The transport calls `dial`/`send_data`/`close`, feeds every packet from
+the server to `receive_packet`, and flushes `packets_to_send()` after each call.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from protos._gen.client_pb2 import Packet
+from protos.tunnel import packets
+from protos.tunnel.errors import LocalProtocolError, RemoteProtocolError
+from protos.tunnel.events import (
+    ConnectionClosed,
+    DataReceived,
+    DialFailed,
+    DialSucceeded,
+    Event,
+)
+from protos.tunnel.states import ConnState, Input, next_state
+
+
+class FrontendEndpoint:
+    def __init__(self, next_dial_id: Callable[[], int]) -> None:
+        self._next_dial_id = next_dial_id
+        self._outbox: list[Packet] = []
+        self._dials: set[int] = set()
+        #: Dials we gave up on: if the server still answers, we close what it opened.
+        self._abandoned: set[int] = set()
+        self._conns: dict[int, ConnState] = {}
+
+    @property
+    def open_connections(self) -> int:
+        return len(self._conns)
+
+    @property
+    def pending_dials(self) -> int:
+        return len(self._dials)
+
+    def packets_to_send(self) -> list[Packet]:
+        out, self._outbox = self._outbox, []
+        return out
+
+    # -- commands ------------------------------------------------------------------------------
+    def dial(self, address: str) -> int:
+        """Ask for a connection to `address`; returns the dial id its outcome will carry."""
+        dial_id = self._next_dial_id()
+        while dial_id in self._dials or dial_id in self._abandoned or dial_id == 0:
+            dial_id = self._next_dial_id()
+        self._dials.add(dial_id)
+        self._outbox.append(packets.dial_request(address, dial_id))
+        return dial_id
+
+    def cancel_dial(self, dial_id: int) -> None:
+        """Give up on a dial (DIAL_CLS). A DIAL_RSP that crosses it is closed at once."""
+        if dial_id in self._dials:
+            self._dials.discard(dial_id)
+            self._abandoned.add(dial_id)
+            self._outbox.append(packets.close_dial(dial_id))
+
+    def send_data(self, conn_id: int, payload: bytes) -> None:
+        state = self._conns.get(conn_id)
+        if state is not ConnState.OPEN:
+            raise LocalProtocolError(f"connection {conn_id} is not open")
+        self._outbox.append(packets.data(conn_id, payload))
+
+    def close(self, conn_id: int) -> None:
+        """Close the connection (both directions); ConnectionClosed follows from the server."""
+        state = self._conns.get(conn_id)
+        if state is None or state is ConnState.CLOSING:
+            return
+        self._conns[conn_id] = next_state(state, Input.CLOSE_REQ, remote=False)
+        self._outbox.append(packets.close_request(conn_id))
+
+    # -- input from the server -----------------------------------------------------------------
+    def receive_packet(self, packet: Packet) -> list[Event]:
+        packets.check_payload(packet)
+        kind = packet.type
+        if kind == packets.DATA:
+            return self._on_data(packet.data.connectID, packet.data.data)
+        if kind == packets.DIAL_RSP:
+            rsp = packet.dialResponse
+            return self._on_dial_response(rsp.random, rsp.connectID, rsp.error)
+        if kind == packets.CLOSE_RSP:
+            rsp2 = packet.closeResponse
+            return self._on_closed(rsp2.connectID, rsp2.error)
+        if kind == packets.DIAL_CLS:
+            dial_id = packet.closeDial.random
+            if dial_id in self._dials:
+                self._dials.discard(dial_id)
+                return [DialFailed(dial_id, "dial closed by the agent")]
+            return []
+        raise RemoteProtocolError(f"the server sent {packets.type_name(kind)} to a frontend")
+
+    def _on_dial_response(self, dial_id: int, conn_id: int, error: str) -> list[Event]:
+        if dial_id in self._abandoned:
+            self._abandoned.discard(dial_id)
+            if not error and conn_id:
+                self._conns[conn_id] = ConnState.CLOSING
+                self._outbox.append(packets.close_request(conn_id))
+            return []
+        if dial_id not in self._dials:
+            raise RemoteProtocolError(f"DIAL_RSP for dial {dial_id}, which we never asked for")
+        self._dials.discard(dial_id)
+        if error:
+            return [DialFailed(dial_id, error)]
+        if conn_id == 0 or conn_id in self._conns:
+            raise RemoteProtocolError(f"DIAL_RSP gave unusable connectID {conn_id}")
+        self._conns[conn_id] = ConnState.OPEN
+        return [DialSucceeded(dial_id, conn_id)]
+
+    def _on_data(self, conn_id: int, payload: bytes) -> list[Event]:
+        state = self._conns.get(conn_id)
+        if state is None:
+            raise RemoteProtocolError(f"DATA for connectID {conn_id}, which is not open")
+        next_state(state, Input.DATA, remote=True)
+        return [DataReceived(conn_id, payload)] if state is ConnState.OPEN else []
+
+    def _on_closed(self, conn_id: int, error: str) -> list[Event]:
+        if self._conns.pop(conn_id, None) is None:
+            return []
+        return [ConnectionClosed(conn_id, error)]
