@@ -82,9 +82,6 @@ class AgentEndpoint:
     def _on_dial_request(self, dial_id: int, address: str, protocol: str) -> list[Event]:
         if dial_id in self._dials:
             raise RemoteProtocolError(f"DIAL_REQ reuses dial id {dial_id} while it is in flight")
-        if self.draining:
-            self._outbox.append(packets.dial_response(dial_id, error="agent is draining"))
-            return []
         if protocol not in ("tcp", ""):
             error = f"unsupported protocol {protocol!r}: only tcp is supported"
             self._outbox.append(packets.dial_response(dial_id, error=error))
@@ -157,7 +154,11 @@ class AgentEndpoint:
             self._outbox.append(packets.close_response(conn_id, error))
 
     def drain(self) -> None:
-        """We are shutting down: ask the server to send no new dials (ANP DRAIN)."""
+        """We are shutting down: ask the server to prefer other agents (ANP DRAIN).
+
+        Dials still arrive and are served: a server falls back to a draining agent when every
+        agent for an address is draining (ANP parity).
+        """
         if not self.draining:
             self.draining = True
             self._outbox.append(packets.drain())

@@ -1,0 +1,166 @@
+"""Wire frontend endpoints, a switchboard and agent endpoints back to back, in memory.
+
+The transports' job (moving packets, dialing sockets) is simulated by `pump()`, so unit tests
+exercise every protocol rule with no sockets and no event loop.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Hashable, Set
+from dataclasses import dataclass, field
+
+from protos._gen.client_pb2 import Packet
+from protos.tunnel import (
+    AgentEndpoint,
+    CloseRequested,
+    DataReceived,
+    DialCancelled,
+    DialRefusedError,
+    DialRequested,
+    EndFrontend,
+    Event,
+    FrontendEndpoint,
+    Outgoing,
+    Switchboard,
+    ToAgent,
+    ToFrontend,
+    host_of,
+)
+
+
+@dataclass
+class FakeAgent:
+    """An agent endpoint plus the 'sockets' it dialled (conn id -> bytes written to it)."""
+
+    name: str
+    hosts: set[str]
+    endpoint: AgentEndpoint
+    auto_dial: bool = True
+    refuse: set[str] = field(default_factory=set)
+    dials: dict[int, str] = field(default_factory=dict)
+    sockets: dict[int, bytearray] = field(default_factory=dict)
+    cancelled: set[int] = field(default_factory=set)
+    closed: list[int] = field(default_factory=list)
+
+
+@dataclass
+class FakeFrontend:
+    id: int
+    endpoint: FrontendEndpoint
+    events: list[Event] = field(default_factory=list)
+    ended: bool = False
+
+
+class Wiring:
+    def __init__(self) -> None:
+        self.switchboard = Switchboard(self._choose)
+        self.agents: dict[str, FakeAgent] = {}
+        self.frontends: dict[int, FakeFrontend] = {}
+        self._to_agent: list[tuple[str, Packet]] = []
+        self._to_frontend: list[tuple[int, Packet]] = []
+        self._from_agent: list[tuple[str, Packet]] = []
+        self._from_frontend: list[tuple[int, Packet]] = []
+        self._ids = itertools.count(1000)
+
+    def _choose(self, address: str, draining: Set[Hashable]) -> Hashable | None:
+        host = host_of(address)
+        matches = [a for a in self.agents.values() if host in a.hosts]
+        ready = [a.name for a in matches if a.name not in draining]
+        if ready:
+            return ready[0]
+        return matches[0].name if matches else None
+
+    # -- building --------------------------------------------------------------------------------
+    def add_agent(self, name: str, *hosts: str) -> FakeAgent:
+        def resolve(address: str) -> str:
+            if host_of(address) in agent.refuse:
+                raise DialRefusedError(f"{address} is not exposed by this agent")
+            return address
+
+        agent = FakeAgent(name, set(hosts), AgentEndpoint(resolve))
+        self.agents[name] = agent
+        self.switchboard.add_backend(name)
+        return agent
+
+    def add_frontend(self, *, single_use: bool = True) -> FakeFrontend:
+        fe_id = self.switchboard.add_frontend(single_use=single_use)
+        frontend = FakeFrontend(fe_id, FrontendEndpoint(lambda: next(self._ids)))
+        self.frontends[fe_id] = frontend
+        return frontend
+
+    def remove_agent(self, name: str) -> None:
+        del self.agents[name]
+        self._route(self.switchboard.remove_backend(name))
+
+    def remove_frontend(self, frontend: FakeFrontend) -> None:
+        del self.frontends[frontend.id]
+        self._route(self.switchboard.remove_frontend(frontend.id))
+
+    # -- moving packets --------------------------------------------------------------------------
+    def flush(self) -> None:
+        for fe in self.frontends.values():
+            self._from_frontend += [(fe.id, p) for p in fe.endpoint.packets_to_send()]
+        for agent in self.agents.values():
+            self._from_agent += [(agent.name, p) for p in agent.endpoint.packets_to_send()]
+
+    def pump(self) -> None:
+        """Deliver packets until nothing moves (dials complete at once when auto_dial)."""
+        for _ in range(10_000):
+            self.flush()
+            if not (self._from_frontend or self._from_agent or self._to_agent or self._to_frontend):
+                return
+            self._step()
+        raise AssertionError("packets keep flowing: a loop between the parties")
+
+    def _step(self) -> None:
+        from_fe, self._from_frontend = self._from_frontend, []
+        for fe_id, packet in from_fe:
+            self._route(self.switchboard.frontend_packet(fe_id, packet))
+        from_agent, self._from_agent = self._from_agent, []
+        for name, packet in from_agent:
+            self._route(self.switchboard.backend_packet(name, packet))
+        to_agent, self._to_agent = self._to_agent, []
+        for name, packet in to_agent:
+            agent = self.agents.get(name)
+            if agent is not None:
+                self._agent_events(agent, agent.endpoint.receive_packet(packet))
+        to_fe, self._to_frontend = self._to_frontend, []
+        for fe_id, packet in to_fe:
+            fe = self.frontends.get(fe_id)
+            if fe is not None:
+                fe.events += fe.endpoint.receive_packet(packet)
+
+    def _route(self, outgoing: list[Outgoing]) -> None:
+        for item in outgoing:
+            if isinstance(item, ToAgent):
+                self._to_agent.append((str(item.backend), item.packet))
+            elif isinstance(item, ToFrontend):
+                self._to_frontend.append((item.frontend, item.packet))
+            elif isinstance(item, EndFrontend) and item.frontend in self.frontends:
+                self.frontends[item.frontend].ended = True
+
+    def _agent_events(self, agent: FakeAgent, events: list[Event]) -> None:
+        for event in events:
+            if isinstance(event, DialRequested):
+                agent.dials[event.dial_id] = event.target
+                if agent.auto_dial:
+                    self.complete_dial(agent, event.dial_id)
+            elif isinstance(event, DataReceived):
+                agent.sockets[event.conn_id] += event.data
+            elif isinstance(event, CloseRequested):
+                agent.closed.append(event.conn_id)
+                agent.sockets.pop(event.conn_id, None)
+                agent.endpoint.closed(event.conn_id)
+            elif isinstance(event, DialCancelled):
+                agent.cancelled.add(event.dial_id)
+
+    def complete_dial(self, agent: FakeAgent, dial_id: int, error: str = "") -> int | None:
+        del agent.dials[dial_id]
+        if error:
+            agent.endpoint.dial_failed(dial_id, error)
+            return None
+        conn_id = agent.endpoint.dial_succeeded(dial_id)
+        if conn_id is not None:
+            agent.sockets[conn_id] = bytearray()
+        return conn_id
