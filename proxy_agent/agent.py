@@ -1,0 +1,107 @@
+"""Run a proxy-agent: the connector, exposure reloading, and the health port."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+from pathlib import Path
+
+from aiohttp import web
+
+from ocm_core.health import health_app, start_health
+from proxy_agent.config import AgentConfig
+from proxy_agent.connector import Connector
+from proxy_agent.exposure import Exposure, ExposureError, load_file
+from proxy_agent.metrics import AgentMetrics
+
+logger = logging.getLogger(__name__)
+#: How often the exposure file's modification time is checked.
+RELOAD_INTERVAL = 1.0
+
+
+class ProxyAgent:
+    def __init__(self, config: AgentConfig) -> None:
+        self.config = config
+        self.exposure = config.exposure
+        self.metrics = AgentMetrics()
+        self.connector = Connector(config, lambda: self.exposure, self.metrics)
+        self.metrics.open_endpoint_connections.set_function(self.connector.open_connections)
+        self._health: web.AppRunner | None = None
+        self._tasks: list[asyncio.Task[None]] = []
+
+    def not_ready_reason(self) -> str | None:
+        if self.connector.draining:
+            return "draining"
+        return None if self.connector.ready else "no stream to any proxy-server"
+
+    async def start(self) -> int:
+        config = self.config
+        self._health, port = await start_health(
+            health_app(self.metrics.registry, self.not_ready_reason),
+            config.health_bind_address,
+            config.health_server_port,
+        )
+        if config.ports_file is not None:
+            config.ports_file.write_text(json.dumps({"health": port}))
+        self._tasks.append(asyncio.ensure_future(self.connector.run()))
+        if config.exposure_file is not None:
+            self._tasks.append(asyncio.ensure_future(self._watch_exposure()))
+        logger.info(
+            "proxy-agent %s for cluster %r: health on %d, advertising %s",
+            config.agent_id,
+            self.exposure.cluster,
+            port,
+            self.exposure.identifiers().encode(),
+        )
+        return port
+
+    async def _watch_exposure(self) -> None:
+        path = self.config.exposure_file
+        assert path is not None
+        seen = _mtime(path)
+        while True:
+            await asyncio.sleep(RELOAD_INTERVAL)
+            current = _mtime(path)
+            if current == seen:
+                continue
+            seen = current
+            try:
+                loaded = load_file(path)
+            except ExposureError as exc:
+                logger.error("keeping the previous exposure list: %s", exc)
+                continue
+            self._apply(loaded)
+
+    def _apply(self, loaded: Exposure) -> None:
+        old = self.exposure
+        self.exposure = Exposure(
+            cluster=loaded.cluster,
+            kube_apiserver=loaded.kube_apiserver,
+            services=loaded.services,
+            extra_identifiers=old.extra_identifiers,
+        )
+        if self.exposure.identifiers() != old.identifiers():
+            logger.info(
+                "exposure changed; renewing streams to advertise %s",
+                self.exposure.identifiers().encode(),
+            )
+            self.connector.renew()
+
+    async def stop(self) -> None:
+        await self.connector.shutdown()
+        for task in self._tasks:
+            task.cancel()
+        for task in self._tasks:
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        if self._health is not None:
+            await self._health.cleanup()
+
+
+def _mtime(path: Path) -> int:
+    try:
+        return path.stat().st_mtime_ns
+    except OSError:
+        return 0

@@ -1,0 +1,225 @@
+"""Keep one stream to each of `serverCount` distinct proxy-servers (HA as upstream).
+
+Every `sync_interval` (jittered, backing off x1.5 to `sync_interval_cap` on errors) the
+connector dials the server address again while it holds fewer distinct server ids than the
+servers announce; a stream to a server id it already holds is closed at once. When the
+exposure list changes, the streams are renewed so the servers learn the new identifiers:
+new streams first, then the old ones drain and close once their connections have finished.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import random
+from collections.abc import Callable
+
+import grpc
+
+from protos._gen.client_pb2 import Packet
+from protos.tunnel import headers
+from protos.tunnel.headers import single_value
+from proxy_agent.config import AgentConfig
+from proxy_agent.exposure import Exposure
+from proxy_agent.metrics import AgentMetrics
+from proxy_agent.session import Session
+
+logger = logging.getLogger(__name__)
+METHOD = "/AgentService/Connect"
+HEADER_TIMEOUT = 10.0
+
+
+class ServerRefusedError(Exception):
+    """The server ended the stream before accepting it; the message is its reason."""
+
+
+def channel_options(config: AgentConfig) -> list[tuple[str, int | str]]:
+    options: list[tuple[str, int | str]] = [
+        ("grpc.max_receive_message_length", 8 * 1024 * 1024),
+        ("grpc.max_send_message_length", 8 * 1024 * 1024),
+        ("grpc.keepalive_time_ms", int(config.keepalive_time * 1000)),
+        ("grpc.keepalive_timeout_ms", 20_000),
+        ("grpc.keepalive_permit_without_calls", 1),
+        # Each stream needs its own TCP connection, so a load balancer spreads them over replicas.
+        ("grpc.use_local_subchannel_pool", 1),
+    ]
+    if config.server_name:
+        options.append(("grpc.ssl_target_name_override", config.server_name))
+    return options
+
+
+def credentials(config: AgentConfig) -> grpc.ChannelCredentials:
+    assert config.ca_cert is not None
+    key = config.agent_key.read_bytes() if config.agent_key else None
+    cert = config.agent_cert.read_bytes() if config.agent_cert else None
+    return grpc.ssl_channel_credentials(config.ca_cert.read_bytes(), key, cert)
+
+
+class Connector:
+    def __init__(
+        self, config: AgentConfig, exposure: Callable[[], Exposure], metrics: AgentMetrics
+    ) -> None:
+        self.config = config
+        self._exposure = exposure
+        self.metrics = metrics
+        self.sessions: dict[str, Session] = {}
+        self._retiring: set[Session] = set()
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._server_count = 1
+        self._wake = asyncio.Event()
+        self.draining = False
+
+    @property
+    def ready(self) -> bool:
+        return bool(self.sessions)
+
+    def open_connections(self) -> int:
+        sessions = [*self.sessions.values(), *self._retiring]
+        return sum(s.endpoint.open_connections + s.endpoint.pending_dials for s in sessions)
+
+    def _resolve(self, address: str) -> str:
+        return self._exposure().resolve(address)
+
+    async def run(self) -> None:
+        config = self.config
+        delay = config.sync_interval
+        try:
+            while True:
+                if not self.draining and len(self.sessions) < self._server_count:
+                    try:
+                        await self._connect_once()
+                        delay = config.sync_interval
+                    except (grpc.aio.AioRpcError, ServerRefusedError, OSError, TimeoutError) as exc:
+                        self.metrics.server_failures.labels(type(exc).__name__).inc()
+                        logger.warning(
+                            "cannot reach proxy-server %s:%d: %s",
+                            config.proxy_server_host,
+                            config.proxy_server_port,
+                            _reason(exc),
+                        )
+                        delay = min(delay * 1.5, config.sync_interval_cap)
+                self._wake.clear()
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._wake.wait(), delay * random.uniform(0.9, 1.1))
+        finally:
+            await self.close()
+
+    async def _connect_once(self) -> None:
+        config = self.config
+        target = f"{config.proxy_server_host}:{config.proxy_server_port}"
+        options = channel_options(config)
+        channel = (
+            grpc.aio.insecure_channel(target, options=options)
+            if config.insecure
+            else grpc.aio.secure_channel(target, credentials(config), options=options)
+        )
+        try:
+            session = await self._open(channel)
+        except BaseException:
+            await channel.close(None)
+            raise
+        if session is None:
+            await channel.close(None)
+            return
+        task = asyncio.ensure_future(self._serve(session, channel))
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def _open(self, channel: grpc.aio.Channel) -> Session | None:
+        identifiers = self._exposure().identifiers().encode()
+        call = channel.stream_stream(
+            METHOD,
+            request_serializer=Packet.SerializeToString,
+            response_deserializer=Packet.FromString,
+        )(
+            None,
+            metadata=(
+                (headers.AGENT_ID, self.config.agent_id),
+                (headers.AGENT_IDENTIFIERS, identifiers),
+            ),
+        )
+        async with asyncio.timeout(HEADER_TIMEOUT):
+            metadata = list(await call.initial_metadata() or ())
+        server_id = single_value(metadata, headers.SERVER_ID)
+        count = single_value(metadata, headers.SERVER_COUNT)
+        if not server_id or not count:
+            code = await call.code()
+            details = await call.details()
+            raise ServerRefusedError(f"{code.name}: {details}")
+        self._server_count = max(1, int(count))
+        self.metrics.known_server_count.set(self._server_count)
+        if server_id in self.sessions:
+            call.cancel()  # ANP parity: a second stream to the same server is closed
+            return None
+        session = Session(
+            call,
+            server_id,
+            self._resolve,
+            dial_timeout=self.config.dial_timeout,
+            metrics=self.metrics,
+        )
+        self.sessions[server_id] = session
+        logger.info(
+            "connected to proxy-server %s (%d/%d)",
+            server_id,
+            len(self.sessions),
+            self._server_count,
+        )
+        return session
+
+    async def _serve(self, session: Session, channel: grpc.aio.Channel) -> None:
+        self.metrics.open_server_connections.inc()
+        try:
+            await session.run()
+        except grpc.aio.AioRpcError as exc:
+            logger.warning("stream to proxy-server %s ended: %s", session.server_id, _reason(exc))
+        finally:
+            self.metrics.open_server_connections.dec()
+            if self.sessions.get(session.server_id) is session:
+                del self.sessions[session.server_id]
+            self._retiring.discard(session)
+            await channel.close(None)
+            self._wake.set()
+
+    def renew(self) -> None:
+        """Re-advertise identifiers: retire current streams; the sync loop opens new ones."""
+        for session in list(self.sessions.values()):
+            del self.sessions[session.server_id]
+            self._retire(session)
+        self._wake.set()
+
+    def _retire(self, session: Session) -> None:
+        session.drain()
+        self._retiring.add(session)
+        task = asyncio.ensure_future(self._close_when_idle(session, self.config.drain_timeout))
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def _close_when_idle(self, session: Session, timeout: float) -> None:
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        # Polling the endpoint's counters: connections end in many places; 50 ms is plenty.
+        while not session.idle and loop.time() < deadline:  # noqa: ASYNC110
+            await asyncio.sleep(0.05)
+        await session.close()
+
+    async def shutdown(self) -> None:
+        """DRAIN every stream, let connections finish (up to drain_timeout), then close."""
+        self.draining = True
+        sessions = list(self.sessions.values())
+        for session in sessions:
+            self._retire(session)
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+
+    async def close(self) -> None:
+        for session in list(self.sessions.values()) + list(self._retiring):
+            await session.close()
+        for task in list(self._tasks):
+            task.cancel()
+
+
+def _reason(exc: BaseException) -> str:
+    if isinstance(exc, grpc.aio.AioRpcError):
+        return f"{exc.code().name}: {exc.details()}"
+    return str(exc) or type(exc).__name__

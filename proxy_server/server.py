@@ -1,0 +1,169 @@
+"""Run a proxy-server: agent port, frontend port, health port; graceful shutdown."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import ssl
+from dataclasses import dataclass
+
+import grpc
+from aiohttp import web
+
+from ocm_core.health import health_app, start_health
+from proxy_server.backends import BackendRegistry
+from proxy_server.config import ServerConfig, TLSFiles
+from proxy_server.metrics import ServerMetrics
+from proxy_server.relay import Relay
+from proxy_server.transport.grpc_agent import AgentService
+from proxy_server.transport.grpc_frontend import ProxyService
+from proxy_server.transport.http_connect import HTTPConnectFrontend
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass
+class Ports:
+    agent: int
+    frontend: int
+    health: int
+
+
+def grpc_options(config: ServerConfig) -> list[tuple[str, int]]:
+    """Channel settings, chosen on purpose (see docs/performance.md)."""
+    return [
+        ("grpc.max_receive_message_length", config.max_message_bytes),
+        ("grpc.max_send_message_length", config.max_message_bytes),
+        ("grpc.keepalive_time_ms", int(config.keepalive_time * 1000)),
+        ("grpc.keepalive_timeout_ms", 20_000),
+        ("grpc.keepalive_permit_without_calls", 1),
+        # Agents ping every 30 s or more; allow it rather than answering GOAWAY too_many_pings.
+        ("grpc.http2.min_ping_interval_without_data_ms", 10_000),
+        ("grpc.http2.max_ping_strikes", 0),
+        ("grpc.so_reuseport", 0),
+    ]
+
+
+def server_credentials(tls: TLSFiles) -> grpc.ServerCredentials:
+    ca = tls.ca.read_bytes() if tls.ca else None
+    return grpc.ssl_server_credentials(
+        [(tls.key.read_bytes(), tls.cert.read_bytes())],
+        root_certificates=ca,
+        require_client_auth=ca is not None,
+    )
+
+
+def server_ssl_context(tls: TLSFiles) -> ssl.SSLContext:
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context.minimum_version = ssl.TLSVersion.TLSv1_2
+    context.load_cert_chain(tls.cert, tls.key)
+    if tls.ca is not None:
+        context.load_verify_locations(tls.ca)
+        context.verify_mode = ssl.CERT_REQUIRED
+    return context
+
+
+class ProxyServer:
+    def __init__(self, config: ServerConfig) -> None:
+        self.config = config
+        self.metrics = ServerMetrics()
+        self.registry = BackendRegistry(config.proxy_strategies)
+        self.relay = Relay(
+            self.registry,
+            self.metrics,
+            channel_size=config.xfr_channel_size,
+            dial_timeout=config.backend_dial_timeout,
+        )
+        self._grpc_servers: list[grpc.aio.Server] = []
+        self._http_server: asyncio.Server | None = None
+        self._health: web.AppRunner | None = None
+        self._stopping = False
+
+    def not_ready_reason(self) -> str | None:
+        if self._stopping:
+            return "shutting down"
+        if self.registry.ready_for_first_strategy() == 0:
+            return "no connection to any proxy agent"
+        return None
+
+    async def start(self) -> Ports:
+        config = self.config
+        agent_port = await self._start_agent_port()
+        frontend_port = await self._start_frontend_port()
+        self._health, health_port = await start_health(
+            health_app(self.metrics.registry, self.not_ready_reason),
+            config.bind_address,
+            config.health_port,
+        )
+        ports = Ports(agent=agent_port, frontend=frontend_port, health=health_port)
+        if config.ports_file is not None:
+            config.ports_file.write_text(json.dumps(ports.__dict__))
+        logger.info(
+            "proxy-server %s listening: agents on %d, %s frontends on %d, health on %d",
+            config.server_id,
+            agent_port,
+            config.mode,
+            frontend_port,
+            health_port,
+        )
+        return ports
+
+    async def _start_agent_port(self) -> int:
+        config = self.config
+        server = grpc.aio.server(options=grpc_options(config))
+        service = AgentService(
+            self.relay,
+            server_id=config.server_id,
+            server_count=config.server_count,
+            require_identity=config.require_agent_identity,
+        )
+        server.add_generic_rpc_handlers((service.handler(),))
+        address = f"{config.bind_address}:{config.agent_port}"
+        if config.agent_tls is None:
+            port = server.add_insecure_port(address)
+        else:
+            port = server.add_secure_port(address, server_credentials(config.agent_tls))
+        await server.start()
+        self._grpc_servers.append(server)
+        return port
+
+    async def _start_frontend_port(self) -> int:
+        config = self.config
+        if config.mode == "http-connect":
+            tls = server_ssl_context(config.frontend_tls) if config.frontend_tls else None
+            frontend = HTTPConnectFrontend(self.relay)
+            self._http_server = await frontend.start(config.bind_address, config.server_port, tls)
+            port: int = self._http_server.sockets[0].getsockname()[1]
+            return port
+        server = grpc.aio.server(options=grpc_options(config))
+        server.add_generic_rpc_handlers((ProxyService(self.relay).handler(),))
+        address = f"{config.bind_address}:{config.server_port}"
+        if config.frontend_tls is None:
+            port = server.add_insecure_port(address)
+        else:
+            port = server.add_secure_port(address, server_credentials(config.frontend_tls))
+        await server.start()
+        self._grpc_servers.append(server)
+        return port
+
+    async def stop(self) -> None:
+        """Graceful: not ready, no new dials, let connections finish, then close everything."""
+        self._stopping = True
+        self.relay.accepting = False
+        timeout = self.config.graceful_shutdown_timeout
+        logger.info(
+            "shutting down: waiting up to %.0fs for %d connections",
+            timeout,
+            self.relay.switchboard.connections,
+        )
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        # Polling a counter the relay changes from many places; 50 ms is fine at shutdown.
+        while self.relay.switchboard.connections and loop.time() < deadline:  # noqa: ASYNC110
+            await asyncio.sleep(0.05)
+        if self._http_server is not None:
+            self._http_server.close()
+        await asyncio.gather(*(s.stop(grace=0.5) for s in self._grpc_servers))
+        if self._health is not None:
+            await self._health.cleanup()

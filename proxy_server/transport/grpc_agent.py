@@ -1,0 +1,150 @@
+"""`AgentService.Connect`: one agent stream in, relayed through the switchboard.
+
+Handshake as upstream: read `agentid` (exactly one) and `agentidentifiers`, check who the
+certificate says the agent is, answer at once with `serverid` and `servercount` headers, then
+pump packets both ways until either side ends the stream.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import logging
+from collections.abc import AsyncIterator
+
+import grpc
+
+from protos._gen.client_pb2 import Packet
+from protos.tunnel import RemoteProtocolError, headers, packets
+from protos.tunnel.headers import parse_agent_identifiers, single_value
+from proxy_server.backends import Backend, identity_violations
+from proxy_server.identity import cluster_of_certificate
+from proxy_server.relay import Link, Relay
+
+logger = logging.getLogger(__name__)
+METHOD = "/AgentService/Connect"
+
+_stream_ids = itertools.count(1)
+
+
+class AgentService:
+    def __init__(
+        self, relay: Relay, *, server_id: str, server_count: int, require_identity: bool
+    ) -> None:
+        self._relay = relay
+        self._server_id = server_id
+        self._server_count = server_count
+        self._require_identity = require_identity
+
+    def handler(self) -> grpc.GenericRpcHandler[Packet, Packet]:
+        method = grpc.stream_stream_rpc_method_handler(
+            self.connect,
+            request_deserializer=Packet.FromString,
+            response_serializer=Packet.SerializeToString,
+        )
+        return grpc.method_handlers_generic_handler("AgentService", {"Connect": method})
+
+    async def connect(
+        self, requests: AsyncIterator[Packet], context: grpc.aio.ServicerContext[Packet, Packet]
+    ) -> None:
+        backend = await self._admit(context)
+        if backend is None:
+            return
+        await context.send_initial_metadata(
+            tuple(headers.server_headers(self._server_id, self._server_count).items())
+        )
+        link = self._relay.add_agent(backend)
+        gauge = self._relay.metrics.grpc_connections.labels("Connect")
+        gauge.inc()
+        logger.info(
+            "agent connected", extra={"agent_id": backend.agent_id, "cluster": backend.cluster}
+        )
+        reader = asyncio.ensure_future(self._read(backend, requests))
+        writer = asyncio.ensure_future(_write(link, context))
+        try:
+            await asyncio.wait({reader, writer}, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            reader.cancel()
+            writer.cancel()
+            gauge.dec()
+            await self._relay.remove_agent(backend.key)
+            logger.info("agent disconnected", extra={"agent_id": backend.agent_id})
+
+    async def _admit(self, context: grpc.aio.ServicerContext[Packet, Packet]) -> Backend | None:
+        pairs = list(context.invocation_metadata() or ())
+        try:
+            agent_id = single_value(pairs, headers.AGENT_ID)
+            if not agent_id:
+                raise RemoteProtocolError("expected one agentID in the stream metadata")
+            identifiers = parse_agent_identifiers(
+                single_value(pairs, headers.AGENT_IDENTIFIERS) or ""
+            )
+        except RemoteProtocolError as exc:
+            await self._refuse(context, grpc.StatusCode.INVALID_ARGUMENT, str(exc), "bad_metadata")
+            return None
+        cluster = _peer_cluster(context)
+        if cluster is None and self._require_identity:
+            await self._refuse(
+                context,
+                grpc.StatusCode.PERMISSION_DENIED,
+                "the agent certificate names no cluster (expected subject "
+                "system:open-cluster-management:cluster:<cluster>:addon:...)",
+                "no_identity",
+            )
+            return None
+        if cluster is not None:
+            problems = identity_violations(cluster, identifiers)
+            if problems:
+                await self._refuse(
+                    context,
+                    grpc.StatusCode.PERMISSION_DENIED,
+                    f"agent {agent_id}: " + "; ".join(problems),
+                    "identity",
+                )
+                return None
+        return Backend(
+            key=(agent_id, next(_stream_ids)),
+            agent_id=agent_id,
+            identifiers=identifiers,
+            cluster=cluster,
+        )
+
+    async def _refuse(
+        self,
+        context: grpc.aio.ServicerContext[Packet, Packet],
+        code: grpc.StatusCode,
+        message: str,
+        reason: str,
+    ) -> None:
+        logger.warning("refused agent stream: %s", message, extra={"peer": context.peer()})
+        self._relay.metrics.errors.labels(reason).inc()
+        await context.abort(code, message)
+
+    async def _read(self, backend: Backend, requests: AsyncIterator[Packet]) -> None:
+        relay = self._relay
+        async for packet in requests:
+            try:
+                await relay.from_agent(backend.key, packet)
+            except RemoteProtocolError as exc:
+                # One bad packet must not take the agent's other connections down: drop it.
+                relay.metrics.errors.labels("agent_protocol").inc()
+                logger.warning(
+                    "dropped packet from agent %s: %s",
+                    backend.agent_id,
+                    exc,
+                    extra={"packet": packets.describe(packet)},
+                )
+
+
+async def _write(link: Link, context: grpc.aio.ServicerContext[Packet, Packet]) -> None:
+    queue = link.queue
+    while True:
+        packet = await queue.get()
+        if packet is None:
+            return
+        await context.write(packet)
+
+
+def _peer_cluster(context: grpc.aio.ServicerContext[Packet, Packet]) -> str | None:
+    pems = list(context.auth_context().get("x509_pem_cert", ()))
+    return cluster_of_certificate(pems[0]) if pems else None
