@@ -10,7 +10,7 @@ import sys
 import uvloop
 
 from proxy_server.config import build_parser, from_args
-from proxy_server.server import ProxyServer
+from proxy_server.server import ProxyServer, ServerStartError
 
 
 def configure_logging(verbosity: int) -> None:
@@ -36,7 +36,11 @@ def main(argv: list[str] | None = None) -> int:
     except ValueError as exc:
         parser.error(str(exc))
     configure_logging(args.verbose)
-    uvloop.run(serve(ProxyServer(config)))
+    try:
+        uvloop.run(serve(ProxyServer(config)))
+    except (ServerStartError, OSError) as exc:
+        print(f"proxy-server: {exc}", file=sys.stderr)
+        return 1
     return 0
 
 

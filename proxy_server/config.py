@@ -46,6 +46,8 @@ class ServerConfig:
     xfr_channel_size: int = 64
     #: Server-to-agent keepalive ping interval, seconds (upstream 1 h; we detect dead NATs sooner).
     keepalive_time: float = 30.0
+    #: Let several replicas share the agent and frontend ports on one host (SO_REUSEPORT).
+    reuse_port: bool = False
     #: Write the bound ports here as JSON (handy with port 0).
     ports_file: Path | None = None
 
@@ -126,6 +128,11 @@ def build_parser() -> argparse.ArgumentParser:
         default=64,
         help="packets buffered per stream before its producer waits",
     )
+    p.add_argument(
+        "--reuse-port",
+        action="store_true",
+        help="share the ports with other replicas on this host (kernel balances)",
+    )
     p.add_argument("--ports-file", type=Path, help="write the bound ports here as JSON")
     p.add_argument("-v", "--verbose", action="count", default=0, help="more logs (-vv: debug)")
     return p
@@ -197,5 +204,6 @@ def from_args(args: argparse.Namespace) -> ServerConfig:
         graceful_shutdown_timeout=args.graceful_shutdown_timeout,
         keepalive_time=args.keepalive_time,
         xfr_channel_size=args.xfr_channel_size,
+        reuse_port=args.reuse_port,
         ports_file=args.ports_file,
     )

@@ -41,7 +41,7 @@ def grpc_options(config: ServerConfig) -> list[tuple[str, int]]:
         # Agents ping every 30 s or more; allow it rather than answering GOAWAY too_many_pings.
         ("grpc.http2.min_ping_interval_without_data_ms", 10_000),
         ("grpc.http2.max_ping_strikes", 0),
-        ("grpc.so_reuseport", 0),
+        ("grpc.so_reuseport", int(config.reuse_port)),
     ]
 
 
@@ -62,6 +62,22 @@ def server_ssl_context(tls: TLSFiles) -> ssl.SSLContext:
         context.load_verify_locations(tls.ca)
         context.verify_mode = ssl.CERT_REQUIRED
     return context
+
+
+class ServerStartError(Exception):
+    """A port could not be opened; the message names it and the likely cause."""
+
+
+def _bind(server: grpc.aio.Server, address: str, tls: TLSFiles | None, role: str) -> int:
+    try:
+        if tls is None:
+            return server.add_insecure_port(address)
+        return server.add_secure_port(address, server_credentials(tls))
+    except RuntimeError as exc:
+        raise ServerStartError(
+            f"cannot listen for {role}s on {address}: the port is in use or the address is "
+            "not local (pass --reuse-port to share it with another replica)"
+        ) from exc
 
 
 class ProxyServer:
@@ -120,10 +136,7 @@ class ProxyServer:
         )
         server.add_generic_rpc_handlers((service.handler(),))
         address = f"{config.bind_address}:{config.agent_port}"
-        if config.agent_tls is None:
-            port = server.add_insecure_port(address)
-        else:
-            port = server.add_secure_port(address, server_credentials(config.agent_tls))
+        port = _bind(server, address, config.agent_tls, "agent")
         await server.start()
         self._grpc_servers.append(server)
         return port
@@ -139,10 +152,7 @@ class ProxyServer:
         server = grpc.aio.server(options=grpc_options(config))
         server.add_generic_rpc_handlers((ProxyService(self.relay).handler(),))
         address = f"{config.bind_address}:{config.server_port}"
-        if config.frontend_tls is None:
-            port = server.add_insecure_port(address)
-        else:
-            port = server.add_secure_port(address, server_credentials(config.frontend_tls))
+        port = _bind(server, address, config.frontend_tls, "frontend")
         await server.start()
         self._grpc_servers.append(server)
         return port
