@@ -9,6 +9,7 @@ import sys
 
 import uvloop
 
+from ocm_core.diagnostics import install_task_dump_signal
 from proxy_agent.agent import ProxyAgent
 from proxy_agent.config import build_parser, from_args
 
@@ -24,6 +25,7 @@ async def serve(agent: ProxyAgent) -> None:
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
+    install_task_dump_signal(loop)
     await stop.wait()
     await agent.stop()
 

@@ -100,8 +100,11 @@ class Connector:
                         )
                         delay = min(delay * 1.5, config.sync_interval_cap)
                 self._wake.clear()
+                # asyncio.timeout, not wait_for: 3.11's wait_for can swallow our cancellation
+                # when the event fires at the same moment, and the loop would never end.
                 with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._wake.wait(), delay * random.uniform(0.9, 1.1))
+                    async with asyncio.timeout(delay * random.uniform(0.9, 1.1)):
+                        await self._wake.wait()
         finally:
             await self.close()
 
@@ -189,32 +192,38 @@ class Connector:
             self._retire(session)
         self._wake.set()
 
-    def _retire(self, session: Session) -> None:
+    def _retire(self, session: Session, timeout: float | None = None) -> None:
+        """DRAIN `session` and close it once idle, or after `timeout` (None: however long
+        its connections live, so renewing identifiers never cuts a watch or an exec)."""
         session.drain()
         self._retiring.add(session)
-        task = asyncio.ensure_future(self._close_when_idle(session, self.config.drain_timeout))
+        task = asyncio.ensure_future(self._close_when_idle(session, timeout))
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 
-    async def _close_when_idle(self, session: Session, timeout: float) -> None:
+    async def _close_when_idle(self, session: Session, timeout: float | None) -> None:
         loop = asyncio.get_running_loop()
-        deadline = loop.time() + timeout
+        deadline = loop.time() + timeout if timeout is not None else float("inf")
         # Polling the endpoint's counters: connections end in many places; 50 ms is plenty.
         while not session.idle and loop.time() < deadline:  # noqa: ASYNC110
             await asyncio.sleep(0.05)
-        await session.close()
+        logger.info("closing drained stream to %s", session.server_id)
+        session.close()
 
     async def shutdown(self) -> None:
         """DRAIN every stream, let connections finish (up to drain_timeout), then close."""
         self.draining = True
         sessions = list(self.sessions.values())
+        logger.info(
+            "draining %d streams with %d connections", len(sessions), self.open_connections()
+        )
         for session in sessions:
-            self._retire(session)
+            self._retire(session, self.config.drain_timeout)
         await asyncio.gather(*self._tasks, return_exceptions=True)
 
     async def close(self) -> None:
         for session in list(self.sessions.values()) + list(self._retiring):
-            await session.close()
+            session.close()
         for task in list(self._tasks):
             task.cancel()
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from collections.abc import Callable
 
@@ -132,7 +131,6 @@ class Session:
         assert conn.pump is not None
         conn.pump.add_done_callback(lambda _: self._conns.pop(conn_id, None))
 
-    async def close(self) -> None:
-        with contextlib.suppress(Exception):
-            await self.call.done_writing()
+    def close(self) -> None:
+        """End the stream; its connections (if any are left) are closed by `run`."""
         self.call.cancel()

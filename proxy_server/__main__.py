@@ -9,6 +9,7 @@ import sys
 
 import uvloop
 
+from ocm_core.diagnostics import install_task_dump_signal
 from proxy_server.config import build_parser, from_args
 from proxy_server.server import ProxyServer, ServerStartError
 
@@ -24,6 +25,7 @@ async def serve(server: ProxyServer) -> None:
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
+    install_task_dump_signal(loop)
     await stop.wait()
     await server.stop()
 
