@@ -163,14 +163,16 @@ def steady_scores(clusters: Sequence[Cluster], decided: Set[str]) -> dict[str, i
 
 
 def allocatable_scores(clusters: Sequence[Cluster], resource: str) -> dict[str, int]:
-    values = {c.name: v for c in clusters if (v := _allocatable(c, resource)) is not None}
+    # Floats, like upstream's AsApproximateFloat64, so truncation lands on the same integers.
+    values = {c.name: float(v) for c in clusters if (v := _allocatable(c, resource)) is not None}
     if not values:
         return {}
     low, high = min(values.values()), max(values.values())
     if low == high:
         return dict.fromkeys(values, MAX_SCORE)
-    span = float(high - low)
-    return {name: int((float(v - low) / span - 0.5) * 2 * MAX_SCORE) for name, v in values.items()}
+    return {
+        name: int(((v - low) / (high - low) - 0.5) * 2.0 * MAX_SCORE) for name, v in values.items()
+    }
 
 
 def addon_scores(

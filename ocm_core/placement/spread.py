@@ -105,11 +105,6 @@ def select_spread(
     return SpreadOutcome(selected, rejections, [])
 
 
-def skew(counts: Mapping[str | None, int]) -> int:
-    """Largest minus smallest count over the domains (0 for no domains)."""
-    return max(counts.values()) - min(counts.values()) if counts else 0
-
-
 def _constraint(index: int, obj: Mapping[str, Any]) -> SpreadConstraint:
     where = f"spec.spreadPolicy.spreadConstraints[{index}]"
     key = obj.get("topologyKey") or ""
