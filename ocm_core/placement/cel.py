@@ -8,14 +8,20 @@ upstream ManagedCluster library:
 - `"1.30.2".versionIsGreaterThan("1.29.0")`, `versionIsLessThan` (semantic versions, optional "v");
 - `"2Gi".quantityIsGreaterThan("1Gi")`, `quantityIsLessThan` (Kubernetes quantities);
 
+- `"{\"a\": 1}".parseJSON()` (upstream's JSON library);
+- from the cel-go strings extension: `lowerAscii`, `upperAscii`, `trim`, `split`, `replace`
+  and `join`;
+
 plus the CEL standard functions and macros (size, contains, startsWith, endsWith, matches,
 has, all, exists, exists_one, filter, map, ...). Evaluation is done by `cel-python` (celpy);
 an expression that errors at run time counts as false for that cluster, as upstream.
 Parsing and unknown function names are checked when the Placement is compiled, so a typo is a
-misconfiguration rather than a silent non-match. Upstream's `parseJSON` and the Kubernetes CEL
-extension libraries are not provided.
+misconfiguration rather than a silent non-match. Not provided: static type checking, the
+cost budget, and the rest of the Kubernetes CEL libraries upstream links (lists, regex, URLs,
+quantity, IP, CIDR, format) and optional types.
 """
 
+import json
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cache
@@ -38,7 +44,8 @@ ScoreLookup = Callable[[str, str], Mapping[str, Any] | None]
 _MACROS: Final = frozenset({"has", "all", "exists", "exists_one", "filter", "map"})
 _LIBRARY: Final = frozenset(
     {"scores", "versionIsGreaterThan", "versionIsLessThan"}
-    | {"quantityIsGreaterThan", "quantityIsLessThan"}
+    | {"quantityIsGreaterThan", "quantityIsLessThan", "parseJSON"}
+    | {"lowerAscii", "upperAscii", "trim", "split", "replace", "join"}
 )
 _CALL_NODES: Final = {"member_dot_arg": 1, "ident_arg": 0}
 
@@ -121,12 +128,33 @@ def _library(scores: ScoreLookup) -> dict[str, Callable[..., Any]]:
         return json_to_cel([_score_item(item) for item in items])
 
     return {
+        **_STRINGS,
+        "parseJSON": _parse_json,
         "scores": cluster_scores,
         "versionIsGreaterThan": lambda a, b: celtypes.BoolType(_compare(_version_cmp, a, b) > 0),
         "versionIsLessThan": lambda a, b: celtypes.BoolType(_compare(_version_cmp, a, b) < 0),
         "quantityIsGreaterThan": lambda a, b: celtypes.BoolType(_compare(_quantity_cmp, a, b) > 0),
         "quantityIsLessThan": lambda a, b: celtypes.BoolType(_compare(_quantity_cmp, a, b) < 0),
     }
+
+
+def _parse_json(text: Any) -> Any:
+    if not isinstance(text, str):
+        raise CELEvalError("parseJSON: the argument must be a string")
+    try:
+        return json_to_cel(json.loads(text))
+    except ValueError as error:
+        raise CELEvalError(f"parseJSON: {error}") from error
+
+
+_STRINGS: Final[dict[str, Callable[..., Any]]] = {
+    "lowerAscii": lambda text: celtypes.StringType(str(text).lower()),
+    "upperAscii": lambda text: celtypes.StringType(str(text).upper()),
+    "trim": lambda text: celtypes.StringType(str(text).strip()),
+    "split": lambda text, sep: json_to_cel(str(text).split(str(sep))),
+    "replace": lambda text, old, new: celtypes.StringType(str(text).replace(str(old), str(new))),
+    "join": lambda items, sep="": celtypes.StringType(str(sep).join(str(i) for i in items)),
+}
 
 
 def _score_item(item: Mapping[str, Any]) -> dict[str, Any]:

@@ -104,12 +104,19 @@ def test_predicates_are_ored_and_each_failure_is_explained() -> None:
         ('managedCluster.metadata.labels["version"].matches("^v?1\\\\.28")', ["b"]),
         ('"gpu" in managedCluster.metadata.labels', []),
         ("managedCluster.spec.hubAcceptsClient", ["a", "b"]),
+        ('managedCluster.metadata.annotations["cfg"].parseJSON().tier == "gold"', ["a"]),
+        ('managedCluster.metadata.labels["version"].upperAscii().startsWith("V")', ["b"]),
+        ('managedCluster.metadata.labels["version"].split(".")[1] == "30"', ["a"]),
+        ('["x", "y"].join("-") == "x-y"', ["a", "b"]),
+        ('" v ".trim().replace("v", "w").lowerAscii() == "w"', ["a", "b"]),
     ],
 )
 def test_cel_selector(expression: str, expected: list[str]) -> None:
+    gold = cluster("a", {"version": "1.30.1"}, memory="2Gi")
+    gold["metadata"]["annotations"] = {"cfg": '{"tier": "gold"}'}
     passed, _ = run(
         [selector(celSelector={"celExpressions": [expression]})],
-        cluster("a", {"version": "1.30.1"}, memory="2Gi"),
+        gold,
         cluster("b", {"version": "v1.28.0"}, memory="1000Mi"),
     )
     assert passed == expected
