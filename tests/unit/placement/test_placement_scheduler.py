@@ -322,14 +322,38 @@ def test_same_input_and_previous_decisions_give_the_same_output(
     assert second.stale_decisions == ()
 
 
+OUTSIDERS: dict[str, dict[str, Any]] = {
+    "Predicate": {"labels": {"tier": "bronze"}},
+    "ClusterSet": {"labels": {"tier": "gold"}, "clusterset": "prod"},
+    "TaintToleration": {
+        "labels": {"tier": "gold"},
+        "taints": [
+            {"key": "maintenance", "effect": "NoSelect", "timeAdded": "2026-06-01T10:00:00Z"}
+        ],
+    },
+}
+
+
 @settings(max_examples=60, deadline=None)
-@given(specs=cluster_specs, zone=st.sampled_from(["a", "b", "c", "z"]), cpu=st.integers(1, 1000))
-def test_adding_an_unselected_cluster_does_not_churn_decisions(
-    specs: list[tuple[str, int, bool]], zone: str, cpu: int
+@given(
+    specs=cluster_specs,
+    zone=st.sampled_from(["a", "b", "c", "z"]),
+    cpu=st.integers(1, 1000),
+    why=st.sampled_from(sorted(OUTSIDERS)),
+)
+def test_adding_an_unselectable_cluster_does_not_churn_decisions(
+    specs: list[tuple[str, int, bool]], zone: str, cpu: int, why: str
 ) -> None:
     clusters = fleet(specs)
     first = run(STABLE_SPEC, clusters)
-    outsider = cluster("zz-new", {"zone": zone, "tier": "bronze"}, cpu=str(cpu))
+    shape = OUTSIDERS[why]
+    outsider = cluster(
+        "zz-new",
+        {"zone": zone, **shape["labels"]},
+        clusterset=shape.get("clusterset", "default"),
+        taints=shape.get("taints"),
+        cpu=str(cpu),
+    )
     second = run(STABLE_SPEC, [*clusters, outsider], previous=as_decisions(first))
     assert second.decisions == first.decisions
-    assert second.reasons()["zz-new"].startswith("Predicate:")
+    assert second.reasons()["zz-new"].startswith(f"{why}:")
