@@ -1,0 +1,10 @@
+"""Placement scheduling as pure functions: clusters in, PlacementDecisions and status out.
+
+`schedule()` is the entry point; the modules hold one step each (selection, predicates,
+taints, prioritizers, spread, groups, decisions, status).
+"""
+
+from ocm_core.placement.model import Misconfigured, Rejection, Stage
+from ocm_core.placement.scheduler import SchedulingResult, schedule
+
+__all__ = ["Misconfigured", "Rejection", "SchedulingResult", "Stage", "schedule"]
