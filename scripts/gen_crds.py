@@ -167,6 +167,7 @@ def applied_manifest_work() -> dict[str, Any]:
             "name": string("Name."),
             "uid": string("UID of the applied object."),
         },
+        required=["version", "resource", "name"],
     )
     spec = obj(
         "Which hub ManifestWork this records.",
@@ -672,6 +673,7 @@ def addon_template() -> dict[str, Any]:
             "name": string("Name."),
         },
         required=["apiGroup", "kind", "name"],
+        **{"x-kubernetes-map-type": "atomic"},
     )
     permission = obj(
         "Hub permission granted to the agent.",
@@ -721,7 +723,7 @@ def addon_template() -> dict[str, Any]:
     spec = obj(
         "An add-on defined by manifests instead of code.",
         {
-            "addonName": string("Add-on this template implements.", minLength=1),
+            "addonName": string("Add-on this template implements."),
             "agentSpec": manifest_work_spec(
                 "Agent manifests, with placeholders such as {{CLUSTER_NAME}}."
             ),
