@@ -7,6 +7,8 @@ Owns two pure functions:
 - `config_spec_hash(obj)`: upstream's `GetSpecHash` (addon-framework `pkg/utils`): sha256 hex
   of the JSON encoding of every top-level field except `apiVersion`, `kind`, `metadata` and
   `status`, wrapped in one map (so `{"spec": {...}}`, keys included in the hash).
+- `config_spec_hash_annotation(config_references)`: the value of the
+  `open-cluster-management.io/config-spec-hash` annotation on add-on ManifestWorks.
 
 The hash lands in `desiredConfig.specHash` of add-on status and in the
 `open-cluster-management.io/config-spec-hash` annotation of add-on ManifestWorks, and a Go
@@ -60,6 +62,35 @@ def config_spec_hash(obj: Mapping[str, Any]) -> str:
     """Return upstream's spec hash (lower-case sha256 hex) of a config object body."""
     config = {key: value for key, value in obj.items() if key not in NON_CONFIG_FIELDS}
     return hashlib.sha256(go_json_dumps(config)).hexdigest()
+
+
+def config_spec_hash_key(*, group: str, resource: str, namespace: str, name: str) -> str:
+    """Key of one config in the annotation: `<resource>[.<group>]/<namespace>/<name>`."""
+    qualified = f"{resource}.{group}" if group else resource
+    return f"{qualified}/{namespace}/{name}"
+
+
+def config_spec_hash_annotation(config_references: Sequence[Mapping[str, Any]]) -> str | None:
+    """Annotation value for add-on works: JSON map of config key -> desired spec hash.
+
+    Takes ManagedClusterAddOn `status.configReferences`; references without a `desiredConfig`
+    are skipped and no references at all means no annotation (None), as upstream.
+    """
+    if not config_references:
+        return None
+    hashes: dict[str, str] = {}
+    for reference in config_references:
+        desired = reference.get("desiredConfig")
+        if not desired:
+            continue
+        key = config_spec_hash_key(
+            group=reference.get("group", ""),
+            resource=reference.get("resource", ""),
+            namespace=desired.get("namespace", ""),
+            name=desired.get("name", ""),
+        )
+        hashes[key] = desired.get("specHash", "")
+    return go_json_dumps(hashes).decode("utf-8")
 
 
 def go_json_dumps(value: Any) -> bytes:

@@ -125,3 +125,38 @@ def test_equal_values_hash_equal_whatever_the_key_order() -> None:
 
 
 FIXED_PROXY_CONFIG_HASH = "448b15b7e0a85facac438a61ad64859a24207d0178d0d7e9e65de5d888b61146"
+
+
+def test_config_spec_hash_annotation_matches_upstream_format() -> None:
+    references: list[dict[str, Any]] = [
+        {
+            "group": "addon.open-cluster-management.io",
+            "resource": "addondeploymentconfigs",
+            "desiredConfig": {
+                "namespace": "open-cluster-management",
+                "name": "default",
+                "specHash": "cca7",
+            },
+        },
+        {
+            "group": "addon.open-cluster-management.io",
+            "resource": "addonhubconfigs",
+            "desiredConfig": {"name": "default", "specHash": "613d"},
+        },
+        {
+            "group": "",
+            "resource": "configmaps",
+            "desiredConfig": {"namespace": "ns", "name": "<x>", "specHash": "1"},
+        },
+        {"group": "", "resource": "secrets"},
+    ]
+    assert spechash.config_spec_hash_annotation(references) == (
+        '{"addondeploymentconfigs.addon.open-cluster-management.io/open-cluster-management/default":"cca7",'
+        '"addonhubconfigs.addon.open-cluster-management.io//default":"613d",'
+        '"configmaps/ns/\\u003cx\\u003e":"1"}'
+    )
+
+
+def test_no_config_references_means_no_annotation() -> None:
+    assert spechash.config_spec_hash_annotation([]) is None
+    assert spechash.config_spec_hash_annotation([{"resource": "secrets"}]) == "{}"
