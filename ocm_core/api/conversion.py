@@ -27,6 +27,9 @@ ManagedClusterAddOn
   - v1alpha1-only `status.addOnConfiguration` (deprecated) is dropped.
 
 AddOnDeploymentConfig: both versions have the same shape; only `apiVersion` changes.
+
+`review(conversion_review)` answers an `apiextensions.k8s.io/v1` ConversionReview with the same
+rules, for serving the CRDs' conversion webhook on a real hub.
 """
 
 from __future__ import annotations
@@ -68,6 +71,33 @@ def convert(obj: Mapping[str, Any], version: str) -> Body:
         _CONVERTERS[(kind, version)](body)
     body["apiVersion"] = f"{addon.GROUP}/{version}"
     return body
+
+
+def review(conversion_review: Mapping[str, Any]) -> Body:
+    """Answer a ConversionReview: convert every object, or fail the whole request with a reason."""
+    request = conversion_review.get("request") or {}
+    response: Body = {"uid": request.get("uid", "")}
+    try:
+        version = _version_of(str(request.get("desiredAPIVersion", "")))
+        response["convertedObjects"] = [
+            convert(item, version) for item in request.get("objects", [])
+        ]
+        response["result"] = {"status": "Success"}
+    except ConversionError as error:
+        response["convertedObjects"] = []
+        response["result"] = {"status": "Failure", "message": str(error)}
+    return {
+        "apiVersion": conversion_review.get("apiVersion", "apiextensions.k8s.io/v1"),
+        "kind": "ConversionReview",
+        "response": response,
+    }
+
+
+def _version_of(api_version: str) -> str:
+    group, _, version = api_version.rpartition("/")
+    if group != addon.GROUP:
+        raise ConversionError(f"desiredAPIVersion {api_version!r} is not in group {addon.GROUP}")
+    return version
 
 
 def _source_version(obj: Mapping[str, Any]) -> str:

@@ -223,6 +223,32 @@ def test_bad_input_is_refused_clearly(obj: dict[str, Any], version: str, message
         conversion.convert(obj, version)
 
 
+def test_conversion_review_converts_every_object() -> None:
+    objects = [sample("managedclusteraddon-v1alpha1.yaml"), sample("addondeploymentconfig.yaml")]
+    answer = conversion.review(
+        {
+            "apiVersion": "apiextensions.k8s.io/v1",
+            "kind": "ConversionReview",
+            "request": {"uid": "u-1", "desiredAPIVersion": BETA, "objects": objects},
+        }
+    )
+    assert answer["kind"] == "ConversionReview"
+    assert answer["response"]["uid"] == "u-1"
+    assert answer["response"]["result"] == {"status": "Success"}
+    assert [o["apiVersion"] for o in answer["response"]["convertedObjects"]] == [BETA, BETA]
+
+
+def test_conversion_review_reports_failure() -> None:
+    answer = conversion.review(
+        {"request": {"uid": "u-2", "desiredAPIVersion": "apps/v1", "objects": [{"kind": "X"}]}}
+    )
+    assert answer["response"]["convertedObjects"] == []
+    assert answer["response"]["result"] == {
+        "status": "Failure",
+        "message": "desiredAPIVersion 'apps/v1' is not in group addon.open-cluster-management.io",
+    }
+
+
 names = st.text(alphabet="abcdefghij-", min_size=1, max_size=8)
 config_types = st.lists(
     st.fixed_dictionaries(
