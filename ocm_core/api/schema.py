@@ -88,12 +88,13 @@ def validate(schema: Schema, obj: Any, *, path: str = "") -> list[FieldError]:
 
 def _validate(schema: Schema, value: Any, path: str) -> Iterator[FieldError]:
     if value is None:
-        if not schema.get("nullable", False) and _declared_type(schema) is not None:
+        typed = _declared_type(schema) is not None or schema.get(INT_OR_STRING)
+        if typed and not schema.get("nullable", False):
             yield _type_error(schema, value, path)
         return
     if schema.get(INT_OR_STRING):
         if _json_type(value) not in ("integer", "string"):
-            yield _type_error(schema, value, path, expected="integer or string")
+            yield _type_error(schema, value, path)
             return
     elif not _type_matches(schema, value):
         yield _type_error(schema, value, path)
@@ -257,6 +258,10 @@ def _declared_type(schema: Schema) -> str | None:
     return declared if isinstance(declared, str) else None
 
 
+def _expected_type(schema: Schema) -> str:
+    return "integer or string" if schema.get(INT_OR_STRING) else _declared_type(schema) or "any"
+
+
 def _type_matches(schema: Schema, value: Any) -> bool:
     declared = _declared_type(schema)
     if declared is None:
@@ -270,11 +275,9 @@ def _type_matches(schema: Schema, value: Any) -> bool:
     return actual == declared
 
 
-def _type_error(
-    schema: Schema, value: Any, path: str, *, expected: str | None = None
-) -> FieldError:
-    wanted = expected or _declared_type(schema) or "unknown"
-    detail = f"{_body(path)} must be of type {wanted}: {_render(_json_type(value))}"
+def _type_error(schema: Schema, value: Any, path: str) -> FieldError:
+    expected = _expected_type(schema)
+    detail = f"{_body(path)} must be of type {expected}: {_render(_json_type(value))}"
     return FieldError(ErrorType.INVALID, path, detail, _json_type(value))
 
 

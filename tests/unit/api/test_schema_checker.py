@@ -220,6 +220,12 @@ def test_every_failed_rule_is_reported() -> None:
     ]
 
 
+def test_null_int_or_string_is_a_type_error() -> None:
+    assert errors({"spec": {"name": "a", "maxFailures": None}}) == [
+        'spec.maxFailures: Invalid value: "null": spec.maxFailures in body must be of type integer or string: "null"'
+    ]
+
+
 def test_integral_float_counts_as_integer() -> None:
     assert errors({"spec": {"name": "a", "replicas": 2.0}}) == []
     assert len(errors({"spec": {"name": "a", "replicas": 2.5}})) == 1
