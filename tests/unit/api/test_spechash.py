@@ -4,9 +4,12 @@ output for the same values, written out by hand from Go's documented rules."""
 from __future__ import annotations
 
 import hashlib
+import json
 from typing import Any
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from ocm_core.api import spechash
 
@@ -160,3 +163,37 @@ def test_config_spec_hash_annotation_matches_upstream_format() -> None:
 def test_no_config_references_means_no_annotation() -> None:
     assert spechash.config_spec_hash_annotation([]) is None
     assert spechash.config_spec_hash_annotation([{"resource": "secrets"}]) == "{}"
+
+
+json_values = st.recursive(
+    st.none()
+    | st.booleans()
+    | st.integers(min_value=-(2**63), max_value=2**63 - 1)
+    | st.floats(allow_nan=False, allow_infinity=False)
+    | st.text(),
+    lambda children: (
+        st.lists(children, max_size=4) | st.dictionaries(st.text(), children, max_size=4)
+    ),
+    max_leaves=20,
+)
+
+
+@given(json_values)
+def test_encoding_parses_back_to_the_same_value(value: Any) -> None:
+    # Go's output is valid JSON whose floats keep every bit (shortest round-trip digits). An
+    # integral float may come back as an integer (`1.0` is written `1`), so compare as floats.
+    parsed = json.loads(spechash.go_json_dumps(value), parse_int=float)
+    assert parsed == _normalized(value)
+
+
+def _normalized(value: Any) -> Any:
+    """Numbers as floats, lone surrogates as U+FFFD (what Go writes for invalid UTF-8)."""
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return float(value)
+    if isinstance(value, str):
+        return "".join("\ufffd" if 0xD800 <= ord(c) <= 0xDFFF else c for c in value)
+    if isinstance(value, list):
+        return [_normalized(item) for item in value]
+    if isinstance(value, dict):
+        return {_normalized(k): _normalized(v) for k, v in value.items()}
+    return value
