@@ -43,6 +43,11 @@ LIST_MAP_KEYS: Final = "x-kubernetes-list-map-keys"
 TYPE_META_FIELDS: Final = ("apiVersion", "kind", "metadata")
 """Kept at the root and in embedded resources even when the schema does not list them."""
 
+# RFC 3339 date-time: full date, time and offset are all required (fromisoformat is laxer).
+_RFC3339: Final = re.compile(
+    r"^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:\d{2})$"
+)
+
 _JSON_TYPES: Final = ("object", "array", "string", "integer", "number", "boolean")
 
 
@@ -136,9 +141,11 @@ def _validate_string(schema: Schema, value: str, path: str) -> Iterator[FieldErr
 
 def _format_problem(fmt: str | None, value: str) -> str | None:
     if fmt == "date-time":
+        if not _RFC3339.match(value):
+            return "date-time"
         try:
-            datetime.fromisoformat(value)
-        except ValueError:
+            datetime.fromisoformat(value.upper().replace("Z", "+00:00"))
+        except ValueError:  # well-formed but out of range, e.g. month 13
             return "date-time"
     elif fmt == "byte":
         try:

@@ -226,6 +226,21 @@ def test_null_int_or_string_is_a_type_error() -> None:
     ]
 
 
+@pytest.mark.parametrize(
+    ("stamp", "valid"),
+    [
+        ("2026-11-27T12:00:00Z", True),
+        ("2026-11-27t12:00:00.123456+02:00", True),
+        ("2026-11-27", False),
+        ("2026-11-27T12:00:00", False),
+        ("2026-13-27T12:00:00Z", False),
+    ],
+)
+def test_date_time_must_be_rfc3339(stamp: str, valid: bool) -> None:
+    node = {"type": "string", "format": "date-time"}
+    assert (schema.validate(node, stamp) == []) is valid
+
+
 def test_integral_float_counts_as_integer() -> None:
     assert errors({"spec": {"name": "a", "replicas": 2.0}}) == []
     assert len(errors({"spec": {"name": "a", "replicas": 2.5}})) == 1
