@@ -410,10 +410,12 @@ def _missing(obj: Mapping[str, Any], name: str, schema: Schema) -> bool:
 
 
 def structural_problems(schema: Schema, *, path: str = "") -> list[str]:
-    """Return why `schema` is not a structural schema (empty when it is).
+    """Return why kube-apiserver would refuse `schema` as a CRD version schema (empty if none).
 
-    Every node must declare a type (or be int-or-string / preserve-unknown-fields), arrays
-    must declare `items`, and a node may not declare both `properties` and `additionalProperties`.
+    Checks the structural rules (every node typed unless int-or-string or preserve-unknown,
+    arrays with `items`, `properties` only on objects and never with `additionalProperties`),
+    that list-map keys are required or defaulted, and that every `default` validates and is
+    fully declared (nothing of it would be pruned).
     """
     problems: list[str] = []
     _check_node(schema, path or "<root>", problems)
@@ -421,6 +423,20 @@ def structural_problems(schema: Schema, *, path: str = "") -> list[str]:
 
 
 def _check_node(schema: Schema, path: str, problems: list[str]) -> None:
+    _check_shape(schema, path, problems)
+    _check_list_map_keys(schema, path, problems)
+    _check_default(schema, path, problems)
+    for name, child in schema.get("properties", {}).items():
+        _check_node(child, f"{path}.properties[{name}]", problems)
+    extra = schema.get("additionalProperties")
+    if isinstance(extra, Mapping):
+        _check_node(extra, f"{path}.additionalProperties", problems)
+    items = schema.get("items")
+    if isinstance(items, Mapping):
+        _check_node(items, f"{path}.items", problems)
+
+
+def _check_shape(schema: Schema, path: str, problems: list[str]) -> None:
     declared = schema.get("type")
     open_node = schema.get(INT_OR_STRING) or schema.get(PRESERVE_UNKNOWN)
     if declared is None and not open_node:
@@ -437,14 +453,32 @@ def _check_node(schema: Schema, path: str, problems: list[str]) -> None:
         "properties" in schema or "additionalProperties" in schema
     ):
         problems.append(f"{path}: properties are only allowed for type object")
-    for name, child in schema.get("properties", {}).items():
-        _check_node(child, f"{path}.properties[{name}]", problems)
-    extra = schema.get("additionalProperties")
-    if isinstance(extra, Mapping):
-        _check_node(extra, f"{path}.additionalProperties", problems)
+
+
+def _check_list_map_keys(schema: Schema, path: str, problems: list[str]) -> None:
+    if schema.get(LIST_TYPE) != "map":
+        return
     items = schema.get("items")
-    if isinstance(items, Mapping):
-        _check_node(items, f"{path}.items", problems)
+    if not isinstance(items, Mapping):
+        return  # reported by _check_shape
+    properties = items.get("properties", {})
+    for key in schema.get(LIST_MAP_KEYS, []):
+        if key not in items.get("required", []) and "default" not in properties.get(key, {}):
+            problems.append(
+                f"{path}.items.properties[{key}]: Required value: "
+                "this property is in x-kubernetes-list-map-keys, so it must have a default "
+                "or be a required property"
+            )
+
+
+def _check_default(schema: Schema, path: str, problems: list[str]) -> None:
+    if "default" not in schema:
+        return
+    default = schema["default"]
+    for error in validate(schema, default):
+        problems.append(f"{path}.default: {error}")
+    for dropped in prune(schema, default)[1]:
+        problems.append(f"{path}.default: {dropped}: must not have unknown fields")
 
 
 # -- rendering ----------------------------------------------------------------------------

@@ -318,6 +318,14 @@ def test_structural_problems() -> None:
             "b": {"type": "array"},
             "c": {"type": "string", "properties": {}},
             "d": {"type": "object", "properties": {}, "additionalProperties": {"type": "string"}},
+            "e": {
+                "type": "array",
+                "x-kubernetes-list-type": "map",
+                "x-kubernetes-list-map-keys": ["name"],
+                "items": {"type": "object", "properties": {"name": {"type": "string"}}},
+            },
+            "f": {"type": "integer", "default": "three"},
+            "g": {"type": "object", "properties": {}, "default": {"x": 1}},
         },
     }
     assert schema.structural_problems(broken) == [
@@ -325,4 +333,8 @@ def test_structural_problems() -> None:
         "<root>.properties[b]: items: Required value: must be specified for arrays",
         "<root>.properties[c]: properties are only allowed for type object",
         "<root>.properties[d]: additionalProperties and properties are mutually exclusive",
+        "<root>.properties[e].items.properties[name]: Required value: this property is in "
+        "x-kubernetes-list-map-keys, so it must have a default or be a required property",
+        '<root>.properties[f].default: <root>: Invalid value: "string": body must be of type integer: "string"',
+        "<root>.properties[g].default: x: must not have unknown fields",
     ]

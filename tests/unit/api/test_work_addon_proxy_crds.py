@@ -145,40 +145,8 @@ def test_schemas_are_structural_typed_objects(path: Path) -> None:
         root = version["schema"]["openAPIV3Schema"]
         assert root["type"] == "object"
         assert {"apiVersion", "kind", "metadata", "spec"} <= set(root["properties"])
+        # Includes kube's CRD checks: list-map keys required or defaulted, defaults valid.
         assert schema.structural_problems(root) == []
-
-
-def nodes(node: dict[str, Any], path: str = "") -> list[tuple[str, dict[str, Any]]]:
-    found = [(path, node)]
-    for name, child in node.get("properties", {}).items():
-        found += nodes(child, f"{path}.{name}")
-    for key in ("items", "additionalProperties"):
-        if isinstance(node.get(key), dict):
-            found += nodes(node[key], f"{path}[{key}]")
-    return found
-
-
-@pytest.mark.parametrize("path", CRD_FILES, ids=crd_id)
-def test_defaults_are_valid_and_fully_declared(path: Path) -> None:
-    # kube-apiserver refuses a CRD whose defaults fail validation or would be pruned.
-    for version in load(path)["spec"]["versions"]:
-        for where, node in nodes(version["schema"]["openAPIV3Schema"]):
-            if "default" in node:
-                assert schema.validate(node, node["default"]) == [], where
-                assert schema.prune(node, node["default"])[1] == [], where
-
-
-@pytest.mark.parametrize("path", CRD_FILES, ids=crd_id)
-def test_list_map_keys_are_required_or_defaulted(path: Path) -> None:
-    for version in load(path)["spec"]["versions"]:
-        for where, node in nodes(version["schema"]["openAPIV3Schema"]):
-            if node.get("x-kubernetes-list-type") != "map":
-                continue
-            item = node["items"]
-            for key in node["x-kubernetes-list-map-keys"]:
-                assert key in item.get("required", []) or "default" in item["properties"][key], (
-                    where
-                )
 
 
 @pytest.mark.parametrize("path", CRD_FILES, ids=crd_id)
