@@ -1,4 +1,4 @@
-"""OpenAPI v3 schema building blocks for the OCM CRDs that scripts/gen_crds.py writes.
+"""OpenAPI v3 schema building blocks and CRD assembly for the CRDs scripts/gen_crds.py writes.
 
 Each function returns a fresh dict (callers may nest or tweak it). Field names, enums,
 defaults, patterns and list types follow the upstream OCM and cluster-proxy APIs
@@ -519,3 +519,75 @@ def addon_registration_subject_v1alpha1() -> Schema:
             "organizationUnit": strings("Organization units."),
         },
     )
+
+
+# -- CRD assembly -------------------------------------------------------------------------
+
+
+def root_schema(
+    description: str, spec: Schema, status: Schema | None = None, *, spec_required: bool = True
+) -> Schema:
+    properties: dict[str, Schema] = {
+        "apiVersion": string("Versioned schema of this object."),
+        "kind": string("REST resource this object represents."),
+        "metadata": {"type": "object"},
+        "spec": spec,
+    }
+    if status is not None:
+        properties["status"] = status
+    return obj(description, properties, required=["spec"] if spec_required else None)
+
+
+def condition_column(name: str, condition: str, field: str = "status") -> dict[str, str]:
+    return {
+        "name": name,
+        "type": "string",
+        "jsonPath": f'.status.conditions[?(@.type=="{condition}")].{field}',
+    }
+
+
+def version(
+    name: str,
+    schema: Schema,
+    *,
+    storage: bool = True,
+    status: bool = True,
+    columns: list[dict[str, str]] | None = None,
+) -> dict[str, Any]:
+    entry: dict[str, Any] = {"name": name, "served": True, "storage": storage}
+    if columns:
+        entry["additionalPrinterColumns"] = columns
+    entry["schema"] = {"openAPIV3Schema": schema}
+    if status:
+        entry["subresources"] = {"status": {}}
+    return entry
+
+
+def crd(
+    group: str,
+    kind: str,
+    plural: str,
+    *,
+    scope: str,
+    versions: list[dict[str, Any]],
+    short_names: list[str] | None = None,
+    conversion: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    names: dict[str, Any] = {
+        "kind": kind,
+        "listKind": f"{kind}List",
+        "plural": plural,
+        "singular": kind.lower(),
+    }
+    if short_names:
+        names["shortNames"] = short_names
+    spec: dict[str, Any] = {"group": group, "names": names, "scope": scope}
+    if conversion:
+        spec["conversion"] = conversion
+    spec["versions"] = versions
+    return {
+        "apiVersion": "apiextensions.k8s.io/v1",
+        "kind": "CustomResourceDefinition",
+        "metadata": {"name": f"{plural}.{group}"},
+        "spec": spec,
+    }
