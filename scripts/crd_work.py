@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from crd_schemas import (
+from scripts.crd_schemas import (
     Schema,
     array,
     condition_column,

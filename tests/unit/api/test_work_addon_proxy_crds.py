@@ -175,7 +175,8 @@ def test_versions_with_different_schemas_need_conversion(path: Path) -> None:
 
 def test_generated_files_are_fresh() -> None:
     result = subprocess.run(
-        [sys.executable, str(ROOT / "scripts" / "gen_crds.py"), "--check"],
+        [sys.executable, "-m", "scripts.gen_crds", "--check"],
+        cwd=ROOT,
         capture_output=True,
         text=True,
         check=False,
