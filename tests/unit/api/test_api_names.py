@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import re
+from pathlib import Path
+
+import yaml
+
 from ocm_core.api import addon, proxy, work
 
 
@@ -44,3 +49,51 @@ def test_work_names() -> None:
     assert work.executor_sar_name(work.NIL_EXECUTOR_NAMESPACE, work.NIL_EXECUTOR_NAME) == (
         "system:serviceaccount::klusterlet-work-sa"
     )
+
+
+MODULES = (work, addon, proxy)
+CRD = Path(__file__).resolve().parents[3] / "charts" / "ocm-hub" / "crds"
+QUALIFIED_NAME = re.compile(
+    r"^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*/)?"
+    r"[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$"
+)
+
+
+def constants(prefix: str = "", suffix: str = "") -> list[tuple[str, str]]:
+    return [
+        (f"{module.__name__}.{name}", value)
+        for module in MODULES
+        for name, value in vars(module).items()
+        if name.startswith(prefix) and name.endswith(suffix) and isinstance(value, str)
+    ]
+
+
+def condition_pattern(field: str) -> re.Pattern[str]:
+    crd = yaml.safe_load((CRD / "manifestworks.work.open-cluster-management.io.yaml").read_text())
+    status = crd["spec"]["versions"][0]["schema"]["openAPIV3Schema"]["properties"]["status"]
+    return re.compile(status["properties"]["conditions"]["items"]["properties"][field]["pattern"])
+
+
+def test_reasons_fit_the_condition_reason_pattern() -> None:
+    pattern = condition_pattern("reason")
+    reasons = constants("REASON_")
+    assert len(reasons) > 40
+    assert [name for name, value in reasons if not pattern.match(value)] == []
+
+
+def test_condition_types_fit_the_condition_type_pattern() -> None:
+    pattern = condition_pattern("type")
+    types = constants("CONDITION_")
+    assert len(types) > 20
+    assert [name for name, value in types if not pattern.match(value)] == []
+
+
+def test_label_annotation_and_finalizer_keys_are_qualified_names() -> None:
+    keys = [
+        *constants(suffix="_LABEL"),
+        *constants(suffix="_ANNOTATION"),
+        *constants(suffix="_FINALIZER"),
+    ]
+    assert len(keys) > 20
+    bad = [name for name, value in keys if not QUALIFIED_NAME.match(value) or len(value) > 316]
+    assert bad == []
