@@ -101,7 +101,7 @@ def _install_strategy() -> Schema:
     )
 
 
-def _cma_status() -> Schema:
+def _cma_status(*, alpha: bool) -> Schema:
     default_ref = obj(
         "Default config in effect for one config type.",
         {
@@ -130,11 +130,12 @@ def _cma_status() -> Schema:
         },
         required=["namespace", "name"],
     )
+    defaults_key = "defaultconfigReferences" if alpha else "defaultConfigReferences"
     return obj(
         "Defaults and install progress computed by the addon-manager.",
         {
-            # Upstream's JSON key really is lower-case "defaultconfig".
-            "defaultconfigReferences": array("Default configs in effect.", default_ref),
+            # v1alpha1's JSON key really is lower-case "defaultconfig"; v1beta1 fixed it.
+            defaults_key: array("Default configs in effect.", default_ref),
             "installProgressions": array("Progress per install placement.", progression),
         },
     )
@@ -191,12 +192,12 @@ def cluster_management_addon() -> dict[str, Any]:
         versions=[
             version(
                 "v1alpha1",
-                root_schema(description, alpha_spec, _cma_status()),
+                root_schema(description, alpha_spec, _cma_status(alpha=True)),
                 columns=[display, crd_name],
             ),
             version(
                 "v1beta1",
-                root_schema(description, beta_spec, _cma_status()),
+                root_schema(description, beta_spec, _cma_status(alpha=False)),
                 storage=False,
                 columns=[display],
             ),

@@ -12,6 +12,8 @@ ClusterManagementAddOn
     default gets the reserved name `__reserved_no_default__`, which turns back into "no
     defaultConfig", so the round trip is lossless.
   - v1alpha1-only `spec.addOnConfiguration` (deprecated) is dropped, as upstream drops it.
+  - `status.defaultconfigReferences` (v1alpha1's lower-case JSON key) is
+    `status.defaultConfigReferences` in v1beta1.
 
 ManagedClusterAddOn
   - v1alpha1 `spec.installNamespace` is kept in annotation
@@ -114,7 +116,12 @@ def _source_version(obj: Mapping[str, Any]) -> str:
 # -- ClusterManagementAddOn ---------------------------------------------------------------
 
 
+_ALPHA_DEFAULT_REFERENCES: Final = "defaultconfigReferences"
+_BETA_DEFAULT_REFERENCES: Final = "defaultConfigReferences"
+
+
 def _cma_to_v1beta1(body: Body) -> None:
+    _rename(_mapping(body, "status"), _ALPHA_DEFAULT_REFERENCES, _BETA_DEFAULT_REFERENCES)
     spec = _mapping(body, "spec")
     spec.pop("addOnConfiguration", None)
     if "supportedConfigs" in spec:
@@ -132,6 +139,7 @@ def _default_config(supported: Mapping[str, Any]) -> Body:
 
 
 def _cma_to_v1alpha1(body: Body) -> None:
+    _rename(_mapping(body, "status"), _BETA_DEFAULT_REFERENCES, _ALPHA_DEFAULT_REFERENCES)
     spec = _mapping(body, "spec")
     if "defaultConfigs" in spec:
         spec["supportedConfigs"] = [_supported_config(item) for item in spec.pop("defaultConfigs")]
@@ -252,6 +260,11 @@ def _mapping(body: Body, key: str, *, create: bool = False) -> Body:
     if not isinstance(value, dict):
         raise ConversionError(f"{key}: expected an object, got {type(value).__name__}")
     return value
+
+
+def _rename(body: Body, old: str, new: str) -> None:
+    if old in body:
+        body[new] = body.pop(old)
 
 
 def _pick(source: Mapping[str, Any], *keys: str) -> Body:

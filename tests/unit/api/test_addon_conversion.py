@@ -81,6 +81,14 @@ def test_cma_round_trips() -> None:
     assert conversion.convert(back, "v1beta1") == beta
 
 
+def test_cma_default_config_references_key_is_renamed() -> None:
+    beta = sample("clustermanagementaddon-cluster-proxy-v1beta1.yaml")
+    alpha = conversion.convert(beta, "v1alpha1")
+    assert "defaultConfigReferences" not in alpha["status"]
+    assert alpha["status"]["defaultconfigReferences"] == beta["status"]["defaultConfigReferences"]
+    assert_fits_schema(alpha)
+
+
 def test_mca_to_v1beta1() -> None:
     alpha = sample("managedclusteraddon-v1alpha1.yaml")
     beta = conversion.convert(alpha, "v1beta1")
