@@ -57,6 +57,8 @@ class ConversionError(ValueError):
 
 def convert(obj: Mapping[str, Any], version: str) -> Body:
     """Return `obj` converted to `addon.open-cluster-management.io/<version>`."""
+    if not isinstance(obj, Mapping):
+        raise ConversionError(f"expected an object, got {type(obj).__name__}")
     source = _source_version(obj)
     kind = obj.get("kind")
     if kind not in _SUPPORTED_KINDS:
@@ -70,7 +72,11 @@ def convert(obj: Mapping[str, Any], version: str) -> Body:
         )
     body: Body = copy.deepcopy(dict(obj))
     if source != version:
-        _CONVERTERS[(kind, version)](body)
+        try:
+            _CONVERTERS[(kind, version)](body)
+        except (AttributeError, TypeError) as error:
+            # A list or scalar where the API has an object deeper in the body.
+            raise ConversionError(f"malformed {kind}: {error}") from error
     body["apiVersion"] = f"{addon.GROUP}/{version}"
     return body
 
@@ -82,7 +88,7 @@ def review(conversion_review: Mapping[str, Any]) -> Body:
     try:
         version = _version_of(str(request.get("desiredAPIVersion", "")))
         response["convertedObjects"] = [
-            convert(item, version) for item in request.get("objects", [])
+            convert(item, version) for item in request.get("objects") or []
         ]
         response["result"] = {"status": "Success"}
     except ConversionError as error:

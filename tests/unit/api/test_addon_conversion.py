@@ -219,6 +219,16 @@ def test_same_version_is_a_copy_and_input_is_untouched() -> None:
             id="version",
         ),
         pytest.param(
+            {
+                "apiVersion": ALPHA,
+                "kind": "ClusterManagementAddOn",
+                "spec": {"supportedConfigs": ["x"]},
+            },
+            "v1beta1",
+            "malformed ClusterManagementAddOn",
+            id="malformed-item",
+        ),
+        pytest.param(
             {"apiVersion": ALPHA, "kind": "ManagedClusterAddOn", "status": []},
             "v1beta1",
             "status: expected an object",
