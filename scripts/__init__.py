@@ -1,0 +1,1 @@
+"""Developer scripts (generators, checks); run as `python -m scripts.<name>`; not shipped."""
