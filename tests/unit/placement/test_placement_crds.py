@@ -17,9 +17,7 @@ from ocm_core.api.cluster import (
 from ocm_core.api.placement import ADDON_PLACEMENT_SCORES, PLACEMENT_DECISIONS, PLACEMENTS
 
 CRD_DIR = Path(__file__).resolve().parents[3] / "charts" / "ocm-hub" / "crds"
-FILE_NAME = re.compile(
-    r"^0000_0\d_clusters\.open-cluster-management\.io_(?P<plural>[a-z]+)\.crd\.yaml$"
-)
+FILE_NAME = re.compile(r"^(?P<plural>[a-z]+)\.cluster\.open-cluster-management\.io\.yaml$")
 TYPES = {"object", "array", "string", "integer", "number", "boolean"}
 COLUMN_TYPES = {"integer", "number", "string", "boolean", "date"}
 RESOURCES = [
@@ -39,7 +37,7 @@ def load(path: Path) -> dict[str, Any]:
     return document
 
 
-CRD_FILES = sorted(CRD_DIR.glob("*.yaml"))
+CRD_FILES = sorted(CRD_DIR.glob("*.cluster.open-cluster-management.io.yaml"))
 
 
 def test_there_is_one_file_per_resource() -> None:
@@ -77,7 +75,11 @@ def test_crd_is_structurally_valid(path: Path) -> None:
 
 @pytest.mark.parametrize("resource", RESOURCES, ids=lambda r: r.kind)
 def test_api_constants_match_the_crds(resource: ApiResource) -> None:
-    (path,) = [p for p in CRD_FILES if p.name.endswith(f"_{resource.resource}.crd.yaml")]
+    (path,) = [
+        p
+        for p in CRD_FILES
+        if p.name == f"{resource.resource}.cluster.open-cluster-management.io.yaml"
+    ]
     spec = load(path)["spec"]
     assert spec["group"] == resource.group
     assert spec["names"]["kind"] == resource.kind
@@ -86,7 +88,9 @@ def test_api_constants_match_the_crds(resource: ApiResource) -> None:
 
 
 def test_placement_printer_columns_and_fields_the_scheduler_reads() -> None:
-    (path,) = [p for p in CRD_FILES if p.name.endswith("_placements.crd.yaml")]
+    (path,) = [
+        p for p in CRD_FILES if p.name == "placements.cluster.open-cluster-management.io.yaml"
+    ]
     (version,) = load(path)["spec"]["versions"]
     columns = [(c["name"], c["jsonPath"]) for c in version["additionalPrinterColumns"]]
     assert columns == [

@@ -1,7 +1,5 @@
 """PlacementDecision pagination, names, labels and ownership."""
 
-from placement_builders import decision
-
 from ocm_core.api.placement import (
     DECISION_GROUP_INDEX_LABEL,
     DECISION_GROUP_NAME_LABEL,
@@ -10,6 +8,7 @@ from ocm_core.api.placement import (
 from ocm_core.placement.decisions import build_decisions, stale_decisions
 from ocm_core.placement.groups import DecisionGroup
 from ocm_core.placement.model import PlacementRef
+from tests.support.placement_builders import decision
 
 REF = PlacementRef("apps", "web", "uid-1")
 

@@ -3,10 +3,10 @@
 from typing import Any
 
 import pytest
-from placement_builders import cluster
 
 from ocm_core.placement.groups import DecisionGroup, GroupStrategy, build_groups, group_length
 from ocm_core.placement.model import Cluster, Misconfigured
+from tests.support.placement_builders import cluster
 
 
 def clusters(count: int, canary: int = 0) -> list[Cluster]:

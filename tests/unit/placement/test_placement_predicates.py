@@ -3,10 +3,10 @@
 from typing import Any
 
 import pytest
-from placement_builders import addon_score, cluster
 
 from ocm_core.placement.model import Cluster, Misconfigured, Stage
 from ocm_core.placement.predicates import compile_predicates, filter_by_predicates
+from tests.support.placement_builders import addon_score, cluster
 
 SCORES = {("a", "usage"): addon_score("a", "usage", {"cpu": 80, "mem": 10})}
 

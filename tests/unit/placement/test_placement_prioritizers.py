@@ -4,7 +4,6 @@ from collections import Counter
 from typing import Any
 
 import pytest
-from placement_builders import NOW, addon_score, cluster, decision, prioritizers
 
 from ocm_core.placement.model import Cluster, Misconfigured
 from ocm_core.placement.prioritizers import (
@@ -17,6 +16,7 @@ from ocm_core.placement.prioritizers import (
     score_clusters,
     steady_scores,
 )
+from tests.support.placement_builders import NOW, addon_score, cluster, decision, prioritizers
 
 
 def views(*objs: dict[str, Any]) -> list[Cluster]:

@@ -6,7 +6,10 @@ from typing import Any
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from placement_builders import (
+
+from ocm_core.api.placement import SCHEDULING_DISABLE_ANNOTATION
+from ocm_core.placement import SchedulingResult, schedule
+from tests.support.placement_builders import (
     NOW,
     addon_score,
     binding,
@@ -16,9 +19,6 @@ from placement_builders import (
     placement,
     prioritizers,
 )
-
-from ocm_core.api.placement import SCHEDULING_DISABLE_ANNOTATION
-from ocm_core.placement import SchedulingResult, schedule
 
 SETS = [label_set("default"), label_set("prod")]
 BINDINGS = [binding("default")]

@@ -1,7 +1,5 @@
 """Cluster-set selection: bindings, clusterSets narrowing, set membership."""
 
-from placement_builders import NAMESPACE, binding, cluster, label_set
-
 from ocm_core.api.cluster import CLUSTER_SET_LABEL
 from ocm_core.placement.model import Cluster, Stage
 from ocm_core.placement.selection import (
@@ -10,6 +8,7 @@ from ocm_core.placement.selection import (
     select_candidates,
     set_members,
 )
+from tests.support.placement_builders import NAMESPACE, binding, cluster, label_set
 
 
 def views(*objs: dict[str, object]) -> list[Cluster]:

@@ -6,10 +6,10 @@ from typing import Any
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from placement_builders import cluster
 
 from ocm_core.placement.model import Cluster, Misconfigured, Stage
 from ocm_core.placement.spread import SpreadConstraint, parse_spread_policy, select_spread
+from tests.support.placement_builders import cluster
 
 
 def zone_clusters(*zones: str) -> list[Cluster]:

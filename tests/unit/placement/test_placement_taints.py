@@ -4,10 +4,10 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
-from placement_builders import NOW, cluster
 
 from ocm_core.placement.model import Cluster, Misconfigured, Stage
 from ocm_core.placement.taints import filter_by_taints, parse_tolerations
+from tests.support.placement_builders import NOW, cluster
 
 ADDED = "2026-06-01T11:59:00Z"  # one minute before NOW
 
