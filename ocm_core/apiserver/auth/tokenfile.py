@@ -35,7 +35,9 @@ class StaticTokens:
         """Parse the CSV text; `source` names the file in error messages."""
         table: dict[str, users.UserInfo] = {}
         first_line: dict[str, int] = {}
-        reader = csv.reader(io.StringIO(text.removeprefix(_UTF8_BOM)), skipinitialspace=True)
+        reader = csv.reader(
+            io.StringIO(text.removeprefix(_UTF8_BOM)), skipinitialspace=True, strict=True
+        )
         try:
             for row in reader:
                 line = reader.line_num
