@@ -482,6 +482,7 @@ def certificate_sans(certificate: x509.Certificate) -> tuple[set[str], set[IPAdd
 
 
 def certificate_to_pem(certificate: x509.Certificate) -> bytes:
+    """The certificate as PEM bytes."""
     return certificate.public_bytes(serialization.Encoding.PEM)
 
 
@@ -545,6 +546,7 @@ def write_pem(path: Path, data: bytes, *, private: bool = False) -> None:
 
 
 def save_ca(ca: CertificateAuthority, cert_path: Path, key_path: Path) -> None:
+    """Write the CA certificate (0644) and its key (0600) as PEM files."""
     write_pem(cert_path, ca.cert_pem())
     write_pem(key_path, ca.key_pem(), private=True)
 
@@ -556,6 +558,34 @@ def load_ca(cert_path: Path, key_path: Path) -> CertificateAuthority:
     if not _same_public_key(certificate, key):
         raise PKIError(f"{key_path} is not the private key of {cert_path}")
     return CertificateAuthority(certificate=certificate, private_key=key)
+
+
+def load_or_create_ca(
+    cert_path: Path,
+    key_path: Path,
+    *,
+    common_name: str,
+    algorithm: KeyAlgorithm = KeyAlgorithm.ECDSA_P256,
+    validity: dt.timedelta = DEFAULT_CA_VALIDITY,
+    now: dt.datetime | None = None,
+) -> tuple[CertificateAuthority, bool]:
+    """Load the CA from its files, or create and save one on first start; (ca, created).
+
+    One file without the other is an error rather than a silent new CA: replacing a CA
+    breaks every client that trusts the old one.
+    """
+    have_cert, have_key = cert_path.exists(), key_path.exists()
+    if have_cert and have_key:
+        return load_ca(cert_path, key_path), False
+    if have_cert or have_key:
+        present, missing = (cert_path, key_path) if have_cert else (key_path, cert_path)
+        raise PKIError(
+            f"{present} exists but {missing} does not; restore it, or remove both to "
+            "create a new CA (clients will have to trust the new one)"
+        )
+    ca = create_ca(common_name, algorithm=algorithm, validity=validity, now=now)
+    save_ca(ca, cert_path, key_path)
+    return ca, True
 
 
 def _same_public_key(certificate: x509.Certificate, key: PrivateKey) -> bool:
@@ -570,6 +600,7 @@ def _same_public_key(certificate: x509.Certificate, key: PrivateKey) -> bool:
 
 
 def is_expired(certificate: x509.Certificate, *, now: dt.datetime | None = None) -> bool:
+    """True from the certificate's notAfter on."""
     return _now(now) >= certificate.not_valid_after_utc
 
 

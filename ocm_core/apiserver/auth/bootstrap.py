@@ -45,6 +45,7 @@ SecretLookup = Callable[[str, str], Mapping[str, Any] | None]
 
 
 def is_bootstrap_token(token: str) -> bool:
+    """True if `token` has the `<6 chars>.<16 chars>` shape of a bootstrap token."""
     return _TOKEN_PATTERN.match(token) is not None
 
 

@@ -206,6 +206,7 @@ def bootstrap_cluster_roles() -> list[dict[str, Any]]:
 
 
 def bootstrap_cluster_role_bindings() -> list[dict[str, Any]]:
+    """kube's default bindings: admins, discovery, basic-user and public info."""
     return [
         cluster_role_binding("cluster-admin", "cluster-admin", [users.SYSTEM_MASTERS]),
         cluster_role_binding(

@@ -222,7 +222,7 @@ def _non_resource_url_matches(rule_urls: Sequence[str], path: str) -> bool:
     for rule_url in rule_urls:
         if rule_url in (WILDCARD, path):
             return True
-        if rule_url.endswith(WILDCARD) and path.startswith(rule_url[:-1]):
+        if rule_url.endswith(WILDCARD) and path.startswith(rule_url.rstrip(WILDCARD)):
             return True
     return False
 
@@ -236,8 +236,9 @@ def _matching_subject(binding: Obj, user: users.UserInfo, namespace: str) -> str
         if kind == KIND_GROUP and name in user.groups:
             return f'Group "{name}"'
         if kind == KIND_SERVICE_ACCOUNT:
-            # kube requires the namespace on ServiceAccount subjects; none means no match.
-            sa_namespace = subject.get("namespace", "")
+            # kube parity: a RoleBinding's ServiceAccount subject without a namespace means
+            # the binding's own namespace; in a ClusterRoleBinding it matches nobody.
+            sa_namespace = subject.get("namespace") or namespace
             if sa_namespace and user.name == users.service_account_username(sa_namespace, name):
                 return f'ServiceAccount "{sa_namespace}/{name}"'
     return None

@@ -196,6 +196,17 @@ def test_load_ca_detects_mismatched_key(
         pki.load_ca(tmp_path / "ca.crt", tmp_path / "ca.key")
 
 
+def test_load_or_create_ca_creates_once(tmp_path: Path) -> None:
+    cert_path, key_path = tmp_path / "pki" / "ca.crt", tmp_path / "pki" / "ca.key"
+    created, was_created = pki.load_or_create_ca(cert_path, key_path, common_name="hub-ca")
+    loaded, again = pki.load_or_create_ca(cert_path, key_path, common_name="ignored")
+    assert (was_created, again) == (True, False)
+    assert loaded.certificate == created.certificate
+    key_path.unlink()
+    with pytest.raises(pki.PKIError, match=r"ca\.crt exists but .*ca\.key does not"):
+        pki.load_or_create_ca(cert_path, key_path, common_name="hub-ca")
+
+
 def test_encrypted_key_round_trip(ca: pki.CertificateAuthority) -> None:
     pem = pki.private_key_to_pem(ca.private_key, password=b"pw")
     assert b"ENCRYPTED" in pem

@@ -269,6 +269,7 @@ def test_rule_fields(
         pytest.param(["/apis/*"], "/apis", False, id="star-needs-the-slash"),
         pytest.param(["/apis/*"], "/apis/apps/v1", True, id="star-under"),
         pytest.param(["*"], "/anything", True, id="all"),
+        pytest.param(["/openapi**"], "/openapi/v2", True, id="several-stars"),
     ],
 )
 def test_non_resource_urls(urls: list[str], path: str, allowed: bool) -> None:
@@ -277,23 +278,40 @@ def test_non_resource_urls(urls: list[str], path: str, allowed: bool) -> None:
     assert not auth.rule_allows(url_rule, auth.non_resource_attributes(ALICE, "post", path))
 
 
-def test_service_account_subject_needs_matching_namespace() -> None:
+@pytest.mark.parametrize(
+    ("subject", "allowed"),
+    [
+        pytest.param(
+            {"kind": "ServiceAccount", "name": "robot", "namespace": "team"}, True, id="ns"
+        ),
+        pytest.param({"kind": "ServiceAccount", "name": "robot"}, True, id="defaults-to-binding"),
+        pytest.param(
+            {"kind": "ServiceAccount", "name": "robot", "namespace": "elsewhere"}, False, id="other"
+        ),
+        pytest.param(
+            {"kind": "ServiceAccount", "name": "other", "namespace": "team"}, False, id="name"
+        ),
+    ],
+)
+def test_service_account_subject_in_role_binding(subject: dict[str, str], allowed: bool) -> None:
     reader = role("reader", [rule(["get"], [""], ["secrets"])], "team")
-    sa_subject = {"kind": "ServiceAccount", "name": "robot", "namespace": "team"}
-    wrong_namespace = {"kind": "ServiceAccount", "name": "robot", "namespace": "elsewhere"}
-    no_namespace = {"kind": "ServiceAccount", "name": "robot"}
-    good = authorizer(
-        roles=[reader], role_bindings=[binding("b", "Role", "reader", [sa_subject], "team")]
+    rbac = authorizer(
+        roles=[reader], role_bindings=[binding("b", "Role", "reader", [subject], "team")]
     )
-    attributes = request(SA, "get", "secrets", namespace="team", name="s")
-    decision = good.authorize(attributes)
-    assert decision.allowed
-    assert 'to ServiceAccount "team/robot"' in decision.reason
-    for subject in (wrong_namespace, no_namespace):
-        bad = authorizer(
-            roles=[reader], role_bindings=[binding("b", "Role", "reader", [subject], "team")]
-        )
-        assert not bad.authorize(attributes).allowed
+    decision = rbac.authorize(request(SA, "get", "secrets", namespace="team", name="s"))
+    assert decision.allowed is allowed
+    if allowed:
+        assert 'to ServiceAccount "team/robot"' in decision.reason
+
+
+def test_service_account_subject_without_namespace_in_cluster_binding_matches_nobody() -> None:
+    rbac = authorizer(
+        cluster_roles=[role("reader", [rule(["get"], [""], ["secrets"])])],
+        cluster_role_bindings=[
+            binding("b", "ClusterRole", "reader", [{"kind": "ServiceAccount", "name": "robot"}])
+        ],
+    )
+    assert not rbac.authorize(request(SA, "get", "secrets", namespace="team", name="s")).allowed
 
 
 def test_system_masters_may_do_anything() -> None:
