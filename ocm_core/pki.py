@@ -16,6 +16,8 @@ a few milliseconds (RSA: tens of ms), so async callers run them through `asyncio
 
 from __future__ import annotations
 
+import base64
+import binascii
 import datetime as dt
 import enum
 import ipaddress
@@ -23,10 +25,10 @@ import os
 import secrets
 import ssl
 import tempfile
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Final, TypeAlias
+from typing import Any, Final, TypeAlias
 
 from cryptography import x509
 from cryptography.exceptions import InvalidSignature
@@ -45,6 +47,12 @@ DEFAULT_CA_VALIDITY: Final = dt.timedelta(days=3650)
 
 DEFAULT_LEAF_VALIDITY: Final = dt.timedelta(days=180)
 """180 days, the validity OCM's certrotation gives cluster-proxy's leaf certificates."""
+
+DEFAULT_SIGNER_DURATION: Final = dt.timedelta(days=365)
+"""kube-controller-manager's `--cluster-signing-duration` default: the cap on CSR certificates."""
+
+MIN_CSR_EXPIRATION_SECONDS: Final = 600
+"""kube's validation floor for `CertificateSigningRequest.spec.expirationSeconds`."""
 
 ROTATION_FRACTION: Final = 0.2
 """Re-issue a certificate once it is in the last 20% of its lifetime (OCM certrotation)."""
@@ -309,6 +317,44 @@ def sign_csr(
         validity=duration,
         now=now,
     )
+
+
+def sign_csr_spec(
+    ca: CertificateAuthority,
+    spec: Mapping[str, Any],
+    *,
+    max_duration: dt.timedelta = DEFAULT_SIGNER_DURATION,
+    now: dt.datetime | None = None,
+) -> bytes:
+    """Sign an approved `CertificateSigningRequest.spec` (a dict as stored); return PEM.
+
+    What kube-controller-manager's signer does with one: decode `spec.request` (base64 PEM),
+    apply the signer's rules for `spec.signerName` with `spec.usages`, and issue for
+    `spec.expirationSeconds` capped at `max_duration`. The PEM goes to `status.certificate`
+    (base64); a `PKIError` becomes a `Failed` condition with its message.
+    """
+    try:
+        request = base64.b64decode(spec.get("request") or "", validate=True)
+    except (binascii.Error, ValueError, TypeError) as exc:
+        raise PKIError("spec.request is not base64") from exc
+    duration = max_duration
+    seconds = spec.get("expirationSeconds")
+    if seconds is not None:
+        if not isinstance(seconds, int) or seconds < MIN_CSR_EXPIRATION_SECONDS:
+            raise PKIError(
+                f"spec.expirationSeconds must be an integer of at least "
+                f"{MIN_CSR_EXPIRATION_SECONDS} (10 minutes), got {seconds!r}"
+            )
+        duration = min(duration, dt.timedelta(seconds=seconds))
+    certificate = sign_csr(
+        ca,
+        request,
+        usages=spec.get("usages") or (),
+        duration=duration,
+        signer_name=str(spec.get("signerName") or ""),
+        now=now,
+    )
+    return certificate_to_pem(certificate)
 
 
 def parse_usages(usages: Iterable[KeyUsage | str]) -> tuple[KeyUsage, ...]:

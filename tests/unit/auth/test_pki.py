@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
 import ipaddress
 import ssl
@@ -120,6 +121,28 @@ def test_sign_csr_for_kube_apiserver_client(ca: pki.CertificateAuthority) -> Non
     assert certificate.not_valid_after_utc == NOW + dt.timedelta(hours=24)
     assert certificate.issuer == ca.certificate.subject
     assert pki.is_issued_by(certificate, ca.certificate)
+
+
+def test_sign_csr_spec_like_the_kube_signer(ca: pki.CertificateAuthority) -> None:
+    spec = {
+        "request": base64.b64encode(_csr("agent", ("g",))).decode(),
+        "signerName": pki.SIGNER_KUBE_APISERVER_CLIENT,
+        "usages": ["digital signature", "key encipherment", "client auth"],
+        "expirationSeconds": 3600,
+    }
+    certificate = pki.load_certificate_pem(pki.sign_csr_spec(ca, spec, now=NOW))
+    assert pki.subject_user(certificate) == ("agent", ("g",))
+    assert certificate.not_valid_after_utc == NOW + dt.timedelta(hours=1)
+    capped = pki.load_certificate_pem(
+        pki.sign_csr_spec(ca, {**spec, "expirationSeconds": 10**9}, now=NOW)
+    )
+    assert capped.not_valid_after_utc == NOW + pki.DEFAULT_SIGNER_DURATION
+    with pytest.raises(pki.PKIError, match="at least 600"):
+        pki.sign_csr_spec(ca, {**spec, "expirationSeconds": 60}, now=NOW)
+    with pytest.raises(pki.PKIError, match="not base64"):
+        pki.sign_csr_spec(ca, {**spec, "request": "%%%"}, now=NOW)
+    with pytest.raises(pki.PKIError, match="requires the 'client auth'"):
+        pki.sign_csr_spec(ca, {**spec, "usages": ["digital signature"]}, now=NOW)
 
 
 def test_sign_csr_never_outlives_the_ca(ca: pki.CertificateAuthority) -> None:
