@@ -18,8 +18,8 @@ from __future__ import annotations
 
 import copy
 import json
-from collections.abc import Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any, Final, Protocol
 
 from ocm_core.apiserver.auth import user as users
@@ -88,10 +88,18 @@ class _Grant:
         )
 
 
-@dataclass
-class _Resolution:
-    grants: list[_Grant] = field(default_factory=list)
-    errors: list[str] = field(default_factory=list)
+class _RoleIndex:
+    """Roles by name, built on first use: most bindings never match, so most requests never
+    need the index (and kube's authorizer also reads the roles per request)."""
+
+    def __init__(self, load: Callable[[], Iterable[Obj]]) -> None:
+        self._load = load
+        self._by_name: dict[str, Obj] | None = None
+
+    def get(self, name: str) -> Obj | None:
+        if self._by_name is None:
+            self._by_name = {_name(obj): obj for obj in self._load()}
+        return self._by_name.get(name)
 
 
 class RBACAuthorizer:
@@ -111,65 +119,75 @@ class RBACAuthorizer:
         privileged = self._privileged_groups.intersection(user.groups)
         if privileged:
             return Decision(True, f"allowed by membership in group {sorted(privileged)[0]!r}")
-        resolution = self._resolve(user, attributes.namespace)
-        for grant in resolution.grants:
+        grants: list[_Grant] = []
+        errors: list[str] = []
+        # Stop at the first grant that allows, as kube's rule visitor does.
+        for grant in self._grants(user, attributes.namespace, errors):
             if any(rule_allows(rule, attributes) for rule in grant.rules):
                 return Decision(True, f"RBAC: allowed by {grant.describe()}")
-        return Decision(False, _denial_reason(attributes, resolution))
+            grants.append(grant)
+        return Decision(False, _denial_reason(attributes, grants, errors))
 
     def rules_for(self, user: users.UserInfo, namespace: str) -> tuple[list[Obj], list[str]]:
         """Every rule that applies to `user` in `namespace` (cluster-wide ones included),
         and the errors met while resolving them (SelfSubjectRulesReview)."""
         if self._privileged_groups.intersection(user.groups):
             return [_ALL_RESOURCES_RULE, _ALL_PATHS_RULE], []
-        resolution = self._resolve(user, namespace)
-        rules = [rule for grant in resolution.grants for rule in grant.rules]
-        return rules, resolution.errors
+        errors: list[str] = []
+        rules = [rule for grant in self._grants(user, namespace, errors) for rule in grant.rules]
+        return rules, errors
 
-    def _resolve(self, user: users.UserInfo, namespace: str) -> _Resolution:
-        resolution = _Resolution()
-        cluster_roles = _by_name(self._source.cluster_roles())
+    def _grants(self, user: users.UserInfo, namespace: str, errors: list[str]) -> Iterator[_Grant]:
+        """The bindings that name `user`, resolved to rules: cluster-wide first, then those of
+        `namespace`. Problems (missing roles, bad roleRefs) are appended to `errors`."""
+        groups = frozenset(user.groups)
+        cluster_roles = _RoleIndex(self._source.cluster_roles)
         for binding in self._source.cluster_role_bindings():
-            self._add_grant(resolution, binding, "", cluster_roles, {}, user)
-        if namespace:
-            roles = _by_name(self._source.roles(namespace))
-            for binding in self._source.role_bindings(namespace):
-                self._add_grant(resolution, binding, namespace, cluster_roles, roles, user)
-        return resolution
+            subject = _matching_subject(binding, user.name, groups, "")
+            if subject is not None:
+                grant = _grant(binding, subject, "", cluster_roles, None, errors)
+                if grant is not None:
+                    yield grant
+        if not namespace:
+            return
+        roles = _RoleIndex(lambda: self._source.roles(namespace))
+        for binding in self._source.role_bindings(namespace):
+            subject = _matching_subject(binding, user.name, groups, namespace)
+            if subject is not None:
+                grant = _grant(binding, subject, namespace, cluster_roles, roles, errors)
+                if grant is not None:
+                    yield grant
 
-    @staticmethod
-    def _add_grant(
-        resolution: _Resolution,
-        binding: Obj,
-        namespace: str,
-        cluster_roles: Mapping[str, Obj],
-        roles: Mapping[str, Obj],
-        user: users.UserInfo,
-    ) -> None:
-        subject = _matching_subject(binding, user, namespace)
-        if subject is None:
-            return
-        binding_kind = "RoleBinding" if namespace else "ClusterRoleBinding"
-        binding_name = _name(binding)
-        if namespace:
-            binding_name = f"{binding_name}/{namespace}"  # kube's spelling in reasons
-        ref = binding.get("roleRef") or {}
-        role_kind, role_name = ref.get("kind", ""), ref.get("name", "")
-        table = roles if role_kind == KIND_ROLE and namespace else cluster_roles
-        if role_kind not in (KIND_ROLE, KIND_CLUSTER_ROLE) or (
-            role_kind == KIND_ROLE and not namespace
-        ):
-            resolution.errors.append(f'{binding_kind} "{binding_name}" has an invalid roleRef')
-            return
-        role = table.get(role_name)
-        if role is None:
-            where = f' in namespace "{namespace}"' if role_kind == KIND_ROLE else ""
-            resolution.errors.append(f'{role_kind.lower()} "{role_name}"{where} not found')
-            return
-        rules = role.get("rules") or []
-        resolution.grants.append(
-            _Grant(binding_kind, binding_name, role_kind, role_name, subject, rules)
-        )
+
+def _grant(
+    binding: Obj,
+    subject: str,
+    namespace: str,
+    cluster_roles: _RoleIndex,
+    roles: _RoleIndex | None,
+    errors: list[str],
+) -> _Grant | None:
+    """Resolve a binding known to name the user to its role's rules, or record why not."""
+    binding_kind = "RoleBinding" if namespace else "ClusterRoleBinding"
+    binding_name = _name(binding)
+    if namespace:
+        binding_name = f"{binding_name}/{namespace}"  # kube's spelling in reasons
+    ref = binding.get("roleRef") or {}
+    role_kind, role_name = ref.get("kind", ""), ref.get("name", "")
+    if role_kind == KIND_CLUSTER_ROLE:
+        role = cluster_roles.get(role_name)
+    elif role_kind == KIND_ROLE and roles is not None:
+        role = roles.get(role_name)
+    else:
+        errors.append(f'{binding_kind} "{binding_name}" has an invalid roleRef')
+        return None
+    if role is None:
+        where = f' in namespace "{namespace}"' if role_kind == KIND_ROLE else ""
+        errors.append(f'{role_kind.lower()} "{role_name}"{where} not found')
+        return None
+    return _Grant(
+        binding_kind, binding_name, role_kind, role_name, subject, role.get("rules") or []
+    )
 
 
 _ALL_RESOURCES_RULE: Final[Obj] = {"verbs": ["*"], "apiGroups": ["*"], "resources": ["*"]}
@@ -227,24 +245,30 @@ def _non_resource_url_matches(rule_urls: Sequence[str], path: str) -> bool:
     return False
 
 
-def _matching_subject(binding: Obj, user: users.UserInfo, namespace: str) -> str | None:
-    """The first subject of `binding` that names `user`, rendered for reasons; else None."""
-    for subject in binding.get("subjects") or []:
-        kind, name = subject.get("kind", ""), subject.get("name", "")
-        if kind == KIND_USER and name == user.name:
-            return f'User "{name}"'
-        if kind == KIND_GROUP and name in user.groups:
-            return f'Group "{name}"'
-        if kind == KIND_SERVICE_ACCOUNT:
+def _matching_subject(
+    binding: Obj, user_name: str, groups: frozenset[str], namespace: str
+) -> str | None:
+    """The first subject of `binding` that names the user, rendered for reasons; else None."""
+    for subject in binding.get("subjects") or ():
+        kind, name = subject.get("kind"), subject.get("name")
+        if kind == KIND_GROUP:
+            if name in groups:
+                return f'Group "{name}"'
+        elif kind == KIND_USER:
+            if name == user_name:
+                return f'User "{name}"'
+        elif kind == KIND_SERVICE_ACCOUNT:
             # kube parity: a RoleBinding's ServiceAccount subject without a namespace means
             # the binding's own namespace; in a ClusterRoleBinding it matches nobody.
             sa_namespace = subject.get("namespace") or namespace
-            if sa_namespace and user.name == users.service_account_username(sa_namespace, name):
+            if sa_namespace and user_name == users.service_account_username(sa_namespace, name):
                 return f'ServiceAccount "{sa_namespace}/{name}"'
     return None
 
 
-def _denial_reason(attributes: RequestAttributes, resolution: _Resolution) -> str:
+def _denial_reason(
+    attributes: RequestAttributes, grants: Sequence[_Grant], errors: Sequence[str]
+) -> str:
     what = (
         f"{attributes.verb} on {_resource_text(attributes)}"
         if attributes.resource_request
@@ -253,13 +277,13 @@ def _denial_reason(attributes: RequestAttributes, resolution: _Resolution) -> st
     where = (
         f"in namespace {attributes.namespace!r}" if attributes.namespace else "at the cluster scope"
     )
-    if resolution.grants:
-        bound = ", ".join(grant.describe() for grant in resolution.grants)
+    if grants:
+        bound = ", ".join(grant.describe() for grant in grants)
         reason = f"RBAC: no rule {where} allows {what}; bindings that apply: {bound}"
     else:
         reason = f"RBAC: no ClusterRoleBinding or RoleBinding {where} applies to the user"
-    if resolution.errors:
-        reason += "; " + "; ".join(resolution.errors)
+    if errors:
+        reason += "; " + "; ".join(errors)
     return reason
 
 
@@ -270,10 +294,6 @@ def _resource_text(attributes: RequestAttributes) -> str:
     if attributes.api_group:
         resource = f"{resource}.{attributes.api_group}"
     return f'{resource} "{attributes.name}"' if attributes.name else resource
-
-
-def _by_name(objects: Iterable[Obj]) -> dict[str, Obj]:
-    return {_name(obj): obj for obj in objects}
 
 
 def _name(obj: Obj) -> str:
