@@ -26,7 +26,8 @@ AGGREGATE_TO_VIEW: Final = "rbac.authorization.k8s.io/aggregate-to-view"
 READ: Final = ("get", "list", "watch")
 WRITE: Final = ("create", "delete", "deletecollection", "patch", "update")
 
-# Resources users of a namespace read (view) and write (edit), by API group.
+# Resources users of a namespace read (view) and write (edit), by API group. Like kube since
+# CVE-2021-25740, `edit` may not write Endpoints (they could point Services anywhere).
 _VIEWABLE: Final = {
     "": (
         "configmaps",
@@ -61,7 +62,6 @@ _VIEWABLE: Final = {
 _EDITABLE: Final = {
     "": (
         "configmaps",
-        "endpoints",
         "events",
         "persistentvolumeclaims",
         "pods",

@@ -83,6 +83,8 @@ def test_edit_view_secrets_and_rbac_boundaries(rbac: auth.RBACAuthorizer) -> Non
         rbac, ALICE, "create", "roles", namespace="a", api_group="rbac.authorization.k8s.io"
     )
     assert not _can(rbac, ALICE, "create", "configmaps", namespace="b")
+    assert _can(rbac, ALICE, "list", "endpoints", namespace="a")
+    assert not _can(rbac, ALICE, "create", "endpoints", namespace="a")  # kube: CVE-2021-25740
 
 
 def test_cluster_admin_binding_for_masters(rbac: auth.RBACAuthorizer) -> None:
