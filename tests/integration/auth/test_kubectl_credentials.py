@@ -107,7 +107,9 @@ def _app() -> web.Application:
 
 @pytest.fixture
 async def server(ca: pki.CertificateAuthority) -> AsyncIterator[int]:
-    serving = pki.issue_serving_cert(ca, common_name="api", ip_addresses=["127.0.0.1"])
+    serving = await asyncio.to_thread(
+        pki.issue_serving_cert, ca, common_name="api", ip_addresses=["127.0.0.1"]
+    )
     context = pki.server_ssl_context(
         [serving.certificate], serving.private_key, client_ca=pki.CABundle((ca.certificate,))
     )
@@ -177,7 +179,9 @@ async def test_client_certificate(
     tmp_path: Path,
     algorithm: pki.KeyAlgorithm,
 ) -> None:
-    alice = pki.issue_client_cert(ca, user="alice", groups=["devs", "ops"], algorithm=algorithm)
+    alice = await asyncio.to_thread(
+        pki.issue_client_cert, ca, user="alice", groups=["devs", "ops"], algorithm=algorithm
+    )
     config = _kubeconfig(
         tmp_path / "kubeconfig",
         server,
@@ -212,7 +216,7 @@ async def test_bearer_token(
 async def test_impersonation_headers(
     kubectl: Path, server: int, ca: pki.CertificateAuthority, tmp_path: Path
 ) -> None:
-    alice = pki.issue_client_cert(ca, user="alice")
+    alice = await asyncio.to_thread(pki.issue_client_cert, ca, user="alice")
     config = _kubeconfig(
         tmp_path / "kubeconfig",
         server,

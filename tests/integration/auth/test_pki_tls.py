@@ -112,7 +112,7 @@ async def test_mtls_client_cert_authenticates_as_cn(
 async def test_untrusted_client_cert_is_refused(
     ca: pki.CertificateAuthority, new_ca: pki.CertificateAuthority, serving: pki.IssuedCertificate
 ) -> None:
-    mallory = pki.issue_client_cert(new_ca, user="mallory")
+    mallory = await asyncio.to_thread(pki.issue_client_cert, new_ca, user="mallory")
     async with tls_server(_server_context(serving, pki.CABundle((ca.certificate,)))) as port:
         await expect_refused(ask(port, _client(ca, mallory)))
 
@@ -121,7 +121,7 @@ async def test_required_client_cert(
     ca: pki.CertificateAuthority, serving: pki.IssuedCertificate
 ) -> None:
     context = _server_context(serving, pki.CABundle((ca.certificate,)), require=True)
-    bob = pki.issue_client_cert(ca, user="bob")
+    bob = await asyncio.to_thread(pki.issue_client_cert, ca, user="bob")
     async with tls_server(context) as port:
         assert await ask(port, _client(ca, bob)) == "bob"
         await expect_refused(ask(port, _client(ca)))
@@ -131,8 +131,8 @@ async def test_rotation_overlap_accepts_both_cas(
     ca: pki.CertificateAuthority, new_ca: pki.CertificateAuthority, serving: pki.IssuedCertificate
 ) -> None:
     bundle = pki.CABundle().with_ca(ca.certificate).with_ca(new_ca.certificate)
-    old_client = pki.issue_client_cert(ca, user="old")
-    new_client = pki.issue_client_cert(new_ca, user="new")
+    old_client = await asyncio.to_thread(pki.issue_client_cert, ca, user="old")
+    new_client = await asyncio.to_thread(pki.issue_client_cert, new_ca, user="new")
     both = pki.client_ssl_context(
         bundle, chain=[new_client.certificate], key=new_client.private_key
     )
@@ -158,8 +158,8 @@ async def test_serving_cert_hot_reload(
     async with tls_server(context) as port:
         with pytest.raises(ssl.SSLCertVerificationError):
             await ask(port, trusts_new)
-        rotated = pki.issue_serving_cert(
-            new_ca, common_name="apiserver", ip_addresses=["127.0.0.1"]
+        rotated = await asyncio.to_thread(
+            pki.issue_serving_cert, new_ca, common_name="apiserver", ip_addresses=["127.0.0.1"]
         )
         pki.load_cert_chain_into(context, [rotated.certificate], rotated.private_key)
         assert await ask(port, trusts_new) == "anonymous"
@@ -169,7 +169,7 @@ async def test_csr_signed_cert_works_for_mtls(
     ca: pki.CertificateAuthority, serving: pki.IssuedCertificate
 ) -> None:
     """The OCM path: an agent builds a CSR, the hub signs it, the agent uses it."""
-    key = pki.generate_private_key()
+    key = await asyncio.to_thread(pki.generate_private_key)
     csr = pki.create_csr(key, user="system:open-cluster-management:c1:agent", groups=["c1"])
     certificate = pki.sign_csr(
         ca, csr, usages=pki.CLIENT_USAGES, signer_name=pki.SIGNER_KUBE_APISERVER_CLIENT
