@@ -7,7 +7,8 @@ What this module owns:
   and custom signers such as cluster-proxy's), with key usages and a duration;
 - PEM load/save, CSR subject parsing, expiry and "needs rotation" checks (OCM's rule: re-issue
   in the last 20% of the lifetime), a CA bundle that holds several CAs so rotation overlaps;
-- building `ssl.SSLContext`s for servers (optionally asking for client certs) and mTLS clients.
+- building `ssl.SSLContext`s for servers (optionally asking for client certs) and mTLS clients,
+  and a server context whose cert and client CA bundle hot-reload (`ReloadableServerContext`).
 
 Rules: no module globals with state, no clock reads the caller cannot replace (every time-based
 function takes `now`), and every function is synchronous. Key generation and signing block for
@@ -809,3 +810,55 @@ def client_ssl_context(
     if key is not None:
         load_cert_chain_into(context, chain, key)
     return context
+
+
+class ReloadableServerContext:
+    """A server TLS context whose certificate and client CA bundle can change while serving.
+
+    Pass `.context` to the server once. Each handshake then uses the context of the latest
+    `update` (an SNI callback swaps it in; OpenSSL calls it even without SNI), so a rotated
+    serving cert or client CA bundle applies to new connections with no restart, and
+    connections already open keep theirs. Unlike loading into a live context, `update` can
+    also drop a CA. Whether client certs are asked for is fixed at construction (OpenSSL takes
+    the verify mode from the first context).
+    """
+
+    def __init__(
+        self,
+        chain: Sequence[x509.Certificate],
+        key: PrivateKey,
+        *,
+        client_ca: CABundle | None = None,
+        require_client_cert: bool = False,
+    ) -> None:
+        self._asks_client_cert = client_ca is not None
+        self._require_client_cert = require_client_cert
+        self._current = server_ssl_context(
+            chain, key, client_ca=client_ca, require_client_cert=require_client_cert
+        )
+        self.context = server_ssl_context(
+            chain, key, client_ca=client_ca, require_client_cert=require_client_cert
+        )
+        self.context.sni_callback = self._select
+
+    def update(
+        self,
+        chain: Sequence[x509.Certificate],
+        key: PrivateKey,
+        *,
+        client_ca: CABundle | None = None,
+    ) -> None:
+        """Use this certificate and client CA bundle for every new handshake."""
+        if (client_ca is not None) != self._asks_client_cert:
+            raise PKIError(
+                "a reloadable context cannot start or stop asking for client certificates; "
+                "keep giving a client CA bundle, or none, as at construction"
+            )
+        self._current = server_ssl_context(
+            chain, key, client_ca=client_ca, require_client_cert=self._require_client_cert
+        )
+
+    def _select(
+        self, connection: ssl.SSLSocket | ssl.SSLObject, server_name: str | None, _: ssl.SSLContext
+    ) -> None:
+        connection.context = self._current

@@ -177,3 +177,47 @@ async def test_csr_signed_cert_works_for_mtls(
     client = pki.client_ssl_context(pki.CABundle((ca.certificate,)), chain=[certificate], key=key)
     async with tls_server(_server_context(serving, pki.CABundle((ca.certificate,)))) as port:
         assert await ask(port, client) == "system:open-cluster-management:c1:agent"
+
+
+async def test_reloadable_context_rotates_client_ca_and_serving_cert(
+    ca: pki.CertificateAuthority, new_ca: pki.CertificateAuthority, serving: pki.IssuedCertificate
+) -> None:
+    """CA rotation without a restart: drop the old client CA, swap the serving certificate."""
+    reloadable = pki.ReloadableServerContext(
+        [serving.certificate], serving.private_key, client_ca=pki.CABundle((ca.certificate,))
+    )
+    old_client = await asyncio.to_thread(pki.issue_client_cert, ca, user="old")
+    new_client = await asyncio.to_thread(pki.issue_client_cert, new_ca, user="new")
+    trusts_both = pki.CABundle((ca.certificate, new_ca.certificate))
+
+    def client(issued: pki.IssuedCertificate) -> ssl.SSLContext:
+        return pki.client_ssl_context(
+            trusts_both, chain=[issued.certificate], key=issued.private_key
+        )
+
+    async with tls_server(reloadable.context) as port:
+        assert await ask(port, client(old_client)) == "old"
+        await expect_refused(ask(port, client(new_client)))
+
+        rotated = await asyncio.to_thread(
+            pki.issue_serving_cert, new_ca, common_name="apiserver", ip_addresses=["127.0.0.1"]
+        )
+        reloadable.update(
+            [rotated.certificate],
+            rotated.private_key,
+            client_ca=pki.CABundle((new_ca.certificate,)),
+        )
+        assert await ask(port, client(new_client)) == "new"
+        await expect_refused(ask(port, client(old_client)))
+        trusts_new_only = pki.client_ssl_context(pki.CABundle((new_ca.certificate,)))
+        assert await ask(port, trusts_new_only) == "anonymous"
+
+
+def test_reloadable_context_keeps_its_client_cert_mode(
+    ca: pki.CertificateAuthority, serving: pki.IssuedCertificate
+) -> None:
+    reloadable = pki.ReloadableServerContext([serving.certificate], serving.private_key)
+    with pytest.raises(pki.PKIError, match="cannot start or stop asking for client certificates"):
+        reloadable.update(
+            [serving.certificate], serving.private_key, client_ca=pki.CABundle((ca.certificate,))
+        )
