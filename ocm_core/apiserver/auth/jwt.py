@@ -41,6 +41,22 @@ def key_id(public_key: VerificationKey) -> str:
     return _b64encode(hashlib.sha256(der).digest())
 
 
+def public_jwk(key: VerificationKey) -> dict[str, str]:
+    """The key as a JWK (RFC 7517), as kube-apiserver lists it at `/openid/v1/jwks`."""
+    jwk = {"use": "sig", "kid": key_id(key), "alg": algorithm_for(key)}
+    if isinstance(key, rsa.RSAPublicKey):
+        numbers = key.public_numbers()
+        return {**jwk, "kty": "RSA", "n": _b64int(numbers.n), "e": _b64int(numbers.e)}
+    point = key.public_numbers()
+    return {
+        **jwk,
+        "kty": "EC",
+        "crv": "P-256",
+        "x": _b64encode(point.x.to_bytes(_ES256_COORDINATE_BYTES, "big")),
+        "y": _b64encode(point.y.to_bytes(_ES256_COORDINATE_BYTES, "big")),
+    }
+
+
 def algorithm_for(key: SigningKey | VerificationKey) -> str:
     if isinstance(key, rsa.RSAPrivateKey | rsa.RSAPublicKey):
         return RS256
@@ -140,6 +156,10 @@ def _b64json(value: Mapping[str, Any]) -> str:
 
 def _b64encode(data: bytes) -> str:
     return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
+
+
+def _b64int(value: int) -> str:
+    return _b64encode(value.to_bytes((value.bit_length() + 7) // 8, "big"))
 
 
 def _b64decode(segment: str) -> bytes:

@@ -2,9 +2,10 @@
 
 ClusterRoles `cluster-admin`, `admin`/`edit`/`view` (aggregated, as in kube, from the
 `system:aggregate-to-*` roles, so CRD authors can extend them with the same labels),
-`system:basic-user`, `system:discovery`, `system:public-info-viewer` and
-`system:auth-delegator`, with kube's default ClusterRoleBindings. Names, labels and
-annotations match kube so tooling that looks for them finds them.
+`system:basic-user`, `system:discovery`, `system:public-info-viewer`,
+`system:service-account-issuer-discovery` and `system:auth-delegator`, with kube's default
+ClusterRoleBindings. Names, labels and annotations match kube so tooling that looks for them
+finds them.
 """
 
 from __future__ import annotations
@@ -196,6 +197,10 @@ def bootstrap_cluster_roles() -> list[dict[str, Any]]:
         cluster_role("system:discovery", [url_rule(["get"], _DISCOVERY_URLS)]),
         cluster_role("system:public-info-viewer", [url_rule(["get"], _PUBLIC_INFO_URLS)]),
         cluster_role(
+            "system:service-account-issuer-discovery",
+            [url_rule(["get"], ["/.well-known/openid-configuration", "/openid/v1/jwks"])],
+        ),
+        cluster_role(
             "system:auth-delegator",
             [
                 rule(["create"], ["authentication.k8s.io"], ["tokenreviews"]),
@@ -213,6 +218,11 @@ def bootstrap_cluster_role_bindings() -> list[dict[str, Any]]:
             "system:basic-user", "system:basic-user", [users.SYSTEM_AUTHENTICATED]
         ),
         cluster_role_binding("system:discovery", "system:discovery", [users.SYSTEM_AUTHENTICATED]),
+        cluster_role_binding(
+            "system:service-account-issuer-discovery",
+            "system:service-account-issuer-discovery",
+            [users.SERVICE_ACCOUNTS_GROUP],
+        ),
         cluster_role_binding(
             "system:public-info-viewer",
             "system:public-info-viewer",

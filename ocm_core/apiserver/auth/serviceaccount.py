@@ -35,6 +35,9 @@ MIN_EXPIRATION_SECONDS: Final = 600
 LEEWAY_SECONDS: Final = 60
 """Clock skew tolerated on exp/nbf/iat, as kube's JWT validator allows."""
 
+JWKS_PATH: Final = "/openid/v1/jwks"
+OPENID_CONFIGURATION_PATH: Final = "/.well-known/openid-configuration"
+
 KUBERNETES_CLAIM: Final = "kubernetes.io"
 LEGACY_NAMESPACE_CLAIM: Final = "kubernetes.io/serviceaccount/namespace"
 LEGACY_SECRET_NAME_CLAIM: Final = "kubernetes.io/serviceaccount/secret.name"
@@ -121,6 +124,23 @@ class ServiceAccountTokens:
     @property
     def api_audiences(self) -> tuple[str, ...]:
         return self._api_audiences
+
+    # --- issuer discovery (kube's /.well-known/openid-configuration and /openid/v1/jwks) ------
+
+    def jwks(self) -> dict[str, Any]:
+        """The public keys that verify our tokens, as a JWK set (`GET /openid/v1/jwks`)."""
+        return {"keys": [jwt.public_jwk(key) for key in self._verification_keys]}
+
+    def openid_configuration(self, jwks_uri: str | None = None) -> dict[str, Any]:
+        """The OIDC discovery document (`GET /.well-known/openid-configuration`)."""
+        algorithms = sorted({jwt.algorithm_for(key) for key in self._verification_keys})
+        return {
+            "issuer": self._issuer,
+            "jwks_uri": jwks_uri or f"{self._issuer.rstrip('/')}{JWKS_PATH}",
+            "response_types_supported": ["id_token"],
+            "subject_types_supported": ["public"],
+            "id_token_signing_alg_values_supported": algorithms,
+        }
 
     # --- issuing ------------------------------------------------------------------------------
 

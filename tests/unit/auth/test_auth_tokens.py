@@ -9,6 +9,7 @@ from collections.abc import Mapping
 from typing import Any
 
 import pytest
+from cryptography.hazmat.primitives.asymmetric import ec, rsa
 
 from ocm_core import pki
 from ocm_core.apiserver import auth
@@ -329,3 +330,36 @@ def test_bootstrap_token_shape() -> None:
     assert not auth.is_bootstrap_token("ABCDEF.0123456789abcdef")
     with pytest.raises(ValueError, match="system:bootstrappers:<name>"):
         auth.bootstrap_token_secret(BOOTSTRAP, extra_groups=["admins"])
+
+
+# --- issuer discovery -------------------------------------------------------------------------
+
+
+def _key_from_jwk(jwk: dict[str, str]) -> jwt.VerificationKey:
+    def number(field: str) -> int:
+        return int.from_bytes(base64.urlsafe_b64decode(jwk[field] + "=" * (-len(jwk[field]) % 4)))
+
+    if jwk["kty"] == "RSA":
+        return rsa.RSAPublicNumbers(number("e"), number("n")).public_key()
+    return ec.EllipticCurvePublicNumbers(number("x"), number("y"), ec.SECP256R1()).public_key()
+
+
+@pytest.mark.parametrize("which", ["ec_key", "rsa_key"])
+def test_jwks_verifies_issued_tokens(which: str, request: pytest.FixtureRequest) -> None:
+    """A relying party with only the JWKS document can check our tokens (OIDC discovery)."""
+    old = pki.generate_private_key()
+    tokens = auth.ServiceAccountTokens(
+        request.getfixturevalue(which),
+        issuer="https://hub/",
+        extra_verification_keys=[old.public_key()],
+    )
+    document = tokens.jwks()
+    assert len(document["keys"]) == 2
+    keys = [_key_from_jwk(k) for k in document["keys"]]
+    assert [jwt.key_id(k) for k in keys] == [k["kid"] for k in document["keys"]]
+    token = tokens.issue("ns", "sa", "uid").token
+    assert jwt.decode(token, keys)["sub"] == "system:serviceaccount:ns:sa"
+    config = tokens.openid_configuration()
+    assert config["issuer"] == "https://hub/"
+    assert config["jwks_uri"] == "https://hub/openid/v1/jwks"
+    assert "ES256" in config["id_token_signing_alg_values_supported"]
