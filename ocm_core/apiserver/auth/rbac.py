@@ -172,7 +172,7 @@ def _grant(
     binding_name = _name(binding)
     if namespace:
         binding_name = f"{binding_name}/{namespace}"  # kube's spelling in reasons
-    ref = binding.get("roleRef") or {}
+    ref = _mapping(binding.get("roleRef"))
     role_kind, role_name = ref.get("kind", ""), ref.get("name", "")
     if role_kind == KIND_CLUSTER_ROLE:
         role = cluster_roles.get(role_name)
@@ -186,7 +186,7 @@ def _grant(
         errors.append(f'{role_kind.lower()} "{role_name}"{where} not found')
         return None
     return _Grant(
-        binding_kind, binding_name, role_kind, role_name, subject, role.get("rules") or []
+        binding_kind, binding_name, role_kind, role_name, subject, _mappings(role.get("rules"))
     )
 
 
@@ -202,18 +202,18 @@ def rule_allows(rule: Obj, attributes: RequestAttributes) -> bool:
     if not _verb_matches(rule, attributes.verb):
         return False
     if not attributes.resource_request:
-        return _non_resource_url_matches(rule.get("nonResourceURLs") or [], attributes.path)
+        return _non_resource_url_matches(_strings(rule.get("nonResourceURLs")), attributes.path)
     return (
-        _contains_or_wildcard(rule.get("apiGroups") or [], attributes.api_group)
+        _contains_or_wildcard(_strings(rule.get("apiGroups")), attributes.api_group)
         and _resource_matches(
-            rule.get("resources") or [], attributes.resource, attributes.subresource
+            _strings(rule.get("resources")), attributes.resource, attributes.subresource
         )
-        and _resource_name_matches(rule.get("resourceNames") or [], attributes.name)
+        and _resource_name_matches(_strings(rule.get("resourceNames")), attributes.name)
     )
 
 
 def _verb_matches(rule: Obj, verb: str) -> bool:
-    return _contains_or_wildcard(rule.get("verbs") or [], verb)
+    return _contains_or_wildcard(_strings(rule.get("verbs")), verb)
 
 
 def _contains_or_wildcard(values: Sequence[str], wanted: str) -> bool:
@@ -249,8 +249,10 @@ def _matching_subject(
     binding: Obj, user_name: str, groups: frozenset[str], namespace: str
 ) -> str | None:
     """The first subject of `binding` that names the user, rendered for reasons; else None."""
-    for subject in binding.get("subjects") or ():
+    for subject in _mappings(binding.get("subjects")):
         kind, name = subject.get("kind"), subject.get("name")
+        if not isinstance(name, str) or not name:
+            continue
         if kind == KIND_GROUP:
             if name in groups:
                 return f'Group "{name}"'
@@ -297,11 +299,30 @@ def _resource_text(attributes: RequestAttributes) -> str:
 
 
 def _name(obj: Obj) -> str:
-    return str((obj.get("metadata") or {}).get("name", ""))
+    return str(_mapping(obj.get("metadata")).get("name", ""))
 
 
 def _namespace(obj: Obj) -> str:
-    return str((obj.get("metadata") or {}).get("namespace", ""))
+    return str(_mapping(obj.get("metadata")).get("namespace", ""))
+
+
+def _mapping(value: object) -> Obj:
+    return value if isinstance(value, Mapping) else {}
+
+
+def _mappings(value: object) -> Sequence[Obj]:
+    # Malformed entries are skipped, so a broken object grants nothing instead of failing
+    # every request that scans it.
+    if not isinstance(value, list | tuple):
+        return ()
+    return [item for item in value if isinstance(item, Mapping)]
+
+
+def _strings(value: object) -> Sequence[str]:
+    # A string where a list belongs must not turn `in` into a substring test.
+    if not isinstance(value, list | tuple):
+        return ()
+    return [item for item in value if isinstance(item, str)]
 
 
 # --- aggregation ------------------------------------------------------------------------------
@@ -338,7 +359,7 @@ def _effective_rules(
     role = by_name[name]
     selectors = _aggregation_selectors(role)
     if selectors is None:
-        return list(role.get("rules") or [])
+        return list(_mappings(role.get("rules")))
     rules: list[Obj] = []
     for other_name in sorted(by_name):
         if other_name == name or other_name in visiting:

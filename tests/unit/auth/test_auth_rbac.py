@@ -402,3 +402,43 @@ def test_selector_expressions(
     from ocm_core.apiserver.auth.rbac import selector_matches
 
     assert selector_matches({"matchExpressions": [expression]}, labels) is matches
+
+
+def test_malformed_objects_grant_nothing_and_never_raise() -> None:
+    good_role = role("reader", [rule(["get"], [""], ["pods"])])
+    broken_roles: list[dict[str, Any]] = [
+        {"metadata": "not-a-map", "rules": "nope"},
+        {
+            "metadata": {"name": "strings"},
+            "rules": [{"verbs": "get", "apiGroups": "", "resources": "pods"}],
+        },
+        {"metadata": {"name": "items"}, "rules": ["x", None]},
+    ]
+    alice_subject = {"kind": "User", "name": "alice"}
+    broken_bindings: list[dict[str, Any]] = [
+        {"metadata": {"name": "b1"}, "roleRef": "x", "subjects": [alice_subject]},
+        {
+            "metadata": {"name": "b2"},
+            "roleRef": {"kind": "ClusterRole", "name": "strings"},
+            "subjects": [{"kind": "Group", "name": ["devs"]}, "alice", None, alice_subject],
+        },
+        {
+            "metadata": {"name": "b3"},
+            "roleRef": {"kind": "ClusterRole", "name": "items"},
+            "subjects": "alice",
+        },
+        {
+            "metadata": {"name": "b4"},
+            "roleRef": {"kind": "ClusterRole", "name": "reader"},
+            "subjects": [alice_subject],
+        },
+    ]
+    rbac = authorizer(
+        cluster_roles=[*broken_roles, good_role], cluster_role_bindings=broken_bindings
+    )
+    assert not rbac.authorize(request(ALICE, "list", "pods", namespace="a")).allowed
+    decision = rbac.authorize(request(ALICE, "get", "pods", namespace="a", name="p"))
+    assert decision.allowed
+    assert 'ClusterRoleBinding "b4"' in decision.reason
+    denied = rbac.authorize(request(ALICE, "get", "secrets", namespace="a", name="s"))
+    assert 'ClusterRoleBinding "b1" has an invalid roleRef' in denied.reason
