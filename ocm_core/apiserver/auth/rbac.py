@@ -20,7 +20,7 @@ import copy
 import json
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Final, Protocol
+from typing import Any, Final, Protocol, TypeGuard
 
 from ocm_core.apiserver.auth import user as users
 from ocm_core.apiserver.auth.user import Decision, RequestAttributes
@@ -186,7 +186,7 @@ def _grant(
         errors.append(f'{role_kind.lower()} "{role_name}"{where} not found')
         return None
     return _Grant(
-        binding_kind, binding_name, role_kind, role_name, subject, _mappings(role.get("rules"))
+        binding_kind, binding_name, role_kind, role_name, subject, _sequence(role.get("rules"))
     )
 
 
@@ -199,6 +199,8 @@ _ALL_PATHS_RULE: Final[Obj] = {"verbs": ["*"], "nonResourceURLs": ["*"]}
 
 def rule_allows(rule: Obj, attributes: RequestAttributes) -> bool:
     """True if one PolicyRule covers the request (kube's RuleAllows)."""
+    if not _is_mapping(rule):
+        return False
     if not _verb_matches(rule, attributes.verb):
         return False
     if not attributes.resource_request:
@@ -249,7 +251,9 @@ def _matching_subject(
     binding: Obj, user_name: str, groups: frozenset[str], namespace: str
 ) -> str | None:
     """The first subject of `binding` that names the user, rendered for reasons; else None."""
-    for subject in _mappings(binding.get("subjects")):
+    for subject in _sequence(binding.get("subjects")):
+        if not _is_mapping(subject):
+            continue
         kind, name = subject.get("kind"), subject.get("name")
         if not isinstance(name, str) or not name:
             continue
@@ -306,23 +310,25 @@ def _namespace(obj: Obj) -> str:
     return str(_mapping(obj.get("metadata")).get("namespace", ""))
 
 
+def _is_mapping(value: object) -> TypeGuard[Obj]:
+    # Stored objects are plain dicts; the exact-type test skips the slow ABC check for them.
+    return type(value) is dict or isinstance(value, Mapping)
+
+
 def _mapping(value: object) -> Obj:
-    return value if isinstance(value, Mapping) else {}
+    return value if _is_mapping(value) else {}
 
 
-def _mappings(value: object) -> Sequence[Obj]:
-    # Malformed entries are skipped, so a broken object grants nothing instead of failing
-    # every request that scans it.
-    if not isinstance(value, list | tuple):
-        return ()
-    return [item for item in value if isinstance(item, Mapping)]
+def _sequence(value: object) -> Sequence[Any]:
+    # Malformed fields count as empty, so a broken object grants nothing instead of failing
+    # every request that scans it; callers skip malformed items. No copying: hot path.
+    return value if isinstance(value, list | tuple) else ()
 
 
-def _strings(value: object) -> Sequence[str]:
-    # A string where a list belongs must not turn `in` into a substring test.
-    if not isinstance(value, list | tuple):
-        return ()
-    return [item for item in value if isinstance(item, str)]
+def _strings(value: object) -> Sequence[Any]:
+    # A string where a list belongs must not turn `in` into a substring test; non-string
+    # items in a list simply never equal a request's strings.
+    return _sequence(value)
 
 
 # --- aggregation ------------------------------------------------------------------------------
@@ -359,7 +365,7 @@ def _effective_rules(
     role = by_name[name]
     selectors = _aggregation_selectors(role)
     if selectors is None:
-        return list(_mappings(role.get("rules")))
+        return [rule for rule in _sequence(role.get("rules")) if isinstance(rule, Mapping)]
     rules: list[Obj] = []
     for other_name in sorted(by_name):
         if other_name == name or other_name in visiting:
