@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 export PATH := $(CURDIR)/$(BIN):$(PATH)
 
-.PHONY: run test lint typecheck imports protos protos-check unit integration e2e bench clean
+.PHONY: run test lint typecheck imports protos protos-check unit integration e2e bench clean tools
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -41,6 +41,10 @@ unit: $(STAMP)
 
 integration: $(STAMP)
 	$(BIN)/python -m pytest -q tests/integration
+
+# helm v4 for the e2e tests, cached at .cache/bin/helm (scripts/fetch_helm.py says how).
+tools: $(STAMP)
+	$(BIN)/python scripts/fetch_helm.py
 
 bench: $(STAMP)
 	$(BIN)/python bench/tunnel.py
