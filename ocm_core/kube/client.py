@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import AsyncIterator, Iterator, Mapping
+from collections.abc import AsyncGenerator, AsyncIterator, Iterator, Mapping
 from contextlib import contextmanager
 from typing import Final
 
@@ -122,7 +122,7 @@ class ApiClient:
         resource_version: str | None = None,
         timeout_seconds: int | None = None,
         allow_bookmarks: bool = True,
-    ) -> AsyncIterator[WatchEvent]:
+    ) -> AsyncGenerator[WatchEvent, None]:
         """Stream ``(type, object)`` events; ``ERROR`` events are raised as `ApiError`
         (``ExpiredError`` for 410). The stream ends when the server closes it."""
         params = _query(

@@ -8,7 +8,7 @@ plain ``dict``s (Kubernetes objects stay dicts at the edges).
 from __future__ import annotations
 
 import enum
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncGenerator, Mapping
 from typing import Any, Final, NamedTuple, Protocol
 
 from ocm_core.api.gvr import Resource
@@ -98,7 +98,7 @@ class KubeApi(Protocol):
         resource_version: str | None = None,
         timeout_seconds: int | None = None,
         allow_bookmarks: bool = True,
-    ) -> AsyncIterator[WatchEvent]: ...
+    ) -> AsyncGenerator[WatchEvent, None]: ...
 
     async def create(
         self,
