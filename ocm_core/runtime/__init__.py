@@ -4,8 +4,40 @@ with loops; controllers are ``reconcile(key)`` classes plugged into it.
 
 Everything here talks to the API through `ocm_core.kube.KubeApi`, so it runs unchanged on the
 real client (any kube-apiserver, the embedded server) and on the in-memory fake of the tests.
+Import modules and qualify names (``from ocm_core.runtime import patching``), or take the main
+classes from here.
 """
 
 from __future__ import annotations
 
-__all__: list[str] = []
+from ocm_core.runtime import keys, patching
+from ocm_core.runtime.cache import Cache
+from ocm_core.runtime.clock import Clock, FakeClock, RealClock
+from ocm_core.runtime.controller import Controller, Reconciler, Result, Source
+from ocm_core.runtime.errors import PermanentError, TemporaryError
+from ocm_core.runtime.events import EventRecorder
+from ocm_core.runtime.informer import EventHandler, Informer, InformerSettings
+from ocm_core.runtime.manager import Manager
+from ocm_core.runtime.queue import RateLimit, WorkQueue
+
+__all__ = [
+    "Cache",
+    "Clock",
+    "Controller",
+    "EventHandler",
+    "EventRecorder",
+    "FakeClock",
+    "Informer",
+    "InformerSettings",
+    "Manager",
+    "PermanentError",
+    "RateLimit",
+    "RealClock",
+    "Reconciler",
+    "Result",
+    "Source",
+    "TemporaryError",
+    "WorkQueue",
+    "keys",
+    "patching",
+]
