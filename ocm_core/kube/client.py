@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import logging
+import ssl
 from collections.abc import AsyncGenerator, AsyncIterator, Iterator, Mapping
 from contextlib import contextmanager
 from typing import Final
@@ -62,6 +63,7 @@ class ApiClient:
         self._default_timeout = default_timeout
         self._user_agent = user_agent
         self._ssl = config.ssl_context()
+        self._tls_stamp = config.tls_files_stamp()
         self._session: aiohttp.ClientSession | None = None
 
     async def __aenter__(self) -> ApiClient:
@@ -304,10 +306,20 @@ class ApiClient:
             data=data,
             headers=headers,
             timeout=timeout,
-            ssl=self._ssl if self._ssl is not None else True,
+            ssl=self._current_ssl(),
             proxy=self.config.proxy_url,
             server_hostname=self.config.tls_server_name,
         )
+
+    def _current_ssl(self) -> ssl.SSLContext | bool:
+        # A rotated certificate/CA file gets a new context; aiohttp keys pooled connections by
+        # it, so new requests use new connections with the new identity.
+        stamp = self.config.tls_files_stamp()
+        if stamp != self._tls_stamp:
+            self._ssl = self.config.ssl_context()
+            self._tls_stamp = stamp
+            logger.info("TLS files changed; using the new certificates")
+        return self._ssl if self._ssl is not None else True
 
     def _ensure_session(self) -> aiohttp.ClientSession:
         if self._session is None or self._session.closed:

@@ -95,6 +95,9 @@ class KubeConfig:
     tls_server_name: str | None = None
     client_cert_data: bytes | None = None
     client_key_data: bytes | None = None
+    ca_file: str | None = None
+    client_cert_file: str | None = None
+    client_key_file: str | None = None
     token: TokenSource | None = None
     proxy_url: str | None = None
     namespace: str = "default"
@@ -103,11 +106,14 @@ class KubeConfig:
     def __post_init__(self) -> None:
         if not self.server.startswith(("https://", "http://")):
             raise ConfigError(f"server URL {self.server!r} must start with https:// or http://")
-        if (self.client_cert_data is None) != (self.client_key_data is None):
+        has_cert = self.client_cert_data is not None or self.client_cert_file is not None
+        has_key = self.client_key_data is not None or self.client_key_file is not None
+        if has_cert != has_key:
             raise ConfigError("a client certificate needs its key and a key needs its certificate")
 
     def __repr__(self) -> str:
-        auth = "cert" if self.client_cert_data else "token" if self.token else "none"
+        has_cert = self.client_cert_data is not None or self.client_cert_file is not None
+        auth = "cert" if has_cert else "token" if self.token else "none"
         return f"KubeConfig(server={self.server!r}, auth={auth}, namespace={self.namespace!r})"
 
     @property
@@ -119,16 +125,34 @@ class KubeConfig:
         return replace(self, impersonate=impersonate)
 
     def ssl_context(self) -> ssl.SSLContext | None:
-        """The TLS context for ``https`` servers, or None for plain ``http``."""
+        """The TLS context for ``https`` servers, or None for plain ``http``. Files (CA, client
+        certificate and key) are read now, so a new call picks up rotated files."""
         if not self.server.startswith("https://"):
             return None
-        ctx = ssl.create_default_context(cadata=self.ca_data.decode() if self.ca_data else None)
+        ca = _pem(self.ca_data, self.ca_file)
+        ctx = ssl.create_default_context(cadata=ca.decode() if ca else None)
         if self.insecure_skip_tls_verify:
             ctx.check_hostname = False
             ctx.verify_mode = ssl.CERT_NONE
-        if self.client_cert_data is not None and self.client_key_data is not None:
-            _load_client_cert(ctx, self.client_cert_data, self.client_key_data)
+        cert = _pem(self.client_cert_data, self.client_cert_file)
+        key = _pem(self.client_key_data, self.client_key_file)
+        if cert is not None and key is not None:
+            _load_client_cert(ctx, cert, key)
         return ctx
+
+    def tls_files_stamp(self) -> tuple[tuple[int, int], ...]:
+        """(mtime, size) of every TLS file in use: when it changes, rebuild `ssl_context`
+        (the klusterlet rewrites its hub client certificate in place when rotating it)."""
+        stamps = []
+        for path in (self.ca_file, self.client_cert_file, self.client_key_file):
+            if path is not None:
+                try:
+                    st = os.stat(path)
+                except OSError:
+                    stamps.append((-1, -1))
+                else:
+                    stamps.append((st.st_mtime_ns, st.st_size))
+        return tuple(stamps)
 
     # -- loaders ----------------------------------------------------------------------------
 
@@ -187,7 +211,7 @@ class KubeConfig:
         host = f"[{host}]" if ":" in host else host
         return cls(
             server=f"https://{host}:{port}",
-            ca_data=_read_bytes(directory / "ca.crt"),
+            ca_file=str(_readable(directory / "ca.crt")),
             token=TokenSource(path=str(token_path)),
             namespace=namespace,
         )
@@ -221,11 +245,14 @@ class _KubeconfigReader:
         token = self._token(user)
         return KubeConfig(
             server=str(server),
-            ca_data=self._data_or_file(cluster, "certificate-authority"),
+            ca_data=self._inline(cluster, "certificate-authority"),
+            ca_file=self._file(cluster, "certificate-authority"),
             insecure_skip_tls_verify=bool(cluster.get("insecure-skip-tls-verify", False)),
             tls_server_name=cluster.get("tls-server-name"),
-            client_cert_data=self._data_or_file(user, "client-certificate"),
-            client_key_data=self._data_or_file(user, "client-key"),
+            client_cert_data=self._inline(user, "client-certificate"),
+            client_cert_file=self._file(user, "client-certificate"),
+            client_key_data=self._inline(user, "client-key"),
+            client_key_file=self._file(user, "client-key"),
             token=token,
             proxy_url=cluster.get("proxy-url"),
             namespace=str(context.get("namespace") or "default"),
@@ -257,15 +284,22 @@ class _KubeconfigReader:
             return TokenSource(path=str(self._resolve(str(user["tokenFile"]))))
         return None
 
-    def _data_or_file(self, section: Mapping[str, Any], key: str) -> bytes | None:
+    @staticmethod
+    def _inline(section: Mapping[str, Any], key: str) -> bytes | None:
         inline = section.get(f"{key}-data")
-        if inline:
-            try:
-                return base64.b64decode(str(inline), validate=True)
-            except (binascii.Error, ValueError) as exc:
-                raise ConfigError(f"kubeconfig field {key}-data is not valid base64") from exc
+        if not inline:
+            return None
+        try:
+            return base64.b64decode(str(inline), validate=True)
+        except (binascii.Error, ValueError) as exc:
+            raise ConfigError(f"kubeconfig field {key}-data is not valid base64") from exc
+
+    def _file(self, section: Mapping[str, Any], key: str) -> str | None:
+        """The path of ``key`` unless inline data is given (inline wins, as in kubectl)."""
         path = section.get(key)
-        return _read_bytes(self._resolve(str(path))) if path else None
+        if not path or section.get(f"{key}-data"):
+            return None
+        return str(_readable(self._resolve(str(path))))
 
     def _resolve(self, path: str) -> Path:
         candidate = Path(path).expanduser()
@@ -284,11 +318,23 @@ class _KubeconfigReader:
         )
 
 
-def _read_bytes(path: Path) -> bytes:
+def _readable(path: Path) -> Path:
+    """``path``, after checking now that it can be read (fail at load, not at first use)."""
+    _read(path)
+    return path
+
+
+def _read(path: Path) -> bytes:
     try:
         return path.read_bytes()
     except OSError as exc:
         raise ConfigError(f"cannot read {path}: {exc}") from exc
+
+
+def _pem(data: bytes | None, path: str | None) -> bytes | None:
+    if data is not None:
+        return data
+    return _read(Path(path)) if path is not None else None
 
 
 def _load_client_cert(ctx: ssl.SSLContext, cert_pem: bytes, key_pem: bytes) -> None:

@@ -192,10 +192,10 @@ class WireServer:
     store: dict[tuple[str, str, str | None, str], dict[str, Any]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
-        self.ca, ca_key = make_ca()
-        self.server_pair = issue(self.ca, ca_key, "127.0.0.1", server=True)
+        self.ca, self.ca_key = make_ca()
+        self.server_pair = issue(self.ca, self.ca_key, "127.0.0.1", server=True)
         self.client_pair = issue(
-            self.ca, ca_key, "admin", organizations=("system:masters",), server=False
+            self.ca, self.ca_key, "admin", organizations=("system:masters",), server=False
         )
         self.other_ca, _ = make_ca("untrusted")
         self._rv = 0
@@ -422,3 +422,58 @@ async def eventually(predicate: Callable[[], bool], *, within: float = 10.0) -> 
         if loop.time() > deadline:
             raise AssertionError("condition not met before the deadline")
         await asyncio.sleep(0.005)
+
+
+class ConnectProxy:
+    """A minimal HTTP CONNECT proxy on 127.0.0.1: records each CONNECT target, then pipes bytes
+    both ways (what a corporate proxy between a klusterlet and its hub does)."""
+
+    def __init__(self) -> None:
+        self.targets: list[str] = []
+        self._server: asyncio.Server | None = None
+        self._tasks: set[asyncio.Task[None]] = set()
+        self.port = 0
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    async def start(self) -> ConnectProxy:
+        self._server = await asyncio.start_server(self._serve, "127.0.0.1", 0)
+        self.port = self._server.sockets[0].getsockname()[1]
+        return self
+
+    async def stop(self) -> None:
+        if self._server is not None:
+            self._server.close()
+            await self._server.wait_closed()
+        for task in self._tasks:
+            task.cancel()
+
+    async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        head = await reader.readuntil(b"\r\n\r\n")
+        method, target, _ = head.split(b"\r\n", 1)[0].decode().split(" ", 2)
+        if method != "CONNECT":
+            writer.write(b"HTTP/1.1 405 Method Not Allowed\r\ncontent-length: 0\r\n\r\n")
+            writer.close()
+            return
+        self.targets.append(target)
+        host, port = target.rsplit(":", 1)
+        upstream_reader, upstream_writer = await asyncio.open_connection(host, int(port))
+        writer.write(b"HTTP/1.1 200 Connection established\r\n\r\n")
+        await writer.drain()
+        for source, sink in ((reader, upstream_writer), (upstream_reader, writer)):
+            task = asyncio.create_task(_pipe(source, sink))
+            self._tasks.add(task)
+            task.add_done_callback(self._tasks.discard)
+
+
+async def _pipe(source: asyncio.StreamReader, sink: asyncio.StreamWriter) -> None:
+    try:
+        while data := await source.read(65536):
+            sink.write(data)
+            await sink.drain()
+    except (ConnectionError, asyncio.CancelledError):
+        pass
+    finally:
+        sink.close()

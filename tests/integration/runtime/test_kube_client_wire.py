@@ -17,7 +17,7 @@ from typing import Any
 
 import pytest
 import yaml
-from kube_wire import WireServer, eventually, status
+from kube_wire import ConnectProxy, WireServer, eventually, issue, status
 
 from ocm_core.api import gvr
 from ocm_core.kube import ApiClient, Impersonation, KubeConfig, PatchType, Preconditions, errors
@@ -355,6 +355,44 @@ async def test_per_request_timeout(server: WireServer, cert_client: ApiClient) -
     server.hang_paths.add("/api/v1/namespaces/ns/configmaps/slow")
     with pytest.raises(errors.KubeTimeoutError):
         await cert_client.get(gvr.CONFIGMAPS, "slow", namespace="ns", request_timeout=0.2)
+
+
+async def test_rotated_client_certificate_files_are_picked_up(
+    tmp_path: Path, server: WireServer
+) -> None:
+    cert, key = tmp_path / "tls.crt", tmp_path / "tls.key"
+    cert.write_bytes(server.client_pair.cert_pem)
+    key.write_bytes(server.client_pair.key_pem)
+    path = write_kubeconfig(
+        tmp_path, server, {"client-certificate": "tls.crt", "client-key": "tls.key"}
+    )
+    async with ApiClient(KubeConfig.from_kubeconfig(path)) as client:
+        await client.list(gvr.CONFIGMAPS)
+        assert server.requests[-1].client_cn == "admin"
+        rotated = issue(server.ca, server.ca_key, "system:open-cluster-management:c1:agent")
+        key.write_bytes(rotated.key_pem)
+        cert.write_bytes(rotated.cert_pem)
+        await client.list(gvr.CONFIGMAPS)
+        assert server.requests[-1].client_cn == "system:open-cluster-management:c1:agent"
+
+
+async def test_proxy_url_tunnels_through_http_connect(tmp_path: Path, server: WireServer) -> None:
+    proxy = await ConnectProxy().start()
+    try:
+        path = write_kubeconfig(tmp_path, server, cert_user(server))
+        data = yaml.safe_load(path.read_text())
+        data["clusters"][0]["cluster"]["proxy-url"] = proxy.url
+        path.write_text(yaml.safe_dump(data))
+        async with ApiClient(KubeConfig.from_kubeconfig(path)) as client:
+            await client.create(gvr.CONFIGMAPS, configmap("via-proxy"))
+            assert (await client.get(gvr.CONFIGMAPS, "via-proxy", namespace="ns"))["metadata"][
+                "name"
+            ] == "via-proxy"
+    finally:
+        await proxy.stop()
+    assert proxy.targets, "the request must go through the proxy"
+    assert set(proxy.targets) == {f"127.0.0.1:{server.port}"}
+    assert server.requests[-1].client_cn == "admin", "TLS is end to end, through the tunnel"
 
 
 @pytest.fixture

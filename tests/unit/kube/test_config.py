@@ -73,7 +73,8 @@ def test_files_resolve_relative_to_the_kubeconfig(tmp_path: Path) -> None:
     path = tmp_path / "config"
     path.write_text(yaml.safe_dump(data))
     config = KubeConfig.from_kubeconfig(path)
-    assert config.ca_data == CA
+    assert config.ca_file == str(tmp_path / "ca.crt")
+    assert config.ca_data is None
     assert config.proxy_url == "http://p:3128"
     assert config.token is not None
     assert config.token.token() == "from-file"
@@ -150,7 +151,7 @@ def test_in_cluster(tmp_path: Path) -> None:
     config = KubeConfig.in_cluster(account_dir=tmp_path, environ=env)
     assert config.server == "https://10.0.0.1:443"
     assert config.namespace == "agents"
-    assert config.ca_data == CA
+    assert config.ca_file == str(tmp_path / "ca.crt")
     assert config.token is not None
     assert config.token.token() == "sa-token"
 
@@ -158,3 +159,18 @@ def test_in_cluster(tmp_path: Path) -> None:
 def test_in_cluster_outside_a_cluster(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="not running in a cluster"):
         KubeConfig.in_cluster(account_dir=tmp_path, environ={})
+
+
+def test_missing_certificate_file_fails_at_load(tmp_path: Path) -> None:
+    data = kubeconfig({"client-certificate": "absent.crt", "client-key": "absent.key"})
+    with pytest.raises(ConfigError, match=r"absent\.crt"):
+        KubeConfig.from_kubeconfig_data(data, base_dir=tmp_path)
+
+
+def test_tls_file_stamp_changes_when_a_file_is_rewritten(tmp_path: Path) -> None:
+    (tmp_path / "ca.crt").write_bytes(CA)
+    data = kubeconfig({}, {"server": "https://h:6443", "certificate-authority": "ca.crt"})
+    config = KubeConfig.from_kubeconfig_data(data, base_dir=tmp_path)
+    before = config.tls_files_stamp()
+    (tmp_path / "ca.crt").write_bytes(CA + CA)
+    assert config.tls_files_stamp() != before
