@@ -137,8 +137,10 @@ class ApiClient:
         )
         url = self.config.base_url + resource.path(namespace=namespace)
         timeout = aiohttp.ClientTimeout(total=None, sock_connect=DEFAULT_CONNECT_TIMEOUT)
+        logger.debug("> WATCH %s %s", url, params)
         with _translated("GET", url):
             async with self._open("GET", url, params=params, timeout=timeout) as response:
+                logger.debug("< WATCH %s %d", url, response.status)
                 await _raise_for_status(response)
                 async for line in _lines(response):
                     yield _decode_event(line)
@@ -272,10 +274,12 @@ class ApiClient:
         url = self.config.base_url + path
         data = None if body is None else json.dumps(body).encode()
         deadline = aiohttp.ClientTimeout(total=request_timeout or self._default_timeout)
+        logger.debug("> %s %s %s", method, url, params or "")
         with _translated(method, url):
             async with self._open(
                 method, url, params=params, data=data, content_type=content_type, timeout=deadline
             ) as response:
+                logger.debug("< %s %s %d", method, url, response.status)
                 await _raise_for_status(response)
                 payload = await response.read()
         if not payload:

@@ -5,7 +5,28 @@ with loops; controllers are ``reconcile(key)`` classes plugged into it.
 Everything here talks to the API through `ocm_core.kube.KubeApi`, so it runs unchanged on the
 real client (any kube-apiserver, the embedded server) and on the in-memory fake of the tests.
 Import modules and qualify names (``from ocm_core.runtime import patching``), or take the main
-classes from here.
+classes from here. A controller in full::
+
+    class ClusterLeaseController:
+        def __init__(self, api: KubeApi, clusters: Informer, clock: Clock) -> None: ...
+
+        async def reconcile(self, key: str) -> Result | None:
+            cluster = self.clusters.cache.get(key)
+            if cluster is None:
+                return None                        # gone: nothing to do
+            ...                                    # compute the desired status
+            await patching.patch_status(self.api, gvr.MANAGED_CLUSTERS, cluster, status)
+            return Result(requeue_after=seconds_until_lease_expiry)
+
+    manager = Manager(api)
+    clusters = manager.informer(gvr.MANAGED_CLUSTERS)
+    leases = manager.informer(gvr.LEASES)
+    manager.controller(
+        "cluster-lease",
+        ClusterLeaseController(api, clusters, manager.clock),
+        [Source(clusters), Source(leases, key_fn=keys.by_namespace)],
+    )
+    await manager.run()                            # until manager.stop() or cancellation
 """
 
 from __future__ import annotations

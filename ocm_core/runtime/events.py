@@ -53,6 +53,7 @@ class EventRecorder:
         self._clock = clock or RealClock()
         self._remembered = remembered
         self._seen: OrderedDict[tuple[str, ...], _Seen] = OrderedDict()
+        self._last_suffix = 0
 
     async def normal(self, obj: Mapping[str, Any], reason: str, message: str) -> None:
         await self.record(obj, type=NORMAL, reason=reason, message=message)
@@ -120,8 +121,10 @@ class EventRecorder:
         now: str,
     ) -> _Seen:
         namespace = involved.get("namespace") or CLUSTER_SCOPED_EVENT_NAMESPACE
-        # client-go's naming: the object's name plus a unique hex suffix from the clock.
-        suffix = format(int(self._clock.wall().timestamp() * 1e9), "x")
+        # client-go's naming: the object's name plus a hex suffix from the clock, bumped when
+        # two Events fall on the same instant (a fake clock, or a coarse system clock).
+        self._last_suffix = max(int(self._clock.wall().timestamp() * 1e9), self._last_suffix + 1)
+        suffix = format(self._last_suffix, "x")
         body: dict[str, Any] = {
             "apiVersion": "v1",
             "kind": "Event",

@@ -153,7 +153,7 @@ class FakeKubeApi:
         labels = parse_labels(label_selector)
         ordered = sorted(self.objects.items(), key=lambda kv: (kv[0][1] or "", kv[0][2]))
         matching = [
-            copy.deepcopy(obj)
+            obj
             for (res, _, _), obj in ordered
             if res == resource and self._matches(obj, namespace, labels)
         ]
@@ -162,7 +162,8 @@ class FakeKubeApi:
         metadata: Object = {"resourceVersion": str(self._current_rv)}
         if end < len(matching):
             metadata["continue"] = str(end)
-        return {"kind": f"{resource.kind}List", "metadata": metadata, "items": matching[start:end]}
+        page = [copy.deepcopy(obj) for obj in matching[start:end]]
+        return {"kind": f"{resource.kind}List", "metadata": metadata, "items": page}
 
     async def watch(
         self,

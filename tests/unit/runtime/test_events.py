@@ -85,3 +85,11 @@ async def test_recording_failures_are_swallowed() -> None:
     recorder = EventRecorder(api, component="hub", clock=FakeClock())
     await recorder.normal(CLUSTER, "R", "m")
     assert events(api) == []
+
+
+async def test_distinct_events_at_the_same_instant_get_distinct_names() -> None:
+    api, clock = FakeKubeApi(), FakeClock()
+    recorder = EventRecorder(api, component="hub", clock=clock)
+    await recorder.normal(CLUSTER, "Joined", "one")
+    await recorder.warning(CLUSTER, "Denied", "two")
+    assert len({e["metadata"]["name"] for e in events(api)}) == 2
