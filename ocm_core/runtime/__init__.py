@@ -1,6 +1,7 @@
 """The one controller runtime: informers and caches, the work queue, controllers, status and
-finalizer patching, Event recording, and an injectable clock. The only place in ``ocm_core``
-with loops; controllers are ``reconcile(key)`` classes plugged into it.
+finalizer patching, Event recording, Lease-based leader election, and an injectable clock.
+The only place in ``ocm_core`` with loops; controllers are ``reconcile(key)`` classes plugged
+into it.
 
 Everything here talks to the API through `ocm_core.kube.KubeApi`, so it runs unchanged on the
 real client (any kube-apiserver, the embedded server) and on the in-memory fake of the tests.
@@ -38,6 +39,7 @@ from ocm_core.runtime.controller import Controller, Reconciler, Result, Source
 from ocm_core.runtime.errors import PermanentError, TemporaryError
 from ocm_core.runtime.events import EventRecorder
 from ocm_core.runtime.informer import EventHandler, Informer, InformerSettings
+from ocm_core.runtime.leader import LeaderElectionSettings, LeaderElector, LeadershipLostError
 from ocm_core.runtime.manager import Manager
 from ocm_core.runtime.queue import RateLimit, WorkQueue
 
@@ -50,6 +52,9 @@ __all__ = [
     "FakeClock",
     "Informer",
     "InformerSettings",
+    "LeaderElectionSettings",
+    "LeaderElector",
+    "LeadershipLostError",
     "Manager",
     "PermanentError",
     "RateLimit",
