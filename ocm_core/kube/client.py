@@ -292,6 +292,16 @@ class ApiClient:
             raise KubeError(f"{method} {url}: expected a JSON object, got {type(decoded).__name__}")
         return decoded
 
+    async def get_text(self, path: str, *, request_timeout: float | None = None) -> str:
+        """GET a non-JSON endpoint (``/livez``, ``/healthz``, ``/readyz``) and return its body;
+        non-2xx answers raise `ApiError` like every other call."""
+        url = self.config.base_url + path
+        deadline = aiohttp.ClientTimeout(total=request_timeout or self._default_timeout)
+        with _translated("GET", url):
+            async with self._open("GET", url, params=None, timeout=deadline) as response:
+                await _raise_for_status(response)
+                return await response.text()
+
     def _open(
         self,
         method: str,

@@ -357,6 +357,17 @@ async def test_per_request_timeout(server: WireServer, cert_client: ApiClient) -
         await cert_client.get(gvr.CONFIGMAPS, "slow", namespace="ns", request_timeout=0.2)
 
 
+async def test_health_endpoints_as_text(server: WireServer, cert_client: ApiClient) -> None:
+    server.fail_next.append((200, b"ok", "text/plain"))
+    assert await cert_client.get_text("/livez") == "ok"
+    assert server.requests[-1].path == "/cluster1/livez"
+    server.fail_next.append(
+        (403, json.dumps(status(403, "Forbidden", "no")).encode(), "application/json")
+    )
+    with pytest.raises(errors.ForbiddenError):
+        await cert_client.get_text("/livez")
+
+
 async def test_rotated_client_certificate_files_are_picked_up(
     tmp_path: Path, server: WireServer
 ) -> None:
