@@ -41,9 +41,9 @@ class InformerSettings:
 
     page_size: int = 500
     """Objects per list page (client-go's default); bounds one response's size."""
-    watch_timeout_seconds: int = 290
-    """``timeoutSeconds`` asked of the server: watches end and restart from the last RV about
-    every 5 minutes, which spreads load and refreshes stale connections (client-go: 5-10 min)."""
+    watch_timeout_seconds: int = 300
+    """Base ``timeoutSeconds`` asked of the server; each watch asks for a random value between
+    this and twice this (client-go: 5-10 min), so many informers never re-watch in lockstep."""
     inactivity_timeout: float = 120.0
     """Seconds without any event (bookmarks included) after which the stream is presumed dead
     and re-opened: catches half-open TCP connections that would otherwise hang forever."""
@@ -56,6 +56,9 @@ class InformerSettings:
     backoff_jitter: float = 0.25
     """Each delay is shortened by up to this fraction at random, so informers that failed
     together do not reconnect together."""
+
+    def watch_timeout(self, rng: random.Random) -> int:
+        return int(self.watch_timeout_seconds * (1 + rng.random()))
 
     def backoff(self, failures: int, rng: random.Random) -> float:
         exponent = min(max(failures - 1, 0), 32)
@@ -210,7 +213,7 @@ class Informer:
             label_selector=self.label_selector,
             field_selector=self.field_selector,
             resource_version=self._resource_version,
-            timeout_seconds=self._settings.watch_timeout_seconds,
+            timeout_seconds=self._settings.watch_timeout(self._rng),
             allow_bookmarks=True,
         )
         async with aclosing(stream):

@@ -247,3 +247,12 @@ async def test_namespace_and_selector_are_sent() -> None:
     async with running(informer):
         await informer.wait_synced()
     assert informer.cache.keys() == ["ns1/a"]
+
+
+def test_watch_timeouts_are_spread() -> None:
+    settings = InformerSettings(watch_timeout_seconds=300)
+    rng = random.Random(1)
+    timeouts = {settings.watch_timeout(rng) for _ in range(50)}
+    assert min(timeouts) >= 300
+    assert max(timeouts) < 600
+    assert len(timeouts) > 10
