@@ -337,7 +337,10 @@ class ApiClient:
 
     def _ensure_session(self) -> aiohttp.ClientSession:
         if self._session is None or self._session.closed:
-            self._session = aiohttp.ClientSession(raise_for_status=False)
+            # No pool limit: every open watch pins one connection for minutes, and aiohttp's
+            # default cap (100) would let many informers starve ordinary requests.
+            connector = aiohttp.TCPConnector(limit=0)
+            self._session = aiohttp.ClientSession(connector=connector, raise_for_status=False)
         return self._session
 
     def _headers(self, content_type: str | None) -> CIMultiDict[str]:

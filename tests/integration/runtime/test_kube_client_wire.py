@@ -368,6 +368,22 @@ async def test_health_endpoints_as_text(server: WireServer, cert_client: ApiClie
         await cert_client.get_text("/livez")
 
 
+async def test_many_open_watches_do_not_starve_requests(
+    server: WireServer, cert_client: ApiClient
+) -> None:
+    streams = [cert_client.watch(gvr.CONFIGMAPS, namespace=f"ns{i}") for i in range(120)]
+    pending = [asyncio.ensure_future(anext(s)) for s in streams]
+    try:
+        await eventually(lambda: sum(1 for r in server.requests if "watch" in r.query) == 120)
+        await cert_client.create(gvr.CONFIGMAPS, configmap("a"))
+    finally:
+        for task in pending:
+            task.cancel()
+        await asyncio.gather(*pending, return_exceptions=True)
+        for stream in streams:
+            await stream.aclose()
+
+
 async def test_rotated_client_certificate_files_are_picked_up(
     tmp_path: Path, server: WireServer
 ) -> None:
