@@ -65,6 +65,8 @@ class ApiClient:
         self._ssl = config.ssl_context()
         self._tls_stamp = config.tls_files_stamp()
         self._session: aiohttp.ClientSession | None = None
+        self.requests_sent = 0
+        """Requests issued so far (watches included): for rate measurements."""
 
     async def __aenter__(self) -> ApiClient:
         return self
@@ -313,6 +315,7 @@ class ApiClient:
         content_type: str = JSON_CONTENT,
     ) -> aiohttp.client._RequestContextManager:
         headers = self._headers(content_type if data is not None else None)
+        self.requests_sent += 1
         return self._ensure_session().request(
             method,
             url,

@@ -53,6 +53,9 @@ class InformerSettings:
     """First retry delay after a failure, in seconds; doubles per consecutive failure."""
     backoff_max: float = 30.0
     """Retry delay cap in seconds: an API server outage is noticed within this much."""
+    keep_managed_fields: bool = False
+    """Keep ``metadata.managedFields`` in the cache. Off by default: controllers never read
+    them and on a real API server they are often the bulk of each object."""
     backoff_jitter: float = 0.25
     """Each delay is shortened by up to this fraction at random, so informers that failed
     together do not reconnect together."""
@@ -252,9 +255,12 @@ class Informer:
     def _typed(self, obj: Object) -> Object:
         # Lists of built-in kinds omit kind/apiVersion on items; handlers and the event recorder
         # need them, so fill them in once here.
-        if obj.get("kind") and obj.get("apiVersion"):
-            return obj
-        return {"apiVersion": self.resource.api_version, "kind": self.resource.kind, **obj}
+        if not (obj.get("kind") and obj.get("apiVersion")):
+            obj = {"apiVersion": self.resource.api_version, "kind": self.resource.kind, **obj}
+        metadata = obj.get("metadata")
+        if not self._settings.keep_managed_fields and metadata and "managedFields" in metadata:
+            obj = {**obj, "metadata": {k: v for k, v in metadata.items() if k != "managedFields"}}
+        return obj
 
     def _dispatch_add(self, obj: Object) -> None:
         for handler in list(self._handlers):

@@ -158,6 +158,7 @@ async def test_verbs_over_tls_with_client_cert_and_path_prefix(
         "preconditions": {"uid": "u1", "resourceVersion": "7"},
     }
     assert "authorization" not in server.requests[0].headers
+    assert client.requests_sent == len(server.requests)
 
 
 async def test_subresource_and_cluster_scoped_paths(

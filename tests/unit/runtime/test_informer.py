@@ -256,3 +256,20 @@ def test_watch_timeouts_are_spread() -> None:
     assert min(timeouts) >= 300
     assert max(timeouts) < 600
     assert len(timeouts) > 10
+
+
+async def test_managed_fields_are_not_cached_by_default() -> None:
+    api, clock = FakeKubeApi(), FakeClock()
+    body = configmap("a")
+    body["metadata"]["managedFields"] = [{"manager": "kubectl", "fieldsV1": {"f:data": {}}}]
+    api.seed(gvr.CONFIGMAPS, body)
+    informer = informer_for(api, clock)
+    async with running(informer):
+        await informer.wait_synced()
+        await eventually(lambda: api.active_watches == 1)
+        await api.patch(gvr.CONFIGMAPS, "a", {"data": {"k": "v"}}, namespace="ns")
+        await eventually(lambda: (informer.cache.get("ns/a") or {}).get("data") == {"k": "v"})
+    cached = informer.cache.get("ns/a")
+    assert cached is not None
+    assert "managedFields" not in cached["metadata"]
+    assert cached["metadata"]["name"] == "a"
