@@ -42,11 +42,13 @@ class Resource:
     ) -> str:
         """The URL path of the collection, of one object, or of one object's subresource.
 
-        ``namespace`` is ignored for cluster-scoped resources and optional for namespaced ones
-        (omitted, the path addresses the resource across all namespaces).
+        ``namespace`` is ignored for cluster-scoped resources. For namespaced ones it is required
+        with a ``name``, and optional for the collection (omitted: across all namespaces).
         """
         if subresource is not None and name is None:
             raise ValueError(f"subresource {subresource!r} of {self.plural} needs an object name")
+        if name is not None and self.namespaced and not namespace:
+            raise ValueError(f"{self.plural} are namespaced: {name!r} needs a namespace")
         parts = [self.group_version_path]
         if self.namespaced and namespace:
             parts += ["namespaces", namespace]

@@ -23,3 +23,8 @@ def test_grouped_cluster_scoped_ignores_namespace() -> None:
 def test_subresource_without_name_is_rejected() -> None:
     with pytest.raises(ValueError, match="needs an object name"):
         gvr.LEASES.path(namespace="ns", subresource="status")
+
+
+def test_namespaced_object_without_namespace_is_rejected() -> None:
+    with pytest.raises(ValueError, match="needs a namespace"):
+        gvr.SECRETS.path(name="hub-kubeconfig-secret")
