@@ -37,7 +37,7 @@ from ocm_core.apiserver.operations import Operations
 from ocm_core.apiserver.registry import Registry
 from ocm_core.apiserver.state import REQUEST_INFO, STATE, USER, ServerState
 from ocm_core.apiserver.storage import Storage
-from ocm_core.apiserver.watch import WatchHub
+from ocm_core.apiserver.watch import DEFAULT_HISTORY, WatchHub
 
 logger = logging.getLogger(__name__)
 
@@ -122,12 +122,13 @@ def build_state(
     authenticator: Authenticator | None = None,
     authorizer: Authorizer | None = None,
     registry: Registry | None = None,
+    watch_history: int = DEFAULT_HISTORY,
 ) -> ServerState:
     registry = registry or Registry.with_builtins()
     return ServerState(
         registry=registry,
         storage=storage,
-        hub=WatchHub(),
+        hub=WatchHub(history=watch_history),
         operations=Operations(registry, storage, default_environment()),
         authenticator=authenticator or TokenAuthenticator(admin_token),
         authorizer=authorizer or AllowAuthenticated(),

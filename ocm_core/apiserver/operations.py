@@ -374,10 +374,8 @@ class Operations:
         options: WriteOptions = WriteOptions(),
     ) -> WriteResult:
         if patch_type is PatchType.STRATEGIC and not info.strategic_merge:
-            raise errors.unsupported_media_type(
-                f"{patch_type.value} is not supported by {info.api_version}, Kind={info.kind}: "
-                + errors.UNSUPPORTED_PATCH_MESSAGE
-            )
+            # kubectl prefixes "<type> is not supported by <GVK>" itself.
+            raise errors.unsupported_media_type()
         manager = options.field_manager
         if patch_type is PatchType.APPLY:
             if not manager:

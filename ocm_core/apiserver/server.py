@@ -43,6 +43,8 @@ class ServerConfig:
     port_file: Path | None = None
     #: Seconds between watch BOOKMARK events (kube sends one about every minute).
     bookmark_interval_seconds: float = 30.0
+    #: Committed events kept for watch resume; older resourceVersions get 410 Expired.
+    event_window: int = 10_000
 
 
 @dataclass(frozen=True)
@@ -98,15 +100,15 @@ def _ssl_context(cert: ServingCertificate) -> ssl.SSLContext:
 
 def _storage(config: ServerConfig) -> Storage:
     if config.storage is StorageKind.MEMORY:
-        return MemoryStorage()
-    return SQLiteStorage(config.data_dir / DATABASE_FILE)
+        return MemoryStorage(event_window=config.event_window)
+    return SQLiteStorage(config.data_dir / DATABASE_FILE, event_window=config.event_window)
 
 
 async def start(config: ServerConfig) -> RunningServer:
     config.data_dir.mkdir(parents=True, exist_ok=True)
     token = admin_token(config.data_dir)
     cert = await asyncio.to_thread(ensure_serving_certificate, config.data_dir, SERVING_HOSTS)
-    state = build_state(_storage(config), admin_token=token)
+    state = build_state(_storage(config), admin_token=token, watch_history=config.event_window)
     state.bookmark_interval_seconds = config.bookmark_interval_seconds
     runner = web.AppRunner(make_app(state), access_log=None, shutdown_timeout=1.0)
     await runner.setup()

@@ -28,6 +28,12 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     parser.add_argument(
         "--bookmark-interval", type=float, default=30.0, help="seconds between watch bookmarks"
     )
+    parser.add_argument(
+        "--event-window",
+        type=int,
+        default=10_000,
+        help="events kept for watch resume; older resourceVersions get 410 Expired",
+    )
     parser.set_defaults(handler=run)
 
 
@@ -36,6 +42,8 @@ def _config(args: argparse.Namespace) -> ServerConfig:
         raise SystemExit(f"--port {args.port} is out of range: use 0-65535")
     if args.bookmark_interval <= 0:
         raise SystemExit("--bookmark-interval must be positive")
+    if args.event_window < 1:
+        raise SystemExit("--event-window must be at least 1")
     return ServerConfig(
         data_dir=args.data_dir,
         port=args.port,
@@ -43,6 +51,7 @@ def _config(args: argparse.Namespace) -> ServerConfig:
         storage=StorageKind(args.storage),
         port_file=args.port_file,
         bookmark_interval_seconds=args.bookmark_interval,
+        event_window=args.event_window,
     )
 
 
