@@ -7,6 +7,7 @@ change, deletionTimestamp + finalizers, name validation, Namespace defaults. Nev
 
 from __future__ import annotations
 
+import base64
 import copy
 import re
 from collections.abc import Callable
@@ -139,6 +140,7 @@ def prepare_create(
         new.pop("status", None)
     if info.kind == "Namespace":
         apply_namespace_defaults(new)
+    apply_defaults(new)
     return new
 
 
@@ -158,6 +160,17 @@ def apply_namespace_defaults(ns: dict[str, Any]) -> None:
     spec.setdefault("finalizers", [NAMESPACE_FINALIZER])
     status = ns.setdefault("status", {})
     status.setdefault("phase", "Active")
+
+
+def apply_defaults(obj: dict[str, Any]) -> None:
+    """Kind defaults clients rely on: Secret ``type`` and ``stringData`` folded into ``data``."""
+    if obj.get("kind") == "Secret" and obj.get("apiVersion") == "v1":
+        obj.setdefault("type", "Opaque")
+        string_data = obj.pop("stringData", None) or {}
+        if string_data:
+            data = obj.setdefault("data", {})
+            for key, value in string_data.items():
+                data[key] = base64.b64encode(str(value).encode()).decode()
 
 
 def spec_of(obj: dict[str, Any]) -> dict[str, Any]:
@@ -208,6 +221,7 @@ def prepare_update(
     meta.pop("selfLink", None)
     if info.kind == "Namespace":
         apply_namespace_defaults(merged)
+    apply_defaults(merged)
     return merged
 
 
