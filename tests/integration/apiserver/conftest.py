@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from apiserver.apiserver_process import ApiServerProcess
+from integration.apiserver.apiserver_process import ApiServerProcess
 
 
 @pytest.fixture

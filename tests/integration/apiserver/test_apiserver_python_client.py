@@ -10,7 +10,7 @@ import pytest
 from kubernetes import client, watch
 from kubernetes.client.exceptions import ApiException
 
-from apiserver.apiserver_process import ApiServerProcess
+from integration.apiserver.apiserver_process import ApiServerProcess
 
 NS = "default"
 _names = itertools.count()
