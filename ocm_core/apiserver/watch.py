@@ -16,10 +16,11 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections import deque
+from dataclasses import replace
 from typing import Final
 
 from ocm_core.apiserver.selectors import EVERYTHING, ObjectSelector
-from ocm_core.apiserver.storage import ExpiredError, Storage, StoredEvent
+from ocm_core.apiserver.storage import EventType, ExpiredError, Storage, StoredEvent
 
 DEFAULT_HISTORY: Final = 10_000
 #: Watchers registered under this key hear every resource (the in-server controllers).
@@ -48,19 +49,34 @@ class Watcher:
         self.overflowed = False
         self.closed = False
 
-    def matches(self, event: StoredEvent) -> bool:
+    def translate(self, event: StoredEvent) -> StoredEvent | None:
+        """The event as this watcher sees it, or None when it is filtered out.
+
+        With a selector, an object that starts matching arrives as ADDED and one that stops
+        matching as DELETED (kube semantics informers rely on).
+        """
         if self._namespace is not None and event.namespace != self._namespace:
-            return False
-        return self._selector.matches(event.object)
+            return None
+        now = self._selector.matches(event.object)
+        if event.type is EventType.MODIFIED and event.previous is not None:
+            before = self._selector.matches(event.previous)
+            if now and not before:
+                return replace(event, type=EventType.ADDED)
+            if before and not now:
+                return replace(event, type=EventType.DELETED)
+        return event if now else None
 
     def offer(self, event: StoredEvent) -> None:
-        if self.closed or not self.matches(event):
+        if self.closed:
+            return
+        seen = self.translate(event)
+        if seen is None:
             return
         if len(self._pending) >= self._max_pending:
             self.overflowed = True
             self.close()
             return
-        self._pending.append(event)
+        self._pending.append(seen)
         self._wakeup.set()
 
     @property

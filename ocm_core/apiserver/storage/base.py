@@ -48,6 +48,9 @@ class StoredEvent:
     name: str
     resource_version: int
     object: Object
+    #: The state before a MODIFIED event (kept in memory only, not in the durable log), so a
+    #: selector watch can turn "stopped matching" into DELETED and "started" into ADDED.
+    previous: Object | None = None
 
 
 @dataclass(frozen=True)

@@ -104,11 +104,14 @@ class MemoryStorage:
         obj.setdefault("metadata", {})["resourceVersion"] = str(self._rv)
         namespace, name = key_of(obj)
         bucket = self._objects.setdefault(resource, {})
+        previous = bucket.get((namespace, name)) if event_type is EventType.MODIFIED else None
         if event_type is EventType.DELETED:
             bucket.pop((namespace, name), None)
         else:
             bucket[(namespace, name)] = obj
-        event = StoredEvent(event_type, resource, namespace, name, self._rv, copy.deepcopy(obj))
+        event = StoredEvent(
+            event_type, resource, namespace, name, self._rv, copy.deepcopy(obj), previous
+        )
         self._events.append(event)
         while len(self._events) > self._window:
             self._compacted = self._events.popleft().resource_version

@@ -177,7 +177,13 @@ class SQLiteStorage:
     # --- writes -----------------------------------------------------------------------------
 
     def _write(
-        self, db: sqlite3.Connection, event_type: EventType, resource: str, obj: Object
+        self,
+        db: sqlite3.Connection,
+        event_type: EventType,
+        resource: str,
+        obj: Object,
+        *,
+        previous: Object | None = None,
     ) -> StoredEvent:
         """Inside a transaction: bump the RV, write the row and the event log entry."""
         rv = self._rv + 1
@@ -211,7 +217,7 @@ class SQLiteStorage:
         self._writes_since_prune += 1
         if self._writes_since_prune >= _PRUNE_EVERY:
             self._prune(db, rv)
-        return StoredEvent(event_type, resource, namespace, name, rv, obj)
+        return StoredEvent(event_type, resource, namespace, name, rv, obj, previous)
 
     def _prune(self, db: sqlite3.Connection, rv: int) -> None:
         floor = rv - self._window
@@ -258,7 +264,8 @@ class SQLiteStorage:
             elif same_content(outcome, current):
                 return current
             else:
-                event = self._write(db, EventType.MODIFIED, resource, json.loads(_dumps(outcome)))
+                new = json.loads(_dumps(outcome))
+                event = self._write(db, EventType.MODIFIED, resource, new, previous=current)
         self._publish(event)
         return json.loads(_dumps(event.object))  # type: ignore[no-any-return]
 

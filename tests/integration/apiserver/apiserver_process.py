@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import json
 import signal
 import ssl
 import subprocess
 import sys
 import time
+import urllib.error
 import urllib.request
 from collections.abc import Callable
 from pathlib import Path
@@ -95,3 +97,32 @@ def open_stream(server: ApiServerProcess, path: str) -> Any:
         f"https://127.0.0.1:{server.port}{path}", headers={"Authorization": f"Bearer {token}"}
     )
     return urllib.request.urlopen(request, context=context, timeout=DEADLINE_SECONDS)
+
+
+def call(
+    server: ApiServerProcess,
+    method: str,
+    path: str,
+    body: bytes | None = None,
+    content_type: str | None = "application/json",
+    token: str | None = None,
+) -> tuple[int, Any]:
+    """One raw HTTPS request; returns (status, decoded JSON body or raw text)."""
+    if token is None:
+        token = (server.data_dir / "admin.token").read_text().strip()
+    headers = {"Authorization": f"Bearer {token}"} if token else {}
+    if content_type and body is not None:
+        headers["Content-Type"] = content_type
+    context = ssl.create_default_context(cafile=str(server.data_dir / "ca.crt"))
+    request = urllib.request.Request(
+        f"https://127.0.0.1:{server.port}{path}", data=body, method=method, headers=headers
+    )
+    try:
+        with urllib.request.urlopen(request, context=context, timeout=DEADLINE_SECONDS) as response:
+            status, payload = response.status, response.read()
+    except urllib.error.HTTPError as error:
+        status, payload = error.code, error.read()
+    try:
+        return status, json.loads(payload)
+    except ValueError:
+        return status, payload.decode(errors="replace")

@@ -79,3 +79,25 @@ async def test_prime_loads_history_from_storage() -> None:
     event = await watcher.next(0)
     assert event is not None
     assert event.name == "before"
+
+
+async def test_selector_watch_sees_objects_entering_and_leaving_as_added_and_deleted() -> None:
+    hub, store = await hub_with_store()
+    await store.create(CM, cm("a"))
+    watcher = hub.watch(
+        CM,
+        since=store.current_resource_version(),
+        selector=ObjectSelector(labels=parse_label_selector("x=1")),
+    )
+
+    def relabel(value: str) -> Any:
+        def update(obj: dict[str, Any]) -> dict[str, Any]:
+            obj["metadata"]["labels"] = {"x": value}
+            return obj
+
+        return update
+
+    await store.guaranteed_update(CM, "ns", "a", relabel("1"))
+    await store.guaranteed_update(CM, "ns", "a", relabel("2"))
+    kinds = [(await watcher.next(0)), (await watcher.next(0))]
+    assert [e.type.value for e in kinds if e] == ["ADDED", "DELETED"]
