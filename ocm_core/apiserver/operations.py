@@ -18,6 +18,7 @@ from enum import StrEnum
 from typing import Any, Final
 
 from ocm_core.apiserver import errors, jsonpath, patching, semantics
+from ocm_core.apiserver.authhooks import UserInfo
 from ocm_core.apiserver.registry import (
     APPROVAL,
     CRD_GROUP,
@@ -68,6 +69,8 @@ class WriteOptions:
     dry_run: bool = False
     field_manager: str = ""
     force: bool = False
+    #: Who writes: recorded where kube records it (a CSR's spec.username/groups/uid).
+    user: UserInfo | None = None
 
 
 @dataclass(frozen=True)
@@ -205,6 +208,8 @@ class Operations:
         options: WriteOptions = WriteOptions(),
     ) -> Object:
         obj = semantics.prepare_create(body, info, namespace, self.env)
+        if info.kind == "CertificateSigningRequest" and options.user is not None:
+            semantics.record_requestor(obj, options.user)
         await self._check_namespace(info, namespace)
         if info.group == CRD_GROUP and info.resource == CRD_RESOURCE:
             obj = self._accept_crd(obj)
@@ -304,9 +309,12 @@ class Operations:
         if subresource == APPROVAL:
             # An approval write may only change status.conditions.
             new = copy.deepcopy(current)
-            new.setdefault("status", {})["conditions"] = changed.get("status", {}).get(
-                "conditions", []
-            )
+            now = semantics.format_time(self.env.now())
+            conditions = changed.get("status", {}).get("conditions") or []
+            for condition in conditions:
+                condition.setdefault("lastTransitionTime", now)
+                condition.setdefault("lastUpdateTime", now)
+            new.setdefault("status", {})["conditions"] = conditions
             return semantics.prepare_update(current, new, info, STATUS)
         return semantics.prepare_update(current, changed, info, subresource)
 

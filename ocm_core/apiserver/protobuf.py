@@ -59,6 +59,16 @@ OBJECT_REFERENCE: Final[Schema] = {
     7: ("fieldPath", "string"),
 }
 _META: Final = ("metadata", ("message", OBJECT_META))
+#: ExtraValue {items=1}: JSON shows it as a plain list of strings.
+EXTRA_VALUE: Final = "extra"
+CSR_CONDITION: Final[Schema] = {
+    1: ("type", "string"),
+    6: ("status", "string"),
+    2: ("reason", "string"),
+    3: ("message", "string"),
+    4: ("lastUpdateTime", TIME),
+    5: ("lastTransitionTime", TIME),
+}
 KINDS: Final[dict[str, Schema]] = {
     "Secret": {
         1: _META,
@@ -83,6 +93,36 @@ KINDS: Final[dict[str, Schema]] = {
         2: ("secrets", ("repeated", ("message", OBJECT_REFERENCE))),
         3: ("imagePullSecrets", ("repeated", ("message", {1: ("name", "string")}))),
         4: ("automountServiceAccountToken", "bool"),
+    },
+    # kubectl >= 1.32 ``certificate approve`` PUTs /approval with a protobuf CSR.
+    "CertificateSigningRequest": {
+        1: _META,
+        2: (
+            "spec",
+            (
+                "message",
+                {
+                    1: ("request", "bytes"),
+                    2: ("username", "string"),
+                    3: ("uid", "string"),
+                    4: ("groups", ("repeated", "string")),
+                    5: ("usages", ("repeated", "string")),
+                    6: ("extra", ("map", EXTRA_VALUE)),
+                    7: ("signerName", "string"),
+                    8: ("expirationSeconds", "int"),
+                },
+            ),
+        ),
+        3: (
+            "status",
+            (
+                "message",
+                {
+                    1: ("conditions", ("repeated", ("message", CSR_CONDITION))),
+                    2: ("certificate", "bytes"),
+                },
+            ),
+        ),
     },
     # helm's DELETE bodies: options are ignored, only the type needs to decode.
     "DeleteOptions": {},
@@ -134,8 +174,12 @@ def _scalar(kind: Any, value: int | bytes) -> Any:
         return value if isinstance(value, int) else 0
     if kind == "bool":
         return bool(value)
+    if kind == EXTRA_VALUE and isinstance(value, bytes):
+        return [v.decode() for n, v in fields(value) if n == 1 and isinstance(v, bytes)]
     if kind == TIME and isinstance(value, bytes):
         seconds = next((v for n, v in fields(value) if n == 1 and isinstance(v, int)), 0)
+        if not seconds:
+            return ""  # an unset metav1.Time
         return datetime.fromtimestamp(seconds, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
     if isinstance(kind, tuple) and kind[0] == "message" and isinstance(value, bytes):
         return decode_message(value, kind[1])

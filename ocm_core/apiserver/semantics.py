@@ -16,6 +16,7 @@ from datetime import UTC, datetime
 from typing import Any, Final
 
 from ocm_core.apiserver import errors
+from ocm_core.apiserver.authhooks import UserInfo
 from ocm_core.apiserver.registry import NameRule, ResourceInfo
 
 NAMESPACE_NAME_LABEL: Final = "kubernetes.io/metadata.name"
@@ -171,6 +172,21 @@ def apply_defaults(obj: dict[str, Any]) -> None:
             data = obj.setdefault("data", {})
             for key, value in string_data.items():
                 data[key] = base64.b64encode(str(value).encode()).decode()
+
+
+def record_requestor(csr: dict[str, Any], user: UserInfo) -> None:
+    """A CSR's spec.username/uid/groups/extra are the creator's, never the client's claim."""
+    spec = csr.setdefault("spec", {})
+    spec["username"] = user.name
+    spec["groups"] = list(user.groups)
+    if user.uid:
+        spec["uid"] = user.uid
+    else:
+        spec.pop("uid", None)
+    if user.extra:
+        spec["extra"] = {k: list(v) for k, v in user.extra.items()}
+    else:
+        spec.pop("extra", None)
 
 
 def spec_of(obj: dict[str, Any]) -> dict[str, Any]:

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import Any, Final
 
 from ocm_core.apiserver import errors
+from ocm_core.apiserver.authhooks import UserInfo
 from ocm_core.apiserver.operations import DeleteOptions, Propagation, WriteOptions
 from ocm_core.apiserver.selectors import (
     ObjectSelector,
@@ -40,12 +41,13 @@ def field_validation(query: Mapping[str, str]) -> str:
     return value
 
 
-def write_options(query: Mapping[str, str]) -> WriteOptions:
+def write_options(query: Mapping[str, str], user: UserInfo | None = None) -> WriteOptions:
     field_validation(query)
     return WriteOptions(
         dry_run=_dry_run(query),
         field_manager=query.get("fieldManager", ""),
         force=flag(query, "force"),
+        user=user,
     )
 
 

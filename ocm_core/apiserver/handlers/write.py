@@ -10,7 +10,7 @@ from ocm_core.apiserver import errors
 from ocm_core.apiserver.handlers import encoding, params
 from ocm_core.apiserver.operations import PatchType, scale_view
 from ocm_core.apiserver.registry import SCALE, ResourceInfo
-from ocm_core.apiserver.state import ServerState
+from ocm_core.apiserver.state import ServerState, request_user
 
 _PATCH_TYPES: Final = {p.value: p for p in PatchType}
 #: metadata fields a client may send; anything else is an unknown field under Strict validation.
@@ -55,9 +55,8 @@ async def create(
     request: web.Request, state: ServerState, info: ResourceInfo, namespace: str
 ) -> web.Response:
     obj = await _object_body(request, state)
-    created = await state.operations.create(
-        info, namespace, obj, params.write_options(request.query)
-    )
+    options = params.write_options(request.query, request_user(request))
+    created = await state.operations.create(info, namespace, obj, options)
     return encoding.json_response(created, 201)
 
 
@@ -103,7 +102,7 @@ async def patch(
         patch_type,
         body,
         subresource=sub,
-        options=params.write_options(request.query),
+        options=params.write_options(request.query, request_user(request)),
     )
     obj = scale_view(info, result.object) if sub == SCALE else result.object
     return encoding.json_response(obj, 201 if result.created else 200)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import json
 import queue
 import shutil
@@ -11,6 +12,10 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
 
 KUBECTL = shutil.which("kubectl") or "/usr/bin/kubectl"
 VERSIONED = Path("/usr/lib/google-cloud-sdk/bin")
@@ -213,3 +218,24 @@ def test_kubectl_127_apply_uses_openapi_v2_protobuf(kube_env: dict[str, str]) ->
     kubectl(kube_env, "apply", "-f", "-", stdin=manifest % 2, binary=binary)
     live = json.loads(kubectl(kube_env, "get", "cm", "old", "-o", "json").stdout)
     assert live["data"] == {"a": "2"}
+
+
+def csr_manifest() -> str:
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "agent")])
+    request = x509.CertificateSigningRequestBuilder().subject_name(name).sign(key, hashes.SHA256())
+    pem = base64.b64encode(request.public_bytes(serialization.Encoding.PEM)).decode()
+    return (
+        "apiVersion: certificates.k8s.io/v1\nkind: CertificateSigningRequest\n"
+        f"metadata: {{name: agent}}\nspec: {{request: {pem}, "
+        "signerName: kubernetes.io/kube-apiserver-client, usages: [client auth]}\n"
+    )
+
+
+@pytest.mark.skipif(not (VERSIONED / "kubectl.1.33").exists(), reason="kubectl 1.33 missing")
+def test_certificate_approve_with_protobuf_approval(kube_env: dict[str, str]) -> None:
+    kubectl(kube_env, "apply", "-f", "-", stdin=csr_manifest())
+    kubectl(kube_env, "certificate", "approve", "agent", binary=str(VERSIONED / "kubectl.1.33"))
+    csr = json.loads(kubectl(kube_env, "get", "csr", "agent", "-o", "json").stdout)
+    assert [c["type"] for c in csr["status"]["conditions"]] == ["Approved"]
+    assert csr["spec"]["username"] == "admin"
