@@ -1,4 +1,5 @@
-"""Namespace deletion: empty a Terminating namespace, then release its ``kubernetes`` finalizer."""
+"""Namespace lifecycle: every namespace gets a ``default`` ServiceAccount (kube's serviceaccounts
+controller); a Terminating namespace is emptied, then its ``kubernetes`` finalizer released."""
 
 from __future__ import annotations
 
@@ -10,11 +11,13 @@ from ocm_core.apiserver import errors, semantics
 from ocm_core.apiserver.controllers.events import batches
 from ocm_core.apiserver.operations import DeleteOptions, Operations
 from ocm_core.apiserver.registry import FINALIZE
+from ocm_core.apiserver.storage import EventType, StoredEvent
 from ocm_core.apiserver.watch import WatchHub
 
 logger = logging.getLogger(__name__)
 
 NAMESPACES_KEY: Final = "core/namespaces"
+DEFAULT_SERVICE_ACCOUNT: Final = "default"
 
 
 class NamespaceController:
@@ -25,24 +28,10 @@ class NamespaceController:
 
     async def run(self) -> None:
         async for batch in batches(self._hub):
-            if batch is None:
-                namespaces = (await self._ops.storage.list(NAMESPACES_KEY)).items
-                self._terminating = {
-                    n["metadata"]["name"] for n in namespaces if semantics.is_deleting(n)
-                }
-                todo = set(self._terminating)
-            else:
-                todo = set()
-                for event in batch:
-                    if event.resource == NAMESPACES_KEY and semantics.is_deleting(event.object):
-                        if event.type.value != "DELETED":
-                            self._terminating.add(event.name)
-                            todo.add(event.name)
-                        else:
-                            self._terminating.discard(event.name)
-                    elif event.namespace in self._terminating:
-                        todo.add(event.namespace)
-            for namespace in todo:
+            active, terminating = await self._plan(batch)
+            for namespace in active:
+                await self._ensure_default_service_account(namespace)
+            for namespace in terminating:
                 try:
                     await self._sweep(namespace)
                 except errors.ApiError as exc:
@@ -50,6 +39,36 @@ class NamespaceController:
                         "namespace cleanup step failed",
                         extra={"namespace": namespace, "error": str(exc)},
                     )
+
+    async def _plan(self, batch: list[StoredEvent] | None) -> tuple[set[str], set[str]]:
+        """(new namespaces, terminating namespaces to sweep) for a batch (None: everything)."""
+        if batch is None:
+            namespaces = (await self._ops.storage.list(NAMESPACES_KEY)).items
+            names = {n["metadata"]["name"] for n in namespaces}
+            self._terminating = {
+                n["metadata"]["name"] for n in namespaces if semantics.is_deleting(n)
+            }
+            return names - self._terminating, set(self._terminating)
+        active: set[str] = set()
+        todo: set[str] = set()
+        for event in batch:
+            if event.resource != NAMESPACES_KEY:
+                if event.namespace in self._terminating:
+                    todo.add(event.namespace)
+            elif event.type is EventType.DELETED:
+                self._terminating.discard(event.name)
+            elif semantics.is_deleting(event.object):
+                self._terminating.add(event.name)
+                todo.add(event.name)
+            elif event.type is EventType.ADDED:
+                active.add(event.name)
+        return active, todo
+
+    async def _ensure_default_service_account(self, namespace: str) -> None:
+        info = self._ops.registry.by_storage_key("core/serviceaccounts")
+        assert info is not None
+        with contextlib.suppress(errors.ApiError):  # exists already, or the namespace is gone
+            await self._ops.create(info, namespace, {"metadata": {"name": DEFAULT_SERVICE_ACCOUNT}})
 
     async def _sweep(self, namespace: str) -> None:
         """Delete everything in the namespace; finalize it once nothing is left."""

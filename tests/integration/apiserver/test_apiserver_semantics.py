@@ -241,3 +241,9 @@ def test_crd_serves_all_versions_and_stores_one(apiserver: ApiServerProcess) -> 
         "/apis/apiextensions.k8s.io/v1/customresourcedefinitions/gadgets.example.org",
     )
     assert status_of(apiserver, "GET", "/apis/example.org/v1/gadgets")[0] == 404
+
+
+def test_every_namespace_gets_a_default_service_account(apiserver: ApiServerProcess) -> None:
+    status_of(apiserver, "POST", "/api/v1/namespaces", {"metadata": {"name": "with-sa"}})
+    path = "/api/v1/namespaces/with-sa/serviceaccounts/default"
+    eventually(lambda: status_of(apiserver, "GET", path)[0] == 200)
