@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from kubernetes import client, watch
+from kubernetes import client, dynamic, watch
 from kubernetes.client.exceptions import ApiException
 
 from integration.apiserver.apiserver_process import ApiServerProcess
@@ -175,3 +175,31 @@ def test_generate_name_and_dry_run(core: Any) -> None:
     dry = core.create_namespaced_config_map(NS, configmap(unique("dry")), dry_run="All")
     with pytest.raises(ApiException):
         core.read_namespaced_config_map(dry.metadata.name, NS)
+
+
+def test_dynamic_client_discovers_and_writes(apiserver: ApiServerProcess) -> None:
+    with apiserver.api_client() as api:
+        dyn: Any = dynamic.DynamicClient(api)  # type: ignore[no-untyped-call]  # untyped upstream
+        configmaps = dyn.resources.get(api_version="v1", kind="ConfigMap")
+        name = unique("dyn")
+        configmaps.create(body=configmap(name, a="1"), namespace=NS)
+        configmaps.patch(
+            name=name,
+            namespace=NS,
+            body={"data": {"b": "2"}},
+            content_type="application/merge-patch+json",
+        )
+        applied = {
+            "apiVersion": "v1",
+            "kind": "ConfigMap",
+            "metadata": {"name": name},
+            "data": {"c": "3"},
+        }
+        configmaps.server_side_apply(body=applied, namespace=NS, field_manager="pydyn")
+        assert configmaps.get(name=name, namespace=NS).data.to_dict() == {
+            "a": "1",
+            "b": "2",
+            "c": "3",
+        }
+        deployments = dyn.resources.get(api_version="apps/v1", kind="Deployment")
+        assert deployments.namespaced
