@@ -54,15 +54,13 @@ class ServerState:
 
 
 STATE: Final = web.AppKey("state", ServerState)
-REQUEST_INFO: Final = "ocm.request_info"
-USER: Final = "ocm.user"
+REQUEST_INFO: Final = web.RequestKey("request_info", RequestInfo)
+USER: Final = web.RequestKey("user", UserInfo)
 
 
 def request_info(request: web.Request) -> RequestInfo:
-    info: RequestInfo = request[REQUEST_INFO]
-    return info
+    return request[REQUEST_INFO]
 
 
 def request_user(request: web.Request) -> UserInfo:
-    user: UserInfo = request[USER]
-    return user
+    return request[USER]

@@ -74,13 +74,34 @@ def test_watch_resumes_after_restart_without_loss_or_duplicates(
     assert versions == sorted(set(versions))
 
 
-def test_data_survives_restart(make_apiserver: MakeServer) -> None:
+CRD: dict[str, Any] = {
+    "apiVersion": "apiextensions.k8s.io/v1",
+    "kind": "CustomResourceDefinition",
+    "metadata": {"name": "things.example.com"},
+    "spec": {
+        "group": "example.com",
+        "scope": "Namespaced",
+        "names": {"plural": "things", "kind": "Thing"},
+        "versions": [{"name": "v1", "served": True, "storage": True}],
+    },
+}
+
+
+def test_data_and_crds_survive_a_crash(make_apiserver: MakeServer) -> None:
     server = make_apiserver()
     with server.api_client() as api:
         core_api(api).create_namespaced_config_map(NS, cm("kept"))
+        extensions: Any = client.ApiextensionsV1Api(api)
+        extensions.create_custom_resource_definition(CRD)
+        custom: Any = client.CustomObjectsApi(api)
+        thing = {"apiVersion": "example.com/v1", "kind": "Thing", "metadata": {"name": "t"}}
+        custom.create_namespaced_custom_object("example.com", "v1", NS, "things", thing)
     server.restart(signal.SIGKILL)
     with server.api_client() as api:
         assert core_api(api).read_namespaced_config_map("kept", NS).data == {"v": "0"}
+        custom = client.CustomObjectsApi(api)
+        found = custom.get_namespaced_custom_object("example.com", "v1", NS, "things", "t")
+        assert found["metadata"]["name"] == "t"
 
 
 def test_send_initial_events_ends_with_marked_bookmark(make_apiserver: MakeServer) -> None:
