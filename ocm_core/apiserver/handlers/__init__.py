@@ -1,0 +1,1 @@
+"""aiohttp handlers of the API server (one module per verb group)."""

@@ -1,0 +1,89 @@
+"""Request bodies in, JSON (or Table) out: media types, size limit, decoding errors as Status."""
+
+from __future__ import annotations
+
+import json
+from typing import Any, Final
+
+import yaml
+from aiohttp import web
+
+from ocm_core.apiserver import errors, protobuf
+
+JSON_MEDIA: Final = "application/json"
+YAML_MEDIA: Final = "application/yaml"
+PROTOBUF_MEDIA: Final = "application/vnd.kubernetes.protobuf"
+
+
+def media_type(header: str | None) -> str:
+    """The bare media type of a Content-Type header ("" when absent)."""
+    return (header or "").split(";")[0].strip().lower()
+
+
+def wants_table(request: web.Request) -> bool:
+    """kubectl asks for ``application/json;as=Table;v=v1;g=meta.k8s.io`` first when it can."""
+    for candidate in request.headers.get("Accept", "").split(","):
+        params = {p.strip() for p in candidate.split(";")[1:]}
+        if "as=Table" in params and "g=meta.k8s.io" in params:
+            return True
+    return False
+
+
+def dumps(obj: Any) -> str:
+    return json.dumps(obj, separators=(",", ":"))
+
+
+def json_response(obj: Any, status: int = 200) -> web.Response:
+    return web.Response(text=dumps(obj), status=status, content_type=JSON_MEDIA)
+
+
+def status_response(error: errors.ApiError) -> web.Response:
+    return json_response(error.to_status(), error.code)
+
+
+async def read_body(request: web.Request, limit: int) -> bytes:
+    if request.content_length is not None and request.content_length > limit:
+        raise errors.request_entity_too_large(limit)
+    body = bytearray()
+    async for chunk in request.content.iter_chunked(64 * 1024):
+        body += chunk
+        if len(body) > limit:
+            raise errors.request_entity_too_large(limit)
+    return bytes(body)
+
+
+def decode_json(body: bytes) -> Any:
+    try:
+        return json.loads(body)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise errors.bad_request(f"the request body is not valid JSON: {exc}") from None
+
+
+def decode_yaml(body: bytes) -> Any:
+    try:
+        return yaml.safe_load(body)
+    except yaml.YAMLError as exc:
+        raise errors.bad_request(f"the request body is not valid YAML: {exc}") from None
+
+
+def decode_object(body: bytes, content_type: str) -> dict[str, Any]:
+    """A create/update body: JSON (also when no Content-Type, as the Python client sends),
+    YAML or Kubernetes protobuf."""
+    media = media_type(content_type)
+    if media in ("", JSON_MEDIA, "*/*"):
+        value = decode_json(body)
+    elif media in (YAML_MEDIA, "application/x-yaml", "text/yaml"):
+        value = decode_yaml(body)
+    elif media == PROTOBUF_MEDIA:
+        try:
+            value = protobuf.decode_object(body)
+        except protobuf.ProtobufError as exc:
+            raise errors.unsupported_media_type(str(exc)) from None
+    else:
+        raise errors.unsupported_media_type(
+            f"the body of the request was in an unknown format ({media}) - accepted media types "
+            f"include: {JSON_MEDIA}, {YAML_MEDIA}, {PROTOBUF_MEDIA}"
+        )
+    if not isinstance(value, dict):
+        raise errors.bad_request("the request body must be a JSON object")
+    return value

@@ -1,0 +1,72 @@
+"""``ocm apiserver``: run the embedded Kubernetes-compatible API server."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import signal
+import sys
+from pathlib import Path
+
+from ocm_core.apiserver.server import ServerConfig, StorageKind, serve
+
+
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    parser = subparsers.add_parser("apiserver", help="run the embedded Kubernetes API server")
+    parser.add_argument(
+        "--data-dir", type=Path, required=True, help="state, certificates, kubeconfig"
+    )
+    parser.add_argument("--port", type=int, default=6443, help="HTTPS port (0: pick a free one)")
+    parser.add_argument("--bind-address", default="127.0.0.1", help="address to listen on")
+    parser.add_argument(
+        "--storage",
+        choices=[k.value for k in StorageKind],
+        default=StorageKind.SQLITE.value,
+        help="sqlite (durable, default) or memory",
+    )
+    parser.add_argument("--port-file", type=Path, help="write the bound port here once listening")
+    parser.add_argument(
+        "--bookmark-interval", type=float, default=30.0, help="seconds between watch bookmarks"
+    )
+    parser.add_argument(
+        "--event-window",
+        type=int,
+        default=10_000,
+        help="events kept for watch resume; older resourceVersions get 410 Expired",
+    )
+    parser.set_defaults(handler=run)
+
+
+def _config(args: argparse.Namespace) -> ServerConfig:
+    if not 0 <= args.port <= 65535:
+        raise SystemExit(f"--port {args.port} is out of range: use 0-65535")
+    if args.bookmark_interval <= 0:
+        raise SystemExit("--bookmark-interval must be positive")
+    if args.event_window < 1:
+        raise SystemExit("--event-window must be at least 1")
+    return ServerConfig(
+        data_dir=args.data_dir,
+        port=args.port,
+        bind_address=args.bind_address,
+        storage=StorageKind(args.storage),
+        port_file=args.port_file,
+        bookmark_interval_seconds=args.bookmark_interval,
+        event_window=args.event_window,
+    )
+
+
+async def run(args: argparse.Namespace) -> int:
+    config = _config(args)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+    try:
+        await serve(config, stop)
+    except OSError as exc:
+        print(
+            f"ocm apiserver: cannot listen on {config.bind_address}:{config.port}: {exc}",
+            file=sys.stderr,
+        )
+        return 1
+    return 0

@@ -1,0 +1,1 @@
+"""Integration tests: real servers and processes on 127.0.0.1."""
