@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from integration.apiserver.apiserver_process import ApiServerProcess
+from tests.support.apiserver_process import ApiServerProcess
 
 
 @pytest.fixture

@@ -10,7 +10,7 @@ import pytest
 from kubernetes import client, dynamic, watch
 from kubernetes.client.exceptions import ApiException
 
-from integration.apiserver.apiserver_process import ApiServerProcess
+from tests.support.apiserver_process import ApiServerProcess
 
 NS = "default"
 _names = itertools.count()

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from integration.apiserver.apiserver_process import ApiServerProcess, call, eventually
+from tests.support.apiserver_process import ApiServerProcess, call, eventually
 
 CMS = "/api/v1/namespaces/default/configmaps"
 

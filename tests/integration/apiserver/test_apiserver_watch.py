@@ -11,7 +11,7 @@ import pytest
 from kubernetes import client, watch
 from kubernetes.client.exceptions import ApiException
 
-from integration.apiserver.apiserver_process import ApiServerProcess, open_stream
+from tests.support.apiserver_process import ApiServerProcess, open_stream
 
 NS = "default"
 MakeServer = Callable[..., ApiServerProcess]
