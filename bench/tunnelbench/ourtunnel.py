@@ -14,7 +14,7 @@ import asyncio
 import contextlib
 import ssl
 import sys
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Final
@@ -22,7 +22,7 @@ from typing import Final
 from tunnelbench import pki, processes
 from tunnelbench.config import PATH_TUNNEL_GRPC, PATH_TUNNEL_HTTP_CONNECT
 from tunnelbench.konnectivity import FrontendTls, KonnectivityStream
-from tunnelbench.paths import LOOPBACK, BenchPath, Opener, unavailable
+from tunnelbench.paths import LOOPBACK, BenchPath, FleetAccess, Opener, unavailable
 from tunnelbench.streams import Stream, TcpStream, open_tcp, receive_exactly
 from tunnelbench.targetproc import child_env
 
@@ -125,12 +125,15 @@ def client_tls_context(certs: pki.Bundle) -> ssl.SSLContext:
     return context
 
 
-def http_connect_opener(
-    *, server_port: int, targets: Mapping[str, int], tls: ssl.SSLContext
-) -> Opener:
-    async def open_service(service: str) -> Stream:
+AddressOpener = Callable[[str], Awaitable[Stream]]
+"""Open a Stream to any host:port through a frontend."""
+
+
+def http_connect_dialer(*, server_port: int, tls: ssl.SSLContext) -> AddressOpener:
+    """CONNECT host:port over an mTLS connection to the server's frontend port."""
+
+    async def open_address(authority: str) -> Stream:
         stream: TcpStream = await open_tcp(LOOPBACK, server_port, tls=tls)
-        authority = f"{LOOPBACK}:{targets[service]}"
         try:
             await stream.send(f"CONNECT {authority} HTTP/1.1\r\nHost: {authority}\r\n\r\n".encode())
             head = await stream.receive_head()
@@ -143,19 +146,29 @@ def http_connect_opener(
             raise ConnectionError(f"CONNECT {authority} answered {status!r}")
         return stream
 
-    return open_service
+    return open_address
 
 
-def grpc_opener(*, server_port: int, targets: Mapping[str, int], certs: pki.Bundle) -> Opener:
+def grpc_dialer(*, server_port: int, certs: pki.Bundle) -> AddressOpener:
+    """A single-use konnectivity tunnel (own channel, own Proxy call) per connection."""
     tls = FrontendTls(
         ca=certs.ca.read_bytes(), cert=certs.client.cert.read_bytes(),
         key=certs.client.key.read_bytes(),
     )  # fmt: skip
 
-    async def open_service(service: str) -> Stream:
+    async def open_address(address: str) -> Stream:
         return await KonnectivityStream.dial(
-            server=f"{LOOPBACK}:{server_port}", address=f"{LOOPBACK}:{targets[service]}", tls=tls
+            server=f"{LOOPBACK}:{server_port}", address=address, tls=tls
         )
+
+    return open_address
+
+
+def service_opener(open_address: AddressOpener, targets: Mapping[str, int]) -> Opener:
+    """Open target services by name through `open_address`."""
+
+    async def open_service(service: str) -> Stream:
+        return await open_address(f"{LOOPBACK}:{targets[service]}")
 
     return open_service
 
@@ -225,11 +238,12 @@ async def deployment(
             )
         )
         if name == PATH_TUNNEL_HTTP_CONNECT:
-            opener = http_connect_opener(
-                server_port=ports["server"], targets=targets, tls=client_tls_context(certs)
+            open_address = http_connect_dialer(
+                server_port=ports["server"], tls=client_tls_context(certs)
             )
         else:
-            opener = grpc_opener(server_port=ports["server"], targets=targets, certs=certs)
+            open_address = grpc_dialer(server_port=ports["server"], certs=certs)
+        opener = service_opener(open_address, targets)
         await _wait_until_tunnelling(opener, children, log)
         print(f"[setup] {name}: server :{ports['server']} agent link :{ports['agent']}", flush=True)
         yield BenchPath(
@@ -237,10 +251,25 @@ async def deployment(
             open=opener,
             server_pids=(children[0].pid,),
             agent_pids=(children[1].pid,),
+            fleet=FleetAccess(
+                agent_server=f"{LOOPBACK}:{ports['agent']}",
+                certs=certs,
+                open_address=open_address,
+                echo_port=targets["echo"],
+            ),
         )
     finally:
         for child in reversed(children):
             await child.stop()
+
+
+def log_tail(log: Path, *, lines: int = 20) -> str:
+    """The end of a child's log, indented, for a failure message (the log dies with workdir)."""
+    try:
+        text = log.read_text(errors="replace")
+    except FileNotFoundError:
+        return "  (no log)"
+    return "\n".join(f"  | {line}" for line in text.splitlines()[-lines:])
 
 
 async def tunnel_paths(
@@ -266,7 +295,9 @@ async def tunnel_paths(
                 )
             )
         except Exception as error:  # one broken frontend must not hide the other
-            print(f"[setup] {name} failed: {error}", flush=True)
+            print(
+                f"[setup] {name} failed: {error}\n{log_tail(workdir / f'{name}.log')}", flush=True
+            )
             path = unavailable(name, f"error: setup failed: {error}")
         result.append(path)
     return result

@@ -12,14 +12,26 @@ from dataclasses import dataclass, field
 from typing import Final
 
 from tunnelbench.config import PATH_DIRECT
+from tunnelbench.pki import Bundle
 from tunnelbench.streams import Stream, open_tcp
 
 LOOPBACK: Final = "127.0.0.1"
 
 Opener = Callable[[str], Awaitable[Stream]]
 """Open a Stream to the named target service (sink, source, echo, http)."""
-ManyAgents = Callable[[int, int], Awaitable[dict[str, float | None]]]
-"""Row 8: connect N lightweight agents to the path's server, run M dials, report figures."""
+
+
+@dataclass(frozen=True)
+class FleetAccess:
+    """What row 8 needs to connect lightweight agents to a tunnel path's server."""
+
+    agent_server: str
+    """host:port of the server's agent port."""
+    certs: Bundle
+    open_address: Callable[[str], Awaitable[Stream]]
+    """Dial any host:port through the path's frontend (row 8 dials agents by host name)."""
+    echo_port: int
+    """The echo service's port, which every lightweight agent dials on 127.0.0.1."""
 
 
 async def _never(service: str) -> Stream:
@@ -38,8 +50,8 @@ class BenchPath:
     """Roots of the process trees of the path's agent side (dials the targets)."""
     unavailable: str = ""
     """Why the path cannot run; empty when it can."""
-    many_agents: ManyAgents | None = None
-    """Row 8 hook; None for paths that have no agent protocol."""
+    fleet: FleetAccess | None = None
+    """Row 8's access to the server's agent port; None for paths without the agent protocol."""
 
 
 def unavailable(name: str, reason: str) -> BenchPath:

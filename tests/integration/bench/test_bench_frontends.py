@@ -97,9 +97,10 @@ async def serve_http_connect(
     context.load_cert_chain(str(certs.server.cert), str(certs.server.key))
     server = await asyncio.start_server(_connect_proxy, "127.0.0.1", 0, ssl=context)
     port = server.sockets[0].getsockname()[1]
-    opener = ourtunnel.http_connect_opener(
-        server_port=port, targets=targets, tls=ourtunnel.client_tls_context(certs)
+    dialer = ourtunnel.http_connect_dialer(
+        server_port=port, tls=ourtunnel.client_tls_context(certs)
     )
+    opener = ourtunnel.service_opener(dialer, targets)
     yield BenchPath("tunnel-http-connect", open=opener)
     server.close()
 
@@ -173,7 +174,8 @@ async def serve_grpc(certs: pki.Bundle, targets: dict[str, int]) -> AsyncIterato
     )
     port = server.add_secure_port("127.0.0.1:0", credentials)
     await server.start()
-    opener = ourtunnel.grpc_opener(server_port=port, targets=targets, certs=certs)
+    dialer = ourtunnel.grpc_dialer(server_port=port, certs=certs)
+    opener = ourtunnel.service_opener(dialer, targets)
     yield BenchPath("tunnel-grpc", open=opener)
     await server.stop(None)
 
