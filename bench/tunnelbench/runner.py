@@ -90,7 +90,9 @@ def _tool_version(argv: list[str]) -> str:
     return lines[0] if lines else ""
 
 
-def _environment(config: BenchConfig, *, wrk: Path | None) -> dict[str, Any]:
+def _environment(
+    config: BenchConfig, *, wrk: Path | None, load_at_start: list[float]
+) -> dict[str, Any]:
     return {
         "timestamp": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
         "quick": config.quick,
@@ -99,6 +101,7 @@ def _environment(config: BenchConfig, *, wrk: Path | None) -> dict[str, Any]:
         "python": platform.python_version(),
         "cpus": os.cpu_count(),
         "load_average_at_end": list(os.getloadavg()),
+        "load_average_at_start": load_at_start,
         "openssh": _tool_version(["ssh", "-V"]),
         "wrk": _tool_version([str(wrk), "-v"]) if wrk else "not used",
         "workload": dataclasses.asdict(config.workload),
@@ -116,7 +119,9 @@ def write_results(config: BenchConfig, document: dict[str, Any]) -> Path:
 async def run(config: BenchConfig) -> int:
     """Run the benchmark; returns the process exit code (0 even when targets are missed)."""
     started = time.monotonic()
+    load_at_start = list(os.getloadavg())
     processes.raise_open_file_limit()
+    _warn_if_busy()
     timeout_s = QUICK_MEASUREMENT_TIMEOUT_S if config.quick else FULL_MEASUREMENT_TIMEOUT_S
     results: list[report.RowResult] = []
     async with contextlib.AsyncExitStack() as stack:
@@ -139,7 +144,9 @@ async def run(config: BenchConfig) -> int:
             results.append(row_result)
     print()
     print(report.render_table(results))
-    document = report.to_document(results, environment=_environment(config, wrk=wrk))
+    document = report.to_document(
+        results, environment=_environment(config, wrk=wrk, load_at_start=load_at_start)
+    )
     target = write_results(config, document)
     counts = report.verdicts(results)
     print(
@@ -148,6 +155,21 @@ async def run(config: BenchConfig) -> int:
     )
     sys.stdout.flush()
     return 0
+
+
+BUSY_LOAD: Final = 1.0
+"""1-minute load average above which figures are worth distrusting on this 2-core machine."""
+
+
+def _warn_if_busy() -> None:
+    load = os.getloadavg()[0]
+    print(f"[setup] load average {load:.2f} on {os.cpu_count()} CPUs", flush=True)
+    if load > BUSY_LOAD:
+        print(
+            "[setup] warning: the machine is busy; every path shares the CPU, so expect low "
+            "and noisy figures (ratios within one run stay comparable)",
+            flush=True,
+        )
 
 
 def _brief(result: report.PathResult) -> str:
