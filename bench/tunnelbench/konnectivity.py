@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import secrets
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Final
 
@@ -31,8 +32,24 @@ CHANNEL_OPTIONS: Final = (
 )
 
 
+Call = aio.StreamStreamCall[client_pb2.Packet, client_pb2.Packet]
+
+
 class DialError(ConnectionError):
     """The server or agent refused the dial; the message is its DIAL_RSP error."""
+
+
+class StreamBrokenError(ConnectionResetError):
+    """The gRPC call failed (server unreachable, stream reset); the rows see an OSError."""
+
+
+@contextlib.contextmanager
+def _grpc_errors_as_oserror() -> Iterator[None]:
+    # The one boundary where gRPC's exceptions enter: rows handle OSError only.
+    try:
+        yield
+    except aio.AioRpcError as error:
+        raise StreamBrokenError(f"{error.code().name}: {error.details()}") from error
 
 
 @dataclass(frozen=True)
@@ -47,12 +64,29 @@ class FrontendTls:
         )
 
 
-async def _read_packet(
-    call: aio.StreamStreamCall[client_pb2.Packet, client_pb2.Packet],
-) -> client_pb2.Packet | None:
+async def _read_packet(call: Call) -> client_pb2.Packet | None:
     """The next packet, or None at the end of the stream (aio.EOF)."""
     packet = await call.read()
     return packet if isinstance(packet, client_pb2.Packet) else None
+
+
+async def _dial_on(call: Call, address: str) -> int:
+    """DIAL_REQ -> DIAL_RSP on a fresh Proxy call; the connectID, or DialError."""
+    dial_id = secrets.randbits(62)
+    await call.write(
+        client_pb2.Packet(
+            type=client_pb2.DIAL_REQ,
+            dialRequest=client_pb2.DialRequest(protocol="tcp", address=address, random=dial_id),
+        )
+    )
+    answer = await _read_packet(call)
+    if answer is None:
+        raise DialError(f"server ended the stream before answering the dial of {address}")
+    if answer.type != client_pb2.DIAL_RSP or answer.dialResponse.random != dial_id:
+        raise DialError(f"expected DIAL_RSP for dial {dial_id}, got {answer}")
+    if answer.dialResponse.error:
+        raise DialError(answer.dialResponse.error)
+    return answer.dialResponse.connectID
 
 
 class KonnectivityStream:
@@ -61,7 +95,7 @@ class KonnectivityStream:
     def __init__(
         self,
         channel: aio.Channel,
-        call: aio.StreamStreamCall[client_pb2.Packet, client_pb2.Packet],
+        call: Call,
         connect_id: int,
     ) -> None:
         self._channel = channel
@@ -72,52 +106,41 @@ class KonnectivityStream:
 
     @classmethod
     async def dial(cls, *, server: str, address: str, tls: FrontendTls) -> KonnectivityStream:
+        """Open a channel and a Proxy call, dial `address`; the stream owns both."""
         channel = aio.secure_channel(server, tls.credentials(), options=CHANNEL_OPTIONS)
         try:
-            proxy: aio.StreamStreamMultiCallable[client_pb2.Packet, client_pb2.Packet] = (
-                channel.stream_stream(
-                    PROXY_METHOD,
-                    request_serializer=client_pb2.Packet.SerializeToString,
-                    response_deserializer=client_pb2.Packet.FromString,
+            with _grpc_errors_as_oserror():
+                proxy: aio.StreamStreamMultiCallable[client_pb2.Packet, client_pb2.Packet] = (
+                    channel.stream_stream(
+                        PROXY_METHOD,
+                        request_serializer=client_pb2.Packet.SerializeToString,
+                        response_deserializer=client_pb2.Packet.FromString,
+                    )
                 )
-            )
-            call = proxy(None)
-            dial_id = secrets.randbits(62)
-            await call.write(
-                client_pb2.Packet(
-                    type=client_pb2.DIAL_REQ,
-                    dialRequest=client_pb2.DialRequest(
-                        protocol="tcp", address=address, random=dial_id
-                    ),
-                )
-            )
-            answer = await _read_packet(call)
-            if answer is None:
-                raise DialError(f"server ended the stream before answering the dial of {address}")
-            if answer.type != client_pb2.DIAL_RSP or answer.dialResponse.random != dial_id:
-                raise DialError(f"expected DIAL_RSP for dial {dial_id}, got {answer}")
-            if answer.dialResponse.error:
-                raise DialError(answer.dialResponse.error)
-            return cls(channel, call, answer.dialResponse.connectID)
+                call = proxy(None)
+                connect_id = await _dial_on(call, address)
         except BaseException:
             await channel.close(None)
             raise
+        return cls(channel, call, connect_id)
 
     async def send(self, data: bytes) -> None:
         view = memoryview(data)
         for start in range(0, len(view), MAX_DATA):
-            await self._call.write(
-                client_pb2.Packet(
-                    type=client_pb2.DATA,
-                    data=client_pb2.Data(
-                        connectID=self._connect_id, data=bytes(view[start : start + MAX_DATA])
-                    ),
+            with _grpc_errors_as_oserror():
+                await self._call.write(
+                    client_pb2.Packet(
+                        type=client_pb2.DATA,
+                        data=client_pb2.Data(
+                            connectID=self._connect_id, data=bytes(view[start : start + MAX_DATA])
+                        ),
+                    )
                 )
-            )
 
     async def receive(self, max_bytes: int) -> bytes:
         while not self._pending and not self._eof:
-            packet = await _read_packet(self._call)
+            with _grpc_errors_as_oserror():
+                packet = await _read_packet(self._call)
             if packet is None or packet.type in (client_pb2.CLOSE_RSP, client_pb2.DIAL_CLS):
                 self._eof = True
             elif packet.type == client_pb2.DATA:
@@ -138,7 +161,7 @@ class KonnectivityStream:
                 async with asyncio.timeout(CLOSE_WAIT_S):
                     while await self.receive(MAX_DATA):
                         pass
-        except (aio.AioRpcError, TimeoutError, asyncio.InvalidStateError):
+        except (aio.AioRpcError, OSError, TimeoutError, asyncio.InvalidStateError):
             pass
         finally:
             with contextlib.suppress(aio.AioRpcError):

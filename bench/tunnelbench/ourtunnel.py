@@ -174,7 +174,7 @@ def service_opener(open_address: AddressOpener, targets: Mapping[str, int]) -> O
 
 
 async def _wait_until_tunnelling(
-    open_service: Opener, children: list[processes.ChildProcess], log: Path
+    open_service: Opener, children: list[processes.ChildProcess]
 ) -> None:
     """Ready means a byte echoes through the tunnel: implementation-agnostic, unlike /readyz."""
     deadline = asyncio.get_running_loop().time() + READY_TIMEOUT_S
@@ -182,9 +182,7 @@ async def _wait_until_tunnelling(
     while asyncio.get_running_loop().time() < deadline:
         for child in children:
             if not child.running:
-                raise RuntimeError(
-                    f"{child.name} exited with {child.process.returncode}; see {log}"
-                )
+                raise RuntimeError(f"{child.name} exited with {child.process.returncode}")
         try:
             stream = await open_service("echo")
             try:
@@ -232,6 +230,8 @@ async def deployment(
         )
     ]
     try:
+        # Upstream agents retry with backoff; starting ours once the port listens saves that.
+        await processes.wait_listening(ports["agent"], children[0], f"{name} server agent port")
         children.append(
             await processes.start(
                 f"{name} agent", agent_argv(agent, ports=ports, certs=certs), env=env, log_path=log
@@ -244,7 +244,7 @@ async def deployment(
         else:
             open_address = grpc_dialer(server_port=ports["server"], certs=certs)
         opener = service_opener(open_address, targets)
-        await _wait_until_tunnelling(opener, children, log)
+        await _wait_until_tunnelling(opener, children)
         print(f"[setup] {name}: server :{ports['server']} agent link :{ports['agent']}", flush=True)
         yield BenchPath(
             name=name,

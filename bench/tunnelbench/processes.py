@@ -16,6 +16,9 @@ from pathlib import Path
 from typing import Final
 
 STOP_GRACE_S: Final = 3.0
+READY_TIMEOUT_S: Final = 30.0
+POLL_S: Final = 0.05
+LOOPBACK: Final = "127.0.0.1"
 _PROC = Path("/proc")
 
 
@@ -79,10 +82,32 @@ async def start(
     return ChildProcess(name, process, argv)
 
 
+async def wait_listening(
+    port: int, child: ChildProcess, what: str, *, timeout_s: float = READY_TIMEOUT_S
+) -> None:
+    """Poll until 127.0.0.1:`port` accepts a connection; fail early if `child` exits."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout_s
+    while True:
+        if not child.running:
+            raise RuntimeError(f"{what} exited with {child.process.returncode}")
+        try:
+            _, writer = await asyncio.open_connection(LOOPBACK, port)
+        except OSError:
+            if loop.time() > deadline:
+                raise RuntimeError(f"{what} did not listen on {port} in {timeout_s:g} s") from None
+            await asyncio.sleep(POLL_S)
+            continue
+        writer.close()
+        with contextlib.suppress(OSError):
+            await writer.wait_closed()
+        return
+
+
 def free_port() -> int:
     """A TCP port on 127.0.0.1 that was free a moment ago (for programs that refuse port 0)."""
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        probe.bind(("127.0.0.1", 0))
+        probe.bind((LOOPBACK, 0))
         port: int = probe.getsockname()[1]
         return port
 

@@ -77,6 +77,8 @@ def render_row(row: RowResult) -> list[str]:
             continue
         for metric in spec.metrics:
             value = result.values.get(metric.key)
+            if value is None and metric.optional:
+                continue
             label = f"{metric.label} {metric.unit}".strip()
             ratios = (
                 ("", "")
@@ -115,9 +117,10 @@ def verdicts(rows: list[RowResult]) -> dict[str, int]:
             if metric.target is None:
                 continue
             for result in row.paths:
-                verdict = metric.target.judge(
-                    result.values.get(metric.key), ssh_value=row.value(PATH_SSH, metric.key)
-                )
+                value = result.values.get(metric.key)
+                if value is None and metric.optional:
+                    continue
+                verdict = metric.target.judge(value, ssh_value=row.value(PATH_SSH, metric.key))
                 counts[verdict.value] += 1
     return counts
 

@@ -19,8 +19,6 @@ from tunnelbench import processes
 from tunnelbench.config import PATH_SSH
 from tunnelbench.paths import LOOPBACK, BenchPath, port_opener
 
-READY_TIMEOUT_S: Final = 15.0
-POLL_S: Final = 0.05
 PRIVSEP_DIR: Final = Path("/run/sshd")
 
 
@@ -80,26 +78,6 @@ async def _keygen(ssh_keygen: Path, key: Path) -> None:
         raise RuntimeError(f"ssh-keygen failed for {key}")
 
 
-async def _wait_listening(port: int, child: processes.ChildProcess, what: str) -> None:
-    deadline = asyncio.get_running_loop().time() + READY_TIMEOUT_S
-    while True:
-        if not child.running:
-            raise RuntimeError(f"{what} exited with {child.process.returncode}; see its log")
-        try:
-            _, writer = await asyncio.open_connection(LOOPBACK, port)
-        except OSError:
-            if asyncio.get_running_loop().time() > deadline:
-                raise RuntimeError(
-                    f"{what} did not listen on {port} in {READY_TIMEOUT_S} s"
-                ) from None
-            await asyncio.sleep(POLL_S)
-            continue
-        writer.close()
-        with contextlib.suppress(OSError):
-            await writer.wait_closed()
-        return
-
-
 @contextlib.asynccontextmanager
 async def ssh_reverse_path(
     *, sshd: Path, ssh: Path, ssh_keygen: Path, targets: Mapping[str, int], workdir: Path
@@ -116,7 +94,7 @@ async def ssh_reverse_path(
     daemon = await processes.start("sshd", [str(sshd), "-D", "-e", "-f", str(config)], log_path=log)
     client: processes.ChildProcess | None = None
     try:
-        await _wait_listening(port, daemon, "sshd")
+        await processes.wait_listening(port, daemon, "sshd")
         forwards = {service: processes.free_port() for service in targets}
         argv = ssh_argv(
             ssh=ssh,
@@ -127,7 +105,7 @@ async def ssh_reverse_path(
         )
         client = await processes.start("ssh", argv, log_path=log)
         for service, listen in forwards.items():
-            await _wait_listening(listen, client, f"ssh -R for {service}")
+            await processes.wait_listening(listen, client, f"ssh -R for {service}")
         print(f"[setup] sshd on {LOOPBACK}:{port}; ssh -N -R forwards {forwards}", flush=True)
         yield BenchPath(
             name=PATH_SSH,

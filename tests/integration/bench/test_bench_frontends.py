@@ -8,12 +8,16 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import ssl
 from collections.abc import AsyncIterator
 from pathlib import Path
 
-import grpc
 import pytest
+from bench_standins import (
+    OneHopProxyService,
+    connect_proxy,
+    grpc_server_credentials,
+    server_tls_context,
+)
 from grpc import aio
 from tunnelbench import ourtunnel, pki
 from tunnelbench.config import QUICK, Workload
@@ -25,7 +29,7 @@ from tunnelbench.rows.latency import dial_setup, echo_round_trips
 from tunnelbench.rows.throughput import single_connection
 from tunnelbench.services import SERVICES
 
-from protos._gen import client_pb2, client_pb2_grpc
+from protos._gen import client_pb2_grpc
 
 SMALL = Workload(
     **{
@@ -64,38 +68,12 @@ async def targets() -> AsyncIterator[dict[str, int]]:
         server.close()
 
 
-async def _pipe(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-    with contextlib.suppress(OSError):
-        while data := await reader.read(65536):
-            writer.write(data)
-            await writer.drain()
-    writer.close()
-
-
-async def _connect_proxy(
-    client_reader: asyncio.StreamReader, client_writer: asyncio.StreamWriter
-) -> None:
-    head = await client_reader.readuntil(b"\r\n\r\n")
-    authority = head.split(b" ")[1].decode()
-    host, port = authority.rsplit(":", 1)
-    try:
-        reader, writer = await asyncio.open_connection(host, int(port))
-    except OSError as error:
-        client_writer.write(f"HTTP/1.1 502 Bad Gateway\r\n\r\n{error}".encode())
-        client_writer.close()
-        return
-    client_writer.write(b"HTTP/1.1 200 Connection Established\r\n\r\n")
-    await asyncio.gather(_pipe(client_reader, writer), _pipe(reader, client_writer))
-
-
 @contextlib.asynccontextmanager
 async def serve_http_connect(
     certs: pki.Bundle, targets: dict[str, int]
 ) -> AsyncIterator[BenchPath]:
-    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH, cafile=str(certs.ca))
-    context.verify_mode = ssl.CERT_REQUIRED
-    context.load_cert_chain(str(certs.server.cert), str(certs.server.key))
-    server = await asyncio.start_server(_connect_proxy, "127.0.0.1", 0, ssl=context)
+    context = server_tls_context(cert=certs.server.cert, key=certs.server.key, ca=certs.ca)
+    server = await asyncio.start_server(connect_proxy, "127.0.0.1", 0, ssl=context)
     port = server.sockets[0].getsockname()[1]
     dialer = ourtunnel.http_connect_dialer(
         server_port=port, tls=ourtunnel.client_tls_context(certs)
@@ -105,73 +83,11 @@ async def serve_http_connect(
     server.close()
 
 
-PacketContext = aio.ServicerContext[client_pb2.Packet, client_pb2.Packet]
-
-
-class OneHopProxyService(client_pb2_grpc.ProxyServiceServicer):
-    """ProxyService that dials the target itself: DIAL_REQ -> DIAL_RSP, DATA, CLOSE."""
-
-    # The generated base declares a generator handler; this one uses context.read/write.
-    async def Proxy(  # type: ignore[override]
-        self, request_iterator: object, context: PacketContext
-    ) -> None:
-        dial = await context.read()
-        assert isinstance(dial, client_pb2.Packet)
-        host, port = dial.dialRequest.address.rsplit(":", 1)
-        try:
-            reader, writer = await asyncio.open_connection(host, int(port))
-        except OSError as error:
-            await context.write(self._dial_response(dial, error=str(error)))
-            return
-        await context.write(self._dial_response(dial, connect_id=1))
-        downstream = asyncio.create_task(self._downstream(reader, context))
-        try:
-            while isinstance(packet := await context.read(), client_pb2.Packet):
-                if packet.type == client_pb2.CLOSE_REQ:
-                    break
-                writer.write(packet.data.data)
-                await writer.drain()
-        finally:
-            writer.close()
-            downstream.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await downstream
-        await context.write(
-            client_pb2.Packet(
-                type=client_pb2.CLOSE_RSP, closeResponse=client_pb2.CloseResponse(connectID=1)
-            )
-        )
-
-    @staticmethod
-    def _dial_response(
-        dial: client_pb2.Packet, *, connect_id: int = 0, error: str = ""
-    ) -> client_pb2.Packet:
-        return client_pb2.Packet(
-            type=client_pb2.DIAL_RSP,
-            dialResponse=client_pb2.DialResponse(
-                random=dial.dialRequest.random, connectID=connect_id, error=error
-            ),
-        )
-
-    @staticmethod
-    async def _downstream(reader: asyncio.StreamReader, context: PacketContext) -> None:
-        while data := await reader.read(1 << 20):
-            await context.write(
-                client_pb2.Packet(
-                    type=client_pb2.DATA, data=client_pb2.Data(connectID=1, data=data)
-                )
-            )
-
-
 @contextlib.asynccontextmanager
 async def serve_grpc(certs: pki.Bundle, targets: dict[str, int]) -> AsyncIterator[BenchPath]:
     server = aio.server()
     client_pb2_grpc.add_ProxyServiceServicer_to_server(OneHopProxyService(), server)
-    credentials = grpc.ssl_server_credentials(
-        [(certs.server.key.read_bytes(), certs.server.cert.read_bytes())],
-        root_certificates=certs.ca.read_bytes(),
-        require_client_auth=True,
-    )
+    credentials = grpc_server_credentials(cert=certs.server.cert, key=certs.server.key, ca=certs.ca)
     port = server.add_secure_port("127.0.0.1:0", credentials)
     await server.start()
     dialer = ourtunnel.grpc_dialer(server_port=port, certs=certs)

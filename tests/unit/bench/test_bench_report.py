@@ -58,3 +58,18 @@ def test_json_document_carries_values_targets_and_verdicts() -> None:
     assert row["targets"] == {"up_mbps": ">= 1.0x ssh", "down_mbps": ">= 1.0x ssh"}
     assert row["verdicts"]["tunnel-grpc"] == {"up_mbps": "PASS", "down_mbps": "MISS"}
     assert row["paths"][2]["values"]["up_mbps"] == 600.0
+
+
+def test_optional_metrics_are_left_out_where_a_path_cannot_produce_them() -> None:
+    row = RowResult(
+        5,
+        "50 conns",
+        [
+            PathResult("direct", {"req_per_s": 20_000.0, "p99_ms": 2.0, "wrk_req_per_s": 60_000.0}),
+            PathResult("tunnel-grpc", {"req_per_s": 16_000.0, "p99_ms": 3.0}),
+        ],
+    )
+    lines = render_row(row)
+    assert _line(lines, "direct", "wrk rate")
+    assert not [line for line in lines if "tunnel-grpc" in line and "wrk" in line]
+    assert verdicts([row]) == {"PASS": 5, "MISS": 0, "n/a": 0}
