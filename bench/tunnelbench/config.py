@@ -51,6 +51,11 @@ class Workload:
     """Row 8: lightweight agents connected to one server."""
     agent_dials: int
     """Row 8: dials spread over those agents."""
+    measurement_cap_s: float
+    """Longest one row may run on one path before it is reported as not finishing."""
+    budget_s: float
+    """Time for all measurements of a run (setup excluded); rows past it are skipped, so that
+    `make bench` from a fresh clone (venv + apt + bench) stays under 10 minutes."""
 
 
 FULL: Final = Workload(
@@ -67,6 +72,8 @@ FULL: Final = Workload(
     idle_connections=2_000,
     agents=1_000,
     agent_dials=500,
+    measurement_cap_s=120.0,
+    budget_s=420.0,
 )
 
 QUICK: Final = Workload(
@@ -83,6 +90,8 @@ QUICK: Final = Workload(
     idle_connections=200,
     agents=100,
     agent_dials=100,
+    measurement_cap_s=30.0,
+    budget_s=90.0,
 )
 
 

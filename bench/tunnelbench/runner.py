@@ -27,8 +27,7 @@ from tunnelbench.paths import BenchPath
 from tunnelbench.rows import MEASUREMENTS, RowContext, describe_workload
 from tunnelbench.targetproc import target_services
 
-FULL_MEASUREMENT_TIMEOUT_S: Final = 150.0
-QUICK_MEASUREMENT_TIMEOUT_S: Final = 40.0
+MIN_MEASUREMENT_S: Final = 1.0
 
 
 async def _ssh_path(
@@ -64,6 +63,18 @@ async def _set_up_paths(
             stack, wanted=wanted, targets=targets, workdir=workdir
         )
     return chosen
+
+
+OVER_BUDGET: Final = "skipped: the run's time budget is spent"
+
+
+def measurement_timeout(*, now: float, deadline: float, cap_s: float) -> float | None:
+    """How long the next measurement may take: its cap, cut to what is left of the run's
+    budget; None when too little is left to measure anything."""
+    left = deadline - now
+    if left < MIN_MEASUREMENT_S:
+        return None
+    return min(cap_s, left)
 
 
 async def _measure(
@@ -122,7 +133,6 @@ async def run(config: BenchConfig) -> int:
     load_at_start = list(os.getloadavg())
     processes.raise_open_file_limit()
     _warn_if_busy()
-    timeout_s = QUICK_MEASUREMENT_TIMEOUT_S if config.quick else FULL_MEASUREMENT_TIMEOUT_S
     results: list[report.RowResult] = []
     async with contextlib.AsyncExitStack() as stack:
         workdir = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="tunnelbench-")))
@@ -132,13 +142,20 @@ async def run(config: BenchConfig) -> int:
             wrk = await installing.ensure_tool("wrk", "wrk", allow_install=config.install)
         bench_paths = await _set_up_paths(config, stack, targets, workdir)
         ctx = RowContext(workload=config.workload, wrk=wrk, started=started)
+        deadline = time.monotonic() + config.workload.budget_s
         for row in config.rows:
             row_result = report.RowResult(
                 row, describe_workload(row, config.workload, wrk=wrk is not None)
             )
             for path in bench_paths:
                 ctx.progress(f"row {row} on {path.name} ...")
-                path_result = await _measure(row, path, ctx, timeout_s)
+                timeout_s = measurement_timeout(
+                    now=time.monotonic(), deadline=deadline, cap_s=config.workload.measurement_cap_s
+                )
+                if timeout_s is None:
+                    path_result = report.PathResult(path.name, note=OVER_BUDGET)
+                else:
+                    path_result = await _measure(row, path, ctx, timeout_s)
                 ctx.progress(f"row {row} on {path.name}: {_brief(path_result)}")
                 row_result.paths.append(path_result)
             results.append(row_result)
