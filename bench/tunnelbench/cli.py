@@ -75,6 +75,12 @@ def build_parser() -> argparse.ArgumentParser:
         default=DEFAULT_RESULTS_DIR,
         help="where tunnel-<timestamp>.json is written (default: bench/results)",
     )
+    parser.add_argument(
+        "--profile",
+        action="store_true",
+        help="record py-spy profiles of the tunnel's server and agent per row (into the "
+        "results dir); installs py-spy with pip if needed; perturbs the figures",
+    )
     return parser
 
 
@@ -87,4 +93,5 @@ def parse_args(argv: Sequence[str] | None = None) -> BenchConfig:
         quick=args.quick,
         install=not args.no_install,
         results_dir=args.results_dir,
+        profile=args.profile,
     )

@@ -105,6 +105,8 @@ class BenchConfig:
     install: bool
     """Whether missing Debian packages (openssh-server, wrk) may be installed with apt-get."""
     results_dir: Path
+    profile: bool = False
+    """Sample the tunnel's server and agent with py-spy during every row (perturbs figures)."""
 
     @property
     def workload(self) -> Workload:

@@ -21,7 +21,7 @@ import time
 from pathlib import Path
 from typing import Any, Final
 
-from tunnelbench import installing, ourtunnel, paths, processes, report, sshd
+from tunnelbench import installing, ourtunnel, paths, processes, profiling, report, sshd
 from tunnelbench.config import PATH_DIRECT, PATH_SSH, BenchConfig
 from tunnelbench.paths import BenchPath
 from tunnelbench.rows import MEASUREMENTS, RowContext, describe_workload
@@ -119,17 +119,48 @@ def _environment(
     }
 
 
-def write_results(config: BenchConfig, document: dict[str, Any]) -> Path:
+def write_results(config: BenchConfig, document: dict[str, Any], *, stamp: str) -> Path:
     config.results_dir.mkdir(parents=True, exist_ok=True)
-    stamp = datetime.datetime.now(datetime.UTC).strftime("%Y%m%dT%H%M%SZ")
     target = config.results_dir / f"tunnel-{stamp}.json"
     target.write_text(json.dumps(document, indent=2) + "\n")
     return target
 
 
+@dataclasses.dataclass
+class _Run:
+    """What every measurement of one run shares."""
+
+    config: BenchConfig
+    ctx: RowContext
+    deadline: float
+    py_spy: Path | None
+    profile_dir: Path
+
+    async def measure(self, row: int, path: BenchPath) -> report.PathResult:
+        self.ctx.progress(f"row {row} on {path.name} ...")
+        timeout_s = measurement_timeout(
+            now=time.monotonic(),
+            deadline=self.deadline,
+            cap_s=self.config.workload.measurement_cap_s,
+        )
+        if timeout_s is None:
+            result = report.PathResult(path.name, note=OVER_BUDGET)
+        else:
+            async with profiling.profiled(
+                self.py_spy, path, row=row, out_dir=self.profile_dir
+            ) as profiles:
+                result = await _measure(row, path, self.ctx, timeout_s)
+            if profiles:
+                names = ", ".join(profile.name for profile in profiles)
+                result.note = "; ".join(filter(None, (result.note, f"profiles: {names}")))
+        self.ctx.progress(f"row {row} on {path.name}: {_brief(result)}")
+        return result
+
+
 async def run(config: BenchConfig) -> int:
     """Run the benchmark; returns the process exit code (0 even when targets are missed)."""
     started = time.monotonic()
+    stamp = datetime.datetime.now(datetime.UTC).strftime("%Y%m%dT%H%M%SZ")
     load_at_start = list(os.getloadavg())
     processes.raise_open_file_limit()
     _warn_if_busy()
@@ -140,31 +171,28 @@ async def run(config: BenchConfig) -> int:
         wrk = None
         if 5 in config.rows:
             wrk = await installing.ensure_tool("wrk", "wrk", allow_install=config.install)
+        py_spy = await profiling.ensure_py_spy() if config.profile else None
         bench_paths = await _set_up_paths(config, stack, targets, workdir)
-        ctx = RowContext(workload=config.workload, wrk=wrk, started=started)
-        deadline = time.monotonic() + config.workload.budget_s
+        run_state = _Run(
+            config=config,
+            ctx=RowContext(workload=config.workload, wrk=wrk, started=started),
+            deadline=time.monotonic() + config.workload.budget_s,
+            py_spy=py_spy,
+            profile_dir=config.results_dir / f"profiles-{stamp}",
+        )
         for row in config.rows:
             row_result = report.RowResult(
                 row, describe_workload(row, config.workload, wrk=wrk is not None)
             )
             for path in bench_paths:
-                ctx.progress(f"row {row} on {path.name} ...")
-                timeout_s = measurement_timeout(
-                    now=time.monotonic(), deadline=deadline, cap_s=config.workload.measurement_cap_s
-                )
-                if timeout_s is None:
-                    path_result = report.PathResult(path.name, note=OVER_BUDGET)
-                else:
-                    path_result = await _measure(row, path, ctx, timeout_s)
-                ctx.progress(f"row {row} on {path.name}: {_brief(path_result)}")
-                row_result.paths.append(path_result)
+                row_result.paths.append(await run_state.measure(row, path))
             results.append(row_result)
     print()
     print(report.render_table(results))
     document = report.to_document(
         results, environment=_environment(config, wrk=wrk, load_at_start=load_at_start)
     )
-    target = write_results(config, document)
+    target = write_results(config, document, stamp=stamp)
     counts = report.verdicts(results)
     print(
         f"\n{counts['PASS']} PASS, {counts['MISS']} MISS, {counts['n/a']} n/a; "

@@ -33,10 +33,12 @@ def test_paths_keep_baselines_first_whatever_the_order_given() -> None:
     )
 
 
-def test_no_install_and_results_dir() -> None:
-    config = parse_args(["--no-install", "--results-dir", "/tmp/x"])
+def test_no_install_results_dir_and_profile() -> None:
+    config = parse_args(["--no-install", "--results-dir", "/tmp/x", "--profile"])
     assert not config.install
     assert config.results_dir == Path("/tmp/x")
+    assert config.profile
+    assert not parse_args([]).profile
 
 
 @pytest.mark.parametrize(
