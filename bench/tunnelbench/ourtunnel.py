@@ -263,15 +263,6 @@ async def deployment(
             await child.stop()
 
 
-def log_tail(log: Path, *, lines: int = 20) -> str:
-    """The end of a child's log, indented, for a failure message (the log dies with workdir)."""
-    try:
-        text = log.read_text(errors="replace")
-    except FileNotFoundError:
-        return "  (no log)"
-    return "\n".join(f"  | {line}" for line in text.splitlines()[-lines:])
-
-
 async def tunnel_paths(
     stack: contextlib.AsyncExitStack,
     *,
@@ -296,7 +287,8 @@ async def tunnel_paths(
             )
         except Exception as error:  # one broken frontend must not hide the other
             print(
-                f"[setup] {name} failed: {error}\n{log_tail(workdir / f'{name}.log')}", flush=True
+                f"[setup] {name} failed: {error}\n{processes.log_tail(workdir / f'{name}.log')}",
+                flush=True,
             )
             path = unavailable(name, f"error: setup failed: {error}")
         result.append(path)

@@ -153,3 +153,12 @@ def raise_open_file_limit() -> int:
     if soft < hard:
         resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
     return hard
+
+
+def log_tail(log: Path, *, lines: int = 20) -> str:
+    """The end of a child's log, indented, for a failure message (the log dies with workdir)."""
+    try:
+        text = log.read_text(errors="replace")
+    except FileNotFoundError:
+        return "  (no log)"
+    return "\n".join(f"  | {line}" for line in text.splitlines()[-lines:])

@@ -28,6 +28,8 @@ from tunnelbench.rows import MEASUREMENTS, RowContext, describe_workload
 from tunnelbench.targetproc import target_services
 
 MIN_MEASUREMENT_S: Final = 1.0
+SSH_DIR: Final = "ssh"
+"""Subdirectory of the run's temporary directory with sshd's keys, config and log."""
 
 
 async def _ssh_path(
@@ -40,7 +42,7 @@ async def _ssh_path(
     keygen = installing.find_tool("ssh-keygen")
     if sshd_binary is None or ssh is None or keygen is None:
         return paths.unavailable(PATH_SSH, "n/a (OpenSSH server or client not installed)")
-    ssh_dir = workdir / "ssh"
+    ssh_dir = workdir / SSH_DIR
     ssh_dir.mkdir(mode=0o700)
     return await stack.enter_async_context(
         sshd.ssh_reverse_path(
@@ -56,7 +58,12 @@ async def _set_up_paths(
     if PATH_DIRECT in config.paths:
         chosen.append(paths.direct(targets))
     if PATH_SSH in config.paths:
-        chosen.append(await _ssh_path(config, stack, targets, workdir))
+        try:
+            chosen.append(await _ssh_path(config, stack, targets, workdir))
+        except Exception as error:  # the other paths can still be measured
+            log = processes.log_tail(workdir / SSH_DIR / sshd.LOG_NAME)
+            print(f"[setup] ssh failed: {error}\n{log}", flush=True)
+            chosen.append(paths.unavailable(PATH_SSH, f"error: setup failed: {error}"))
     wanted = [p for p in config.paths if p not in (PATH_DIRECT, PATH_SSH)]
     if wanted:
         chosen += await ourtunnel.tunnel_paths(

@@ -20,6 +20,7 @@ from tunnelbench.config import PATH_SSH
 from tunnelbench.paths import LOOPBACK, BenchPath, port_opener
 
 PRIVSEP_DIR: Final = Path("/run/sshd")
+LOG_NAME: Final = "ssh.log"
 
 
 def sshd_config(*, port: int, workdir: Path) -> str:
@@ -90,7 +91,7 @@ async def ssh_reverse_path(
     port = processes.free_port()
     config = workdir / "sshd_config"
     config.write_text(sshd_config(port=port, workdir=workdir))
-    log = workdir / "ssh.log"
+    log = workdir / LOG_NAME
     daemon = await processes.start("sshd", [str(sshd), "-D", "-e", "-f", str(config)], log_path=log)
     client: processes.ChildProcess | None = None
     try:
