@@ -43,7 +43,7 @@ integration: $(STAMP)
 	$(BIN)/python -m pytest -q tests/integration
 
 bench: $(STAMP)
-	$(BIN)/python bench/tunnel.py
+	$(BIN)/python bench/tunnel.py $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) build *.egg-info
