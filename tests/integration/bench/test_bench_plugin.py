@@ -29,6 +29,20 @@ def _write_shims(directory: Path) -> None:
         (directory / package / "__main__.py").write_text(SHIM.format(role=role))
 
 
+def _processes_running_from(directory: Path) -> list[int]:
+    """PIDs whose working directory is `directory` (the shims' children all run there)."""
+    found = []
+    for proc in Path("/proc").iterdir():
+        if not proc.name.isdigit():
+            continue
+        try:
+            if Path(os.readlink(proc / "cwd")) == directory:
+                found.append(int(proc.name))
+        except OSError:
+            continue
+    return found
+
+
 @pytest.mark.slow
 @pytest.mark.timeout(90)
 def test_plugin_runs_rows_through_both_frontends_and_the_fleet(tmp_path: Path) -> None:
