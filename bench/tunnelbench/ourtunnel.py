@@ -82,10 +82,13 @@ def server_argv(
     argv = [
         sys.executable, "-m", entry.module,
         "--mode", mode,
+        "--bind-address", LOOPBACK,
         "--server-port", str(ports["server"]),
         "--agent-port", str(ports["agent"]),
         "--health-port", str(ports["health"]),
-        "--proxy-strategies", "destHost,default",
+        "--proxy-strategies", "destHost",
+        # Row 8's lightweight agents carry a certificate that names no cluster.
+        "--allow-unbound-agents",
         "--cluster-cert", str(certs.server.cert),
         "--cluster-key", str(certs.server.key),
         "--cluster-ca-cert", str(certs.ca),
@@ -96,7 +99,15 @@ def server_argv(
     return argv + _optional_ports(entry, ports)
 
 
-def agent_argv(entry: Entrypoint, *, ports: Mapping[str, int], certs: pki.Bundle) -> list[str]:
+def agent_argv(
+    entry: Entrypoint, *, ports: Mapping[str, int], certs: pki.Bundle, targets: Mapping[str, int]
+) -> list[str]:
+    """Our agent denies by default: it exposes exactly the bench's target services."""
+    exposed = [
+        flag
+        for service, port in targets.items()
+        for flag in ("--expose", f"{service}.bench:{port}={LOOPBACK}:{port}")
+    ]
     argv = [
         sys.executable, "-m", entry.module,
         "--proxy-server-host", LOOPBACK,
@@ -105,7 +116,9 @@ def agent_argv(entry: Entrypoint, *, ports: Mapping[str, int], certs: pki.Bundle
         "--agent-cert", str(certs.agent.cert),
         "--agent-key", str(certs.agent.key),
         "--agent-id", AGENT_ID,
-        "--agent-identifiers", f"ipv4={LOOPBACK}",
+        "--cluster-name", pki.CLUSTER,
+        *exposed,
+        "--health-bind-address", LOOPBACK,
         "--health-server-port", str(ports["agent-health"]),
     ]  # fmt: skip
     return argv + _optional_ports(entry, ports)
@@ -168,7 +181,8 @@ def service_opener(open_address: AddressOpener, targets: Mapping[str, int]) -> O
     """Open target services by name through `open_address`."""
 
     async def open_service(service: str) -> Stream:
-        return await open_address(f"{LOOPBACK}:{targets[service]}")
+        # The agent's readable identifier for an exposed service: <service>.<namespace>.<cluster>
+        return await open_address(f"{service}.bench.{pki.CLUSTER}:{targets[service]}")
 
     return open_service
 
@@ -234,7 +248,10 @@ async def deployment(
         await processes.wait_listening(ports["agent"], children[0], f"{name} server agent port")
         children.append(
             await processes.start(
-                f"{name} agent", agent_argv(agent, ports=ports, certs=certs), env=env, log_path=log
+                f"{name} agent",
+                agent_argv(agent, ports=ports, certs=certs, targets=targets),
+                env=env,
+                log_path=log,
             )
         )
         if name == PATH_TUNNEL_HTTP_CONNECT:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime
 import ipaddress
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Final
@@ -18,6 +19,11 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+
+from proxy_server.identity import agent_subject
+
+#: The cluster the bench's agent serves; its certificate names it (identity binding).
+CLUSTER: Final = "bench"
 
 VALIDITY: Final = datetime.timedelta(days=1)
 SERVER_NAME: Final = "localhost"
@@ -35,10 +41,20 @@ class Bundle:
     server: CertPair
     agent: CertPair
     client: CertPair
+    #: For row 8's lightweight agents: names no cluster (the server runs --allow-unbound-agents).
+    fleet: CertPair
 
 
-def _name(common_name: str) -> x509.Name:
-    return x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, common_name)])
+def _name(common_name: str, organization: str = "") -> x509.Name:
+    # The agent subject (OCM's add-on format) exceeds X.509's 64-character CN bound, as upstream.
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        attributes = [x509.NameAttribute(NameOID.COMMON_NAME, common_name, _validate=False)]
+        if organization:
+            attributes.append(
+                x509.NameAttribute(NameOID.ORGANIZATION_NAME, organization, _validate=False)
+            )
+    return x509.Name(attributes)
 
 
 def _write_key(key: ec.EllipticCurvePrivateKey, path: Path) -> None:
@@ -55,6 +71,7 @@ def _write_key(key: ec.EllipticCurvePrivateKey, path: Path) -> None:
 def _issue(
     *,
     common_name: str,
+    organization: str = "",
     usage: x509.ObjectIdentifier,
     ca_key: ec.EllipticCurvePrivateKey,
     ca_name: x509.Name,
@@ -63,7 +80,7 @@ def _issue(
     key = ec.generate_private_key(ec.SECP256R1())
     builder = (
         x509.CertificateBuilder()
-        .subject_name(_name(common_name))
+        .subject_name(_name(common_name, organization))
         .issuer_name(ca_name)
         .public_key(key.public_key())
         .serial_number(x509.random_serial_number())
@@ -116,16 +133,31 @@ def write_bundle(directory: Path) -> Bundle:
     ca_path = directory / "ca.crt"
     ca_path.write_bytes(ca_cert.public_bytes(serialization.Encoding.PEM))
     pairs: dict[str, CertPair] = {}
+    agent_cn, agent_org = agent_subject(CLUSTER)
+    subjects = {"agent": (agent_cn, agent_org)}
     for role, usage in (
         ("server", ExtendedKeyUsageOID.SERVER_AUTH),
         ("agent", ExtendedKeyUsageOID.CLIENT_AUTH),
         ("client", ExtendedKeyUsageOID.CLIENT_AUTH),
+        ("fleet", ExtendedKeyUsageOID.CLIENT_AUTH),
     ):
+        common_name, organization = subjects.get(role, (f"tunnelbench-{role}", ""))
         cert, key = _issue(
-            common_name=f"tunnelbench-{role}", usage=usage, ca_key=ca_key, ca_name=ca_name, now=now
+            common_name=common_name,
+            organization=organization,
+            usage=usage,
+            ca_key=ca_key,
+            ca_name=ca_name,
+            now=now,
         )
         pair = CertPair(directory / f"{role}.crt", directory / f"{role}.key")
         pair.cert.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
         _write_key(key, pair.key)
         pairs[role] = pair
-    return Bundle(ca=ca_path, server=pairs["server"], agent=pairs["agent"], client=pairs["client"])
+    return Bundle(
+        ca=ca_path,
+        server=pairs["server"],
+        agent=pairs["agent"],
+        client=pairs["client"],
+        fleet=pairs["fleet"],
+    )

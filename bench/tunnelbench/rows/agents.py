@@ -43,7 +43,7 @@ async def running_fleet(access: FleetAccess, count: int, ctx: RowContext) -> Asy
                 sys.executable, "-m", "tunnelbench.fleet",
                 "--server", access.agent_server, "--prefix", PREFIX,
                 "--ca", str(access.certs.ca),
-                "--cert", str(access.certs.agent.cert), "--key", str(access.certs.agent.key),
+                "--cert", str(access.certs.fleet.cert), "--key", str(access.certs.fleet.key),
                 "--first", str(first), "--count", str(min(AGENTS_PER_PROCESS, count - first)),
             ]  # fmt: skip
             children.append(
