@@ -10,6 +10,7 @@ CERTS = Bundle(
     server=CertPair(Path("/p/server.crt"), Path("/p/server.key")),
     agent=CertPair(Path("/p/agent.crt"), Path("/p/agent.key")),
     client=CertPair(Path("/p/client.crt"), Path("/p/client.key")),
+    fleet=CertPair(Path("/p/fleet.crt"), Path("/p/fleet.key")),
 )
 PORTS = {
     "server": 8090,
@@ -22,10 +23,14 @@ PORTS = {
 
 
 def _flags(argv: list[str]) -> dict[str, str]:
-    """--flag value pairs after `-m module`."""
-    start = argv.index("-m") + 2
-    pairs = argv[start:]
-    return dict(zip(pairs[::2], pairs[1::2], strict=True))
+    """--flag value pairs after `-m module` (switches map to ""; repeated flags keep the last)."""
+    tokens = argv[argv.index("-m") + 2 :]
+    flags: dict[str, str] = {}
+    for i, token in enumerate(tokens):
+        if token.startswith("--"):
+            value = tokens[i + 1] if i + 1 < len(tokens) else ""
+            flags[token] = "" if value.startswith("--") else value
+    return flags
 
 
 def test_server_gets_frontend_mode_ports_and_both_mtls_sides() -> None:
@@ -34,10 +39,12 @@ def test_server_gets_frontend_mode_ports_and_both_mtls_sides() -> None:
     )
     assert flags == {
         "--mode": "grpc",
+        "--bind-address": "127.0.0.1",
         "--server-port": "8090",
         "--agent-port": "8091",
         "--health-port": "8092",
-        "--proxy-strategies": "destHost,default",
+        "--proxy-strategies": "destHost",
+        "--allow-unbound-agents": "",
         "--cluster-cert": "/p/server.crt",
         "--cluster-key": "/p/server.key",
         "--cluster-ca-cert": "/p/ca.crt",
@@ -48,7 +55,9 @@ def test_server_gets_frontend_mode_ports_and_both_mtls_sides() -> None:
 
 
 def test_agent_dials_the_agent_port_with_its_client_certificate() -> None:
-    flags = _flags(agent_argv(Entrypoint("proxy_agent", ""), ports=PORTS, certs=CERTS))
+    flags = _flags(
+        agent_argv(Entrypoint("proxy_agent", ""), ports=PORTS, certs=CERTS, targets={"echo": 9})
+    )
     assert flags == {
         "--proxy-server-host": "127.0.0.1",
         "--proxy-server-port": "8091",
@@ -56,7 +65,9 @@ def test_agent_dials_the_agent_port_with_its_client_certificate() -> None:
         "--agent-cert": "/p/agent.crt",
         "--agent-key": "/p/agent.key",
         "--agent-id": "tunnelbench-agent",
-        "--agent-identifiers": "ipv4=127.0.0.1",
+        "--cluster-name": "bench",
+        "--expose": "echo.bench:9=127.0.0.1:9",
+        "--health-bind-address": "127.0.0.1",
         "--health-server-port": "8093",
     }
 
@@ -68,4 +79,7 @@ def test_admin_ports_are_passed_only_when_the_program_lists_them() -> None:
         _flags(server_argv(server, mode="http-connect", ports=PORTS, certs=CERTS))["--admin-port"]
         == "8095"
     )
-    assert _flags(agent_argv(agent, ports=PORTS, certs=CERTS))["--admin-server-port"] == "8094"
+    assert (
+        _flags(agent_argv(agent, ports=PORTS, certs=CERTS, targets={}))["--admin-server-port"]
+        == "8094"
+    )
