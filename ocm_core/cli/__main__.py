@@ -12,9 +12,9 @@ from collections.abc import Sequence
 
 import uvloop
 
-from ocm_core.cli import apiserver, localruntime
+from ocm_core.cli import apiserver, localruntime, up
 
-SUBCOMMANDS = (apiserver, localruntime)
+SUBCOMMANDS = (apiserver, localruntime, up)
 
 
 def build_parser() -> argparse.ArgumentParser:
