@@ -396,9 +396,12 @@ class Operations:
 
         def change(view: Object) -> Object:
             try:
-                return apply_patch(
-                    view, patch_type, body, manager, semantics.format_time(self.env.now())
-                )
+                now = semantics.format_time(self.env.now())
+                return apply_patch(view, patch_type, body, manager, now, force=options.force)
+            except patching.ApplyConflictError as exc:
+                raise errors.apply_conflict(
+                    info.resource, info.group, name, str(exc), exc.conflicts
+                ) from None
             except patching.PatchError as exc:
                 raise errors.invalid(info.kind, info.group, name, [("patch", str(exc))]) from None
 
@@ -519,7 +522,9 @@ def _patched_rv(changed: Object) -> str | None:
     return str(rv) if rv else None
 
 
-def apply_patch(view: Object, patch_type: PatchType, body: Any, manager: str, now: str) -> Object:
+def apply_patch(
+    view: Object, patch_type: PatchType, body: Any, manager: str, now: str, *, force: bool = False
+) -> Object:
     match patch_type:
         case PatchType.JSON:
             result = patching.json_patch(view, body)
@@ -538,7 +543,7 @@ def apply_patch(view: Object, patch_type: PatchType, body: Any, manager: str, no
                         if k != "resourceVersion"
                     },
                 }
-            result = patching.server_side_apply(view, body, manager, now)
+            result = patching.server_side_apply(view, body, manager, now, force=force)
     if not isinstance(result, dict):
         raise patching.PatchError("the patched document is not an object")
     return result
