@@ -43,14 +43,15 @@ logger = logging.getLogger(__name__)
 
 #: Readable without credentials, as kube's system:public-info-viewer allows.
 PUBLIC_PATHS: Final = frozenset({"/healthz", "/livez", "/readyz", "/version"})
-_SUFFIX_ALPHABET: Final = "bcdfghjklmnpqrstvwxz2456789"
 
 
 def default_environment() -> semantics.Environment:
     return semantics.Environment(
         now=lambda: datetime.now(UTC),
         new_uid=lambda: str(uuid.uuid4()),
-        random_suffix=lambda n: "".join(secrets.choice(_SUFFIX_ALPHABET) for _ in range(n)),
+        random_suffix=lambda n: "".join(
+            secrets.choice(semantics.SUFFIX_ALPHABET) for _ in range(n)
+        ),
     )
 
 

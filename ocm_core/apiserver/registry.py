@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from enum import Enum
 from typing import Any, Final
 
@@ -401,13 +401,6 @@ class Registry:
                 return info
         return None
 
-    def find_kind(self, api_version: str, kind: str) -> ResourceInfo | None:
-        group, _, version = api_version.rpartition("/")
-        for info in self._by_gvr.values():
-            if info.group == group and info.version == version and info.kind == kind:
-                return info
-        return None
-
     def add_crd(self, crd: Mapping[str, Any]) -> list[ResourceInfo]:
         """Serve (or re-serve, after an update) the versions of a CRD."""
         infos = resources_from_crd(crd)
@@ -427,6 +420,3 @@ class Registry:
         if removed:
             self.revision += 1
         return removed
-
-    def with_version(self, info: ResourceInfo, version: str) -> ResourceInfo:
-        return self.lookup(info.group, version, info.resource) or replace(info, version=version)
