@@ -165,10 +165,16 @@ async def _lifecycle(app: web.Application) -> AsyncIterator[None]:
         await state.storage.close()
 
 
+async def _end_watches(app: web.Application) -> None:
+    """Close watch streams before connections are torn down, so clients see a clean end."""
+    app[STATE].hub.close_all()
+
+
 def make_app(state: ServerState) -> web.Application:
     app = web.Application(middlewares=[api_middleware], client_max_size=state.max_body_bytes)
     app[STATE] = state
     app.cleanup_ctx.append(_lifecycle)
+    app.on_shutdown.append(_end_watches)
     add = app.router.add_route
     for path, handler in (
         ("/version", meta.version),

@@ -85,7 +85,9 @@ def test_body_over_the_limit_is_413(apiserver: ApiServerProcess) -> None:
         pytest.param("?fieldSelector=metadata.name", 400, id="bad-field-selector"),
         pytest.param("?limit=-1", 400, id="negative-limit"),
         pytest.param("?continue=%21%21%21", 400, id="bad-continue"),
-        pytest.param("?watch=true&resourceVersion=abc", 400, id="bad-resource-version"),
+        pytest.param("?watch=true&resourceVersion=abc", 400, id="bad-watch-resource-version"),
+        pytest.param("?resourceVersion=abc", 400, id="bad-list-resource-version"),
+        pytest.param("?resourceVersionMatch=Sometime", 400, id="bad-resource-version-match"),
     ],
 )
 def test_bad_list_queries_are_rejected(apiserver: ApiServerProcess, query: str, code: int) -> None:
