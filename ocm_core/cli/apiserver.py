@@ -8,7 +8,7 @@ import signal
 import sys
 from pathlib import Path
 
-from ocm_core.apiserver.server import ServerConfig, StorageKind, start
+from ocm_core.apiserver.server import DataDirInUseError, ServerConfig, StorageKind, start
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -63,6 +63,9 @@ async def run(args: argparse.Namespace) -> int:
         loop.add_signal_handler(sig, stop.set)
     try:
         running = await start(config)
+    except DataDirInUseError as exc:
+        print(f"ocm apiserver: {exc}", file=sys.stderr)
+        return 1
     except OSError as exc:
         where = f"{config.bind_address}:{config.port}"
         print(f"ocm apiserver: cannot listen on {where}: {exc}", file=sys.stderr)
