@@ -401,15 +401,22 @@ class Registry:
                 return info
         return None
 
+    def validate_crd(self, crd: Mapping[str, Any]) -> list[ResourceInfo]:
+        """The kinds a CRD would serve; CRDError if it is malformed or shadows a built-in."""
+        infos = resources_from_crd(crd)
+        if not infos:
+            raise CRDError("at least one version must be served")
+        for info in infos:
+            existing = self.lookup(info.group, info.version, info.resource)
+            if existing is not None and not existing.crd_name:
+                raise CRDError(f"{info.resource}.{info.group} is a built-in resource")
+        return infos
+
     def add_crd(self, crd: Mapping[str, Any]) -> list[ResourceInfo]:
         """Serve (or re-serve, after an update) the versions of a CRD."""
-        infos = resources_from_crd(crd)
+        infos = self.validate_crd(crd)
         self.remove_crd(crd["metadata"]["name"])
         for info in infos:
-            if (
-                existing := self.lookup(info.group, info.version, info.resource)
-            ) and not existing.crd_name:
-                raise CRDError(f"{info.resource}.{info.group} is a built-in resource")
             self.add(info)
         return infos
 
