@@ -179,3 +179,13 @@ def test_aggregated_discovery_lists_subresources_with_their_kinds() -> None:
     scale = next(s for s in deployments["subresources"] if s["subresource"] == "scale")
     assert scale["responseKind"] == {"group": "autoscaling", "version": "v1", "kind": "Scale"}
     assert deployments["scope"] == "Namespaced"
+
+
+def test_protobuf_self_subject_access_review() -> None:
+    attributes = _field(1, b"default") + _field(2, b"create") + _field(5, b"configmaps")
+    review = _field(1, b"") + _field(2, _field(1, attributes))
+    type_meta = _field(1, b"authorization.k8s.io/v1") + _field(2, b"SelfSubjectAccessReview")
+    decoded = protobuf.decode_object(protobuf.MAGIC + _field(1, type_meta) + _field(2, review))
+    assert decoded["spec"] == {
+        "resourceAttributes": {"namespace": "default", "verb": "create", "resource": "configmaps"}
+    }
