@@ -43,14 +43,15 @@ logger = logging.getLogger(__name__)
 
 #: Readable without credentials, as kube's system:public-info-viewer allows.
 PUBLIC_PATHS: Final = frozenset({"/healthz", "/livez", "/readyz", "/version"})
-_SUFFIX_ALPHABET: Final = "bcdfghjklmnpqrstvwxz2456789"
 
 
 def default_environment() -> semantics.Environment:
     return semantics.Environment(
         now=lambda: datetime.now(UTC),
         new_uid=lambda: str(uuid.uuid4()),
-        random_suffix=lambda n: "".join(secrets.choice(_SUFFIX_ALPHABET) for _ in range(n)),
+        random_suffix=lambda n: "".join(
+            secrets.choice(semantics.SUFFIX_ALPHABET) for _ in range(n)
+        ),
     )
 
 
@@ -164,10 +165,16 @@ async def _lifecycle(app: web.Application) -> AsyncIterator[None]:
         await state.storage.close()
 
 
+async def _end_watches(app: web.Application) -> None:
+    """Close watch streams before connections are torn down, so clients see a clean end."""
+    app[STATE].hub.close_all()
+
+
 def make_app(state: ServerState) -> web.Application:
     app = web.Application(middlewares=[api_middleware], client_max_size=state.max_body_bytes)
     app[STATE] = state
     app.cleanup_ctx.append(_lifecycle)
+    app.on_shutdown.append(_end_watches)
     add = app.router.add_route
     for path, handler in (
         ("/version", meta.version),
