@@ -12,9 +12,9 @@ from collections.abc import Sequence
 
 import uvloop
 
-from ocm_core.cli import apiserver
+from ocm_core.cli import apiserver, get
 
-SUBCOMMANDS = (apiserver,)
+SUBCOMMANDS = (apiserver, get)
 
 
 def build_parser() -> argparse.ArgumentParser:
