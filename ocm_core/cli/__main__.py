@@ -12,9 +12,9 @@ from collections.abc import Sequence
 
 import uvloop
 
-from ocm_core.cli import apiserver, localruntime, up
+from ocm_core.cli import apiserver, localruntime, up, get
 
-SUBCOMMANDS = (apiserver, localruntime, up)
+SUBCOMMANDS = (apiserver, localruntime, up, get)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -1,0 +1,1 @@
+"""The work API's controllers: `hub` (ManifestWorkReplicaSet) and `spoke` (the work agent)."""
