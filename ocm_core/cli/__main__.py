@@ -12,9 +12,9 @@ from collections.abc import Sequence
 
 import uvloop
 
-from ocm_core.cli import apiserver
+from ocm_core.cli import apiserver, clusters, hub, join, klusterlet
 
-SUBCOMMANDS = (apiserver,)
+SUBCOMMANDS = (apiserver, hub, klusterlet, join, clusters)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -53,12 +53,13 @@ def build_hub(manager: Manager, options: HubOptions) -> None:
         [Source(clusters)],
         workers=workers,
     )
+    approver = CsrApprovingController(
+        api, csrs, clusters, clock, events, auto_approval_users=options.auto_approval_users
+    )
     manager.controller(
         "csr-approving",
-        CsrApprovingController(
-            api, csrs, clusters, clock, events, auto_approval_users=options.auto_approval_users
-        ),
-        [Source(csrs)],
+        approver,
+        [Source(csrs), Source(clusters, key_fn=approver.pending_csrs_of)],
         workers=workers,
     )
     manager.controller(

@@ -28,7 +28,7 @@ from ocm_core import pki
 from ocm_core.api import gvr
 from ocm_core.kube.protocol import KubeApi
 from ocm_core.registration import names
-from ocm_core.runtime import Clock, EventRecorder, Informer, Result, patching
+from ocm_core.runtime import Clock, EventRecorder, Informer, Result, keys, patching
 
 Object = dict[str, Any]
 RETRY_WITHOUT_CLUSTER_SECONDS = 2.0
@@ -86,6 +86,17 @@ class CsrApprovingController:
         self.clock = clock
         self.events = events
         self.auto_approval_users = frozenset(auto_approval_users)
+
+    def pending_csrs_of(self, cluster: Mapping[str, Any]) -> list[str]:
+        """Key function: accepting a cluster may unblock its pending CSRs."""
+        name = (cluster.get("metadata") or {}).get("name")
+        return [
+            keys.key_of(csr)
+            for csr in self.csrs.cache
+            if csr_state(csr) is None
+            and ((csr.get("metadata") or {}).get("labels") or {}).get(names.CLUSTER_NAME_LABEL)
+            == name
+        ]
 
     async def reconcile(self, key: str) -> Result | None:
         csr = self.csrs.cache.get(key)
