@@ -16,8 +16,16 @@ from typing import IO, Final
 import yaml
 from aiohttp import web
 
+from ocm_core import pki
 from ocm_core.apiserver.app import build_state, make_app
-from ocm_core.apiserver.serving_cert import ServingCertificate, ensure_serving_certificate
+from ocm_core.apiserver.authhooks import TokenAuthenticator
+from ocm_core.apiserver.client_certificates import ClientCertificateAuthenticator
+from ocm_core.apiserver.controllers.csr_signer import signer_context
+from ocm_core.apiserver.serving_cert import (
+    CA_KEY_FILE,
+    ServingCertificate,
+    ensure_serving_certificate,
+)
 from ocm_core.apiserver.storage import MemoryStorage, SQLiteStorage, Storage
 
 logger = logging.getLogger(__name__)
@@ -141,9 +149,17 @@ async def start(config: ServerConfig) -> RunningServer:
 async def _start_locked(config: ServerConfig, lock: IO[bytes]) -> RunningServer:
     token = admin_token(config.data_dir)
     cert = await asyncio.to_thread(ensure_serving_certificate, config.data_dir, SERVING_HOSTS)
-    state = build_state(_storage(config), admin_token=token, watch_history=config.event_window)
+    authenticator = ClientCertificateAuthenticator(TokenAuthenticator(token))
+    state = build_state(
+        _storage(config),
+        admin_token=token,
+        authenticator=authenticator,
+        watch_history=config.event_window,
+    )
     state.bookmark_interval_seconds = config.bookmark_interval_seconds
-    runner = web.AppRunner(make_app(state), access_log=None, shutdown_timeout=1.0)
+    app = make_app(state)
+    app.cleanup_ctx.append(signer_context(pki.load_ca(cert.ca_path, config.data_dir / CA_KEY_FILE)))
+    runner = web.AppRunner(app, access_log=None, shutdown_timeout=1.0)
     await runner.setup()
     site = web.TCPSite(runner, config.bind_address, config.port, ssl_context=_ssl_context(cert))
     try:

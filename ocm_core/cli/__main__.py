@@ -12,9 +12,9 @@ from collections.abc import Sequence
 
 import uvloop
 
-from ocm_core.cli import apiserver, localruntime, up, get
+from ocm_core.cli import apiserver, localruntime, up, get, clusters, hub, join, klusterlet
 
-SUBCOMMANDS = (apiserver, localruntime, up, get)
+SUBCOMMANDS = (apiserver, localruntime, up, get, clusters, hub, join, klusterlet)
 
 
 def build_parser() -> argparse.ArgumentParser:
