@@ -15,6 +15,7 @@ from typing import Final
 import yaml
 from aiohttp import web
 
+from ocm_core.apiserver.admission import Validators
 from ocm_core.apiserver.app import build_state, make_app
 from ocm_core.apiserver.serving_cert import ServingCertificate, ensure_serving_certificate
 from ocm_core.apiserver.storage import MemoryStorage, SQLiteStorage, Storage
@@ -45,6 +46,8 @@ class ServerConfig:
     bookmark_interval_seconds: float = 30.0
     #: Committed events kept for watch resume; older resourceVersions get 410 Expired.
     event_window: int = 10_000
+    #: Validating admission by kind (ManifestWork rules are registered by ``ocm apiserver``).
+    validators: Validators | None = None
 
 
 @dataclass(frozen=True)
@@ -108,7 +111,12 @@ async def start(config: ServerConfig) -> RunningServer:
     config.data_dir.mkdir(parents=True, exist_ok=True)
     token = admin_token(config.data_dir)
     cert = await asyncio.to_thread(ensure_serving_certificate, config.data_dir, SERVING_HOSTS)
-    state = build_state(_storage(config), admin_token=token, watch_history=config.event_window)
+    state = build_state(
+        _storage(config),
+        admin_token=token,
+        watch_history=config.event_window,
+        validators=config.validators,
+    )
     state.bookmark_interval_seconds = config.bookmark_interval_seconds
     runner = web.AppRunner(make_app(state), access_log=None, shutdown_timeout=1.0)
     await runner.setup()

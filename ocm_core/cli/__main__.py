@@ -12,9 +12,9 @@ from collections.abc import Sequence
 
 import uvloop
 
-from ocm_core.cli import apiserver
+from ocm_core.cli import apiserver, work
 
-SUBCOMMANDS = (apiserver,)
+SUBCOMMANDS = (apiserver, work)
 
 
 def build_parser() -> argparse.ArgumentParser:

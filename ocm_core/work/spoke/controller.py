@@ -347,14 +347,15 @@ class ManifestWorkController:
             manifest_work, {"conditions": conditions, "resourceStatus": {"manifests": entries}}
         )
 
-    async def _patch_status(self, manifest_work: Object, fields: Mapping[str, Any]) -> None:
+    async def _patch_status(self, manifest_work: Object, fields: Mapping[str, Any]) -> Object:
+        """Write ``fields`` of the status if they differ; returns the work as it now is."""
         previous = manifest_work.get("status") or {}
         if all(previous.get(k) == v for k, v in fields.items()):
-            return
+            return manifest_work
         # The agent is the only writer of these status fields, and a merge patch replaces the
         # lists whole: no resourceVersion precondition needed (a stale cache cannot lose data).
         metadata = manifest_work["metadata"]
-        await self.hub.patch(
+        return await self.hub.patch(
             gvr.MANIFEST_WORKS,
             metadata["name"],
             {"status": dict(fields)},
@@ -387,7 +388,7 @@ class ManifestWorkController:
             message="Delete the applied resources of the manifest work",
             clock=self.clock,
         )
-        await self._patch_status(manifest_work, {"conditions": conditions})
+        manifest_work = await self._patch_status(manifest_work, {"conditions": conditions})
         name = self._applied_work_name(manifest_work)
         applied_work = await appliers.read(self.spoke, gvr.APPLIED_MANIFEST_WORKS, None, name)
         if applied_work is not None:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
+
 from ocm_core.api import gvr, work
 from ocm_core.kube import ApiClient, errors
 from tests.integration.work.conftest import AgentFactory
@@ -68,3 +70,29 @@ async def test_configmap_is_applied_updated_and_deleted(
     await eventually(cleaned_up, what="work and its ConfigMap deleted")
     applied = await spoke.list(gvr.APPLIED_MANIFEST_WORKS)
     assert not [a for a in applied["items"] if a["spec"]["manifestWorkName"] == "cm"]
+
+
+async def test_the_hub_refuses_invalid_works_with_422(hub: ApiClient, cluster: str) -> None:
+    no_kind = {"apiVersion": "v1", "metadata": {"name": "x", "namespace": cluster}}
+    with pytest.raises(errors.InvalidError) as caught:
+        await hub.create(gvr.MANIFEST_WORKS, manifest_work("bad", cluster, [no_kind]))
+    assert caught.value.code == 422
+    assert caught.value.message == (
+        'ManifestWork "bad" is invalid: spec.workload.manifests[0].kind: '
+        "Required value: every manifest needs one"
+    )
+    executor = {"subject": {"type": "Group", "group": {"name": "admins"}}}
+    with pytest.raises(errors.InvalidError, match=r"spec\.executor\.subject\.type"):
+        await hub.create(
+            gvr.MANIFEST_WORKS,
+            manifest_work("bad2", cluster, [configmap("a", cluster)], executor=executor),
+        )
+    valid = await hub.create(
+        gvr.MANIFEST_WORKS, manifest_work("ok", cluster, [configmap("a", cluster)])
+    )
+    valid["spec"]["workload"]["manifests"] = []
+    with pytest.raises(errors.InvalidError, match="at least one manifest"):
+        await hub.replace(gvr.MANIFEST_WORKS, valid)
+    big = configmap("big", cluster, blob="x" * (600 * 1024))
+    with pytest.raises(errors.InvalidError, match="more than the limit of 512000 bytes"):
+        await hub.create(gvr.MANIFEST_WORKS, manifest_work("big", cluster, [big]))
