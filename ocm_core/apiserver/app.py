@@ -22,6 +22,7 @@ from aiohttp import web
 from aiohttp.typedefs import Handler
 
 from ocm_core.apiserver import errors, requestinfo, semantics
+from ocm_core.apiserver.admission import Validators
 from ocm_core.apiserver.authhooks import (
     AllowAuthenticated,
     Authenticator,
@@ -124,13 +125,14 @@ def build_state(
     authorizer: Authorizer | None = None,
     registry: Registry | None = None,
     watch_history: int = DEFAULT_HISTORY,
+    validators: Validators | None = None,
 ) -> ServerState:
     registry = registry or Registry.with_builtins()
     return ServerState(
         registry=registry,
         storage=storage,
         hub=WatchHub(history=watch_history),
-        operations=Operations(registry, storage, default_environment()),
+        operations=Operations(registry, storage, default_environment(), validators),
         authenticator=authenticator or TokenAuthenticator(admin_token),
         authorizer=authorizer or AllowAuthenticated(),
         metrics=ServerMetrics(),

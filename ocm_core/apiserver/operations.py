@@ -18,6 +18,7 @@ from enum import StrEnum
 from typing import Any, Final
 
 from ocm_core.apiserver import errors, jsonpath, patching, semantics
+from ocm_core.apiserver.admission import Validators
 from ocm_core.apiserver.authhooks import UserInfo
 from ocm_core.apiserver.registry import (
     APPROVAL,
@@ -111,10 +112,17 @@ def storage_errors(info: ResourceInfo, name: str) -> Iterator[None]:
 
 
 class Operations:
-    def __init__(self, registry: Registry, storage: Storage, env: semantics.Environment) -> None:
+    def __init__(
+        self,
+        registry: Registry,
+        storage: Storage,
+        env: semantics.Environment,
+        validators: Validators | None = None,
+    ) -> None:
         self.registry = registry
         self.storage = storage
         self.env = env
+        self.validators = validators or Validators()
 
     # --- startup ----------------------------------------------------------------------------
 
@@ -210,6 +218,7 @@ class Operations:
         if info.kind == "CertificateSigningRequest" and options.user is not None:
             semantics.record_requestor(obj, options.user)
         await self._check_namespace(info, namespace)
+        self.validators.check(info, obj, None)
         if info.group == CRD_GROUP and info.resource == CRD_RESOURCE:
             obj = self._accept_crd(obj)
         stored = self._to_stored(info, obj)
@@ -273,6 +282,8 @@ class Operations:
                     info.resource, info.group, current["metadata"]["name"], errors.STALE_OBJECT
                 )
             new = self._merge_view(info, current, changed, subresource)
+            if not subresource:
+                self.validators.check(info, new, current)
             if info.group == CRD_GROUP and info.resource == CRD_RESOURCE and subresource != STATUS:
                 new = self._accept_crd(new)
             if semantics.is_deleting(new) and not semantics.has_finalizers(new):

@@ -17,6 +17,7 @@ import yaml
 from aiohttp import web
 
 from ocm_core import pki
+from ocm_core.apiserver.admission import Validators
 from ocm_core.apiserver.app import build_state, make_app
 from ocm_core.apiserver.authhooks import TokenAuthenticator
 from ocm_core.apiserver.client_certificates import ClientCertificateAuthenticator
@@ -55,6 +56,8 @@ class ServerConfig:
     bookmark_interval_seconds: float = 30.0
     #: Committed events kept for watch resume; older resourceVersions get 410 Expired.
     event_window: int = 10_000
+    #: Validating admission by kind (ManifestWork rules are registered by ``ocm apiserver``).
+    validators: Validators | None = None
 
 
 class DataDirInUseError(RuntimeError):
@@ -155,6 +158,7 @@ async def _start_locked(config: ServerConfig, lock: IO[bytes]) -> RunningServer:
         admin_token=token,
         authenticator=authenticator,
         watch_history=config.event_window,
+        validators=config.validators,
     )
     state.bookmark_interval_seconds = config.bookmark_interval_seconds
     app = make_app(state)

@@ -12,9 +12,9 @@ from collections.abc import Sequence
 
 import uvloop
 
-from ocm_core.cli import apiserver, localruntime, up, get, clusters, hub, join, klusterlet
+from ocm_core.cli import apiserver, clusters, get, hub, join, klusterlet, localruntime, up, work
 
-SUBCOMMANDS = (apiserver, localruntime, up, get, clusters, hub, join, klusterlet)
+SUBCOMMANDS = (apiserver, localruntime, up, get, clusters, hub, join, klusterlet, work)
 
 
 def build_parser() -> argparse.ArgumentParser:
