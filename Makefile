@@ -47,7 +47,7 @@ tools: $(STAMP)
 	$(BIN)/python scripts/fetch_helm.py
 
 bench: $(STAMP)
-	$(BIN)/python bench/tunnel.py
+	$(BIN)/python bench/tunnel.py $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) build *.egg-info
