@@ -25,6 +25,8 @@ def test_hub_controller_runs_ocm_hub_in_cluster(ocm_hub_default: list[Manifest])
     assert hub["image"] == "ghcr.io/ocm-python/ocm-cluster-proxy:0.1.0"
     assert hub["args"] == ["ocm", "hub", "--kubeconfig="]
     assert hub["securityContext"]["runAsNonRoot"] is True
+    assert hub["securityContext"]["readOnlyRootFilesystem"] is True
+    assert hub["volumeMounts"] == [{"name": "tmp", "mountPath": "/tmp"}]
     assert deployment["spec"]["template"]["spec"]["serviceAccountName"] == NAME
     account = find(ocm_hub_default, "ServiceAccount", NAME)
     assert account["metadata"]["namespace"] == NAMESPACE
