@@ -93,6 +93,20 @@ tolerations:
 {{- end }}
 {{- end -}}
 
+{{/* Egress rules (list items, indented for a NetworkPolicy spec) to DNS and the API server. */}}
+{{- define "cluster-proxy.egressDnsAndApi" }}
+    # DNS (53; some distributions use 5353)
+    - ports:
+        - {protocol: UDP, port: 53}
+        - {protocol: TCP, port: 53}
+        - {protocol: UDP, port: 5353}
+        - {protocol: TCP, port: 5353}
+    # The Kubernetes API server
+    - ports:
+        - {protocol: TCP, port: 443}
+        - {protocol: TCP, port: 6443}
+{{- end }}
+
 {{/* Cross-field checks the schema cannot express, with messages that say how to fix them. */}}
 {{- define "cluster-proxy.validate" -}}
 {{- $type := include "cluster-proxy.entrypointType" . -}}

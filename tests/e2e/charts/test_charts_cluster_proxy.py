@@ -390,3 +390,32 @@ def test_additional_sans_reach_the_configuration() -> None:
     manifests = render("cluster-proxy", sets=["userServer.additionalSANs={proxy.example.com}"])
     mpc = find(manifests, "ManagedProxyConfiguration", "cluster-proxy")
     assert mpc["spec"]["userServer"] == {"additionalSANs": ["proxy.example.com"]}
+
+
+def test_network_policies_admit_only_the_ports_each_component_serves() -> None:
+    manifests = render("cluster-proxy", sets=["networkPolicies.enabled=true"])
+    policies = [m for m in manifests if m["kind"] == "NetworkPolicy"]
+    assert len(policies) == 3
+    deployments = [m for m in manifests if m["kind"] == "Deployment"]
+    for policy in policies:
+        selector = policy["spec"]["podSelector"]["matchLabels"]
+        [pods] = [d for d in deployments if d["spec"]["selector"]["matchLabels"] == selector]
+        served = {
+            port["containerPort"]
+            for item in pods["spec"]["template"]["spec"]["containers"]
+            for port in item.get("ports", [])
+        }
+        admitted = {p["port"] for rule in policy["spec"]["ingress"] for p in rule["ports"]}
+        assert admitted == served, policy["metadata"]["name"]
+        assert policy["spec"]["policyTypes"] == ["Ingress", "Egress"]
+    user = find(manifests, "NetworkPolicy", "cluster-proxy-addon-user")
+    to_proxy = user["spec"]["egress"][-1]
+    assert to_proxy["ports"] == [{"protocol": "TCP", "port": 8090}]
+    assert (
+        to_proxy["to"][0]["podSelector"]["matchLabels"]
+        == (find(manifests, "Deployment", "cluster-proxy")["spec"]["selector"]["matchLabels"])
+    )
+
+
+def test_network_policies_are_off_by_default(cluster_proxy_default: list[Manifest]) -> None:
+    assert not [m for m in cluster_proxy_default if m["kind"] == "NetworkPolicy"]

@@ -13,6 +13,7 @@ from tests.support.helm import CHARTS_DIR, run_helm
         ("cluster-proxy", []),
         ("cluster-proxy", ["proxyServer.entrypointLoadBalancer=true", "replicas=3"]),
         ("cluster-proxy", ["userServer.enabled=false", "addonApiVersion=v1alpha1"]),
+        ("cluster-proxy", ["networkPolicies.enabled=true", "enableServiceProxy=true"]),
         ("ocm-hub", []),
         ("ocm-hub", ["bootstrap.enabled=false", "replicas=2"]),
     ],

@@ -33,7 +33,8 @@ from tests.support.helm import template
         ),
         (["spokeAddonNamespace=Not_A_Namespace"], "at '/spokeAddonNamespace'"),
         (["tag=has space"], "at '/tag'"),
-        (["networkPolicies.enabled=true"], "additional properties 'networkPolicies' not allowed"),
+        (["ingress.enabled=true"], "additional properties 'ingress' not allowed"),
+        (["networkPolicies.enabled=1"], "at '/networkPolicies/enabled': got number, want boolean"),
         (["userServer.port=9999"], "additional properties 'port' not allowed"),
         (["exposedServices[0].namespace=default"], "missing property 'service'"),
         (
