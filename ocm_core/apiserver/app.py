@@ -22,6 +22,7 @@ from aiohttp import web
 from aiohttp.typedefs import Handler
 
 from ocm_core.apiserver import errors, requestinfo, semantics
+from ocm_core.apiserver.addon_conversion import register_addon_converters
 from ocm_core.apiserver.authhooks import (
     AllowAuthenticated,
     Authenticator,
@@ -125,6 +126,7 @@ def build_state(
     watch_history: int = DEFAULT_HISTORY,
 ) -> ServerState:
     registry = registry or Registry.with_builtins()
+    register_addon_converters(registry.converters)
     return ServerState(
         registry=registry,
         storage=storage,

@@ -12,9 +12,9 @@ from collections.abc import Sequence
 
 import uvloop
 
-from ocm_core.cli import apiserver
+from ocm_core.cli import addon, apiserver
 
-SUBCOMMANDS = (apiserver,)
+SUBCOMMANDS = (apiserver, addon)
 
 
 def build_parser() -> argparse.ArgumentParser:
