@@ -22,6 +22,7 @@ from aiohttp import web
 from aiohttp.typedefs import Handler
 
 from ocm_core.apiserver import errors, requestinfo, semantics
+from ocm_core.apiserver.addon_conversion import register_addon_converters
 from ocm_core.apiserver.admission import Validators
 from ocm_core.apiserver.authhooks import (
     AllowAuthenticated,
@@ -128,6 +129,7 @@ def build_state(
     validators: Validators | None = None,
 ) -> ServerState:
     registry = registry or Registry.with_builtins()
+    register_addon_converters(registry.converters)
     return ServerState(
         registry=registry,
         storage=storage,
