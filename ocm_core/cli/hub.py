@@ -1,4 +1,5 @@
-"""``ocm hub``: run the hub registration controllers against a hub API server."""
+"""``ocm hub``: run the hub controllers against a hub API server: registration, placement
+and ManifestWorkReplicaSet (the add-on manager runs as ``ocm addon-manager``)."""
 
 from __future__ import annotations
 
@@ -10,13 +11,17 @@ import sys
 from ocm_core.kube.client import ApiClient
 from ocm_core.kube.config import KubeConfig
 from ocm_core.kube.errors import KubeError, TransportError
+from ocm_core.placement import controller as placement_controller
 from ocm_core.registration.hub.controllers import HubOptions, build_hub
 from ocm_core.registration.hub.install import install_hub
 from ocm_core.runtime import Manager
+from ocm_core.work.hub import manifestworkreplicaset as replicaset
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    parser = subparsers.add_parser("hub", help="run the hub registration controllers")
+    parser = subparsers.add_parser(
+        "hub", help="run the hub controllers (registration, placement, ManifestWorkReplicaSet)"
+    )
     parser.add_argument("--kubeconfig", help="hub kubeconfig (default: $KUBECONFIG)")
     parser.add_argument(
         "--cluster-auto-approval-users",
@@ -50,6 +55,8 @@ async def run(args: argparse.Namespace) -> int:
             await install_hub(api, manager.clock)
         options = HubOptions(auto_approval_users=split_list(args.cluster_auto_approval_users))
         build_hub(manager, options)
+        for controller in [*placement_controller.build(manager), *replicaset.build(manager)]:
+            manager.add(controller)
         await manager.run()
     except TransportError as exc:
         print(f"ocm hub: cannot reach the hub API at {api.config.server}: {exc}", file=sys.stderr)

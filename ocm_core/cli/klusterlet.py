@@ -8,16 +8,22 @@ import signal
 import sys
 from pathlib import Path
 
+from ocm_core import localruntime
 from ocm_core.kube.client import ApiClient
 from ocm_core.kube.config import KubeConfig
 from ocm_core.kube.errors import KubeError, TransportError, UnauthorizedError
 from ocm_core.registration.spoke.agent import AgentOptions, RegistrationAgent
 from ocm_core.registration.spoke.bootstrap import BootstrapError
 from ocm_core.registration.spoke.credentials import CredentialError
+from ocm_core.registration.spoke.install import install_spoke
+from ocm_core.runtime import Manager
+from ocm_core.work.spoke import run_work_agent
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    parser = subparsers.add_parser("klusterlet", help="run the spoke registration agent")
+    parser = subparsers.add_parser(
+        "klusterlet", help="run the spoke agents: registration, work (and the lab's local runtime)"
+    )
     parser.add_argument("--cluster-name", help="the managed cluster's name on the hub")
     parser.add_argument("--agent-id", help="this agent's id (default: kept, else random)")
     parser.add_argument(
@@ -40,12 +46,48 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         type=int,
         help="ask the hub for client certificates valid this long (at least 600)",
     )
+    parser.add_argument(
+        "--no-work-agent",
+        action="store_true",
+        help="run registration only (the work agent applies the cluster's ManifestWorks)",
+    )
+    parser.add_argument(
+        "--local-runtime-dir",
+        type=Path,
+        help="lab only: also run this project's Deployments as local processes, state here",
+    )
     parser.set_defaults(handler=run)
+
+
+async def _spoke_agents(
+    agent: RegistrationAgent, args: argparse.Namespace, spoke_config: KubeConfig
+) -> None:
+    """Registration first (it yields the hub credentials), then the agents that use them."""
+    credentials = await agent.credentials()
+    await install_spoke(agent.spoke, agent.clock)
+    async with asyncio.TaskGroup() as group:
+        group.create_task(agent.run())
+        if not args.no_work_agent:
+            hub_config = KubeConfig.from_kubeconfig(agent.store.kubeconfig_path)
+            group.create_task(run_work_agent(hub_config, spoke_config, credentials.cluster))
+        if args.local_runtime_dir is not None:
+            group.create_task(_local_runtime(spoke_config, args.local_runtime_dir))
+
+
+async def _local_runtime(spoke_config: KubeConfig, data_dir: Path) -> None:
+    async with ApiClient(spoke_config) as api:
+        manager = Manager(api)
+        runtime = localruntime.build(manager, data_dir=data_dir)
+        try:
+            await manager.run()
+        finally:
+            await runtime.stop_all()
 
 
 async def run(args: argparse.Namespace) -> int:
     try:
-        spoke = ApiClient(KubeConfig.load(args.spoke_kubeconfig))
+        spoke_config = KubeConfig.load(args.spoke_kubeconfig)
+        spoke = ApiClient(spoke_config)
     except KubeError as exc:
         print(f"ocm klusterlet: spoke kubeconfig: {exc}", file=sys.stderr)
         return 2
@@ -62,15 +104,15 @@ async def run(args: argparse.Namespace) -> int:
     loop = asyncio.get_running_loop()
 
     def stop() -> None:
-        if agent.manager is not None:
-            agent.stop()
-        elif task is not None:
-            task.cancel()  # still bootstrapping: nothing to drain
+        # The agents are level-based: cancelling leaves nothing half-done on either side, and
+        # the local runtime stops its processes on the way out.
+        if task is not None:
+            task.cancel()
 
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop)
     try:
-        await agent.run()
+        await _spoke_agents(agent, args, spoke_config)
     except asyncio.CancelledError:
         return 0
     except UnauthorizedError:

@@ -2,9 +2,11 @@
 
 The lab is real processes, each the same program a real deployment runs:
   hub        `ocm apiserver` (the hub API), the OCM CRDs installed into it,
+             `ocm hub` (registration, placement, ManifestWorkReplicaSet controllers),
              `proxy-server` (mTLS agent port, gRPC and HTTP CONNECT frontends),
              `ocm localruntime` (runs the hub-side Deployments of this project's image)
-  cluster c  `ocm apiserver` (its API), `ocm localruntime` (runs the add-on's agents there)
+  cluster c  `ocm apiserver` (its API), `ocm klusterlet` (joins the hub, applies its
+             ManifestWorks, and runs the add-on's agents there as local processes)
 Children that exit are restarted with backoff; their logs are in <data-dir>/logs.
 """
 
@@ -31,6 +33,8 @@ from ocm_core.localruntime.supervisor import ManagedProcess
 REPO: Final = Path(__file__).resolve().parents[2]
 CRD_DIRS: Final = (REPO / "charts" / "ocm-hub" / "crds", REPO / "charts" / "cluster-proxy" / "crds")
 READY_TIMEOUT: Final = 60.0
+#: The embedded API server's admin user: what the lab's klusterlets bootstrap as.
+LAB_BOOTSTRAP_USER: Final = "admin"
 
 
 def _python_module(module: str, *args: str) -> tuple[str, ...]:
@@ -61,9 +65,12 @@ class Lab:
         await self._step("OCM CRDs on the hub", self._install_crds())
         for cluster in self.clusters:
             await self._step(f"cluster {cluster}: API server", self._start_apiserver(cluster))
+        await self._step("hub controllers", self._start_hub_controllers())
         await self._step("proxy-server (tunnel hub)", self._start_proxy_server())
-        for cluster in (HUB, *self.clusters):
-            await self._step(f"{cluster}: local runtime", self._start_local_runtime(cluster))
+        await self._step("hub: local runtime", self._start_local_runtime(HUB))
+        for cluster in self.clusters:
+            await self._step(f"cluster {cluster}: klusterlet", self._start_klusterlet(cluster))
+        await self._step("clusters joined, accepted and available", self._wait_available())
         self.state["clusters"] = list(self.clusters)
         layout.save_state(self.state)
         layout.pid_file.write_text(str(os.getpid()))
@@ -143,6 +150,64 @@ class Lab:
         )
         await _wait_http(f"http://127.0.0.1:{ports['health']}/healthz", "proxy-server")
 
+    async def _start_hub_controllers(self) -> None:
+        # The lab's klusterlets bootstrap with the hub admin's credentials, which the hub
+        # then accepts without a human (`ocm accept` does it by hand on a real hub).
+        self._spawn(
+            "hub-controllers",
+            _python_module(
+                "ocm_core.cli",
+                "hub",
+                "--kubeconfig",
+                str(self.layout.kubeconfig(HUB)),
+                "--cluster-auto-approval-users",
+                LAB_BOOTSTRAP_USER,
+            ),
+        )
+        await asyncio.sleep(0)
+
+    async def _start_klusterlet(self, cluster: str) -> None:
+        root = self.layout.root / "clusters" / cluster
+        self._spawn(
+            f"klusterlet-{cluster}",
+            _python_module(
+                "ocm_core.cli",
+                "klusterlet",
+                "--cluster-name",
+                cluster,
+                "--bootstrap-kubeconfig",
+                str(self.layout.kubeconfig(HUB)),
+                "--hub-kubeconfig-dir",
+                str(root / "hub-kubeconfig"),
+                "--spoke-kubeconfig",
+                str(self.layout.kubeconfig(cluster)),
+                "--local-runtime-dir",
+                str(self.layout.runtime_dir(cluster)),
+                "--status-period",
+                "10",
+            ),
+        )
+        await asyncio.sleep(0)
+
+    async def _wait_available(self) -> None:
+        wanted = set(self.clusters)
+        deadline = time.monotonic() + READY_TIMEOUT * 2
+        async with ApiClient(KubeConfig.load(self.layout.kubeconfig(HUB))) as api:
+            while time.monotonic() < deadline:
+                listing = await api.list(gvr.MANAGED_CLUSTERS)
+                available = {
+                    c["metadata"]["name"]
+                    for c in listing.get("items") or []
+                    if _condition_true(c, "ManagedClusterConditionAvailable")
+                }
+                if wanted <= available:
+                    return
+                await asyncio.sleep(0.5)
+        raise SystemExit(
+            f"clusters {sorted(wanted - available)} did not become available; "
+            f"see {self.layout.logs}/klusterlet-*.log and hub-controllers.log"
+        )
+
     async def _start_local_runtime(self, cluster: str) -> None:
         self._spawn(
             f"localruntime-{cluster}",
@@ -185,13 +250,18 @@ class Lab:
             f"  logs:                {self.layout.logs}",
             "",
             "Try:",
-            f"  kubectl --kubeconfig {hub} get crds",
+            f"  ocm get clusters --kubeconfig {hub}",
             f"  kubectl --kubeconfig {self.layout.kubeconfig(first)} get namespaces",
             f"  curl -s http://127.0.0.1:{ports.get('proxy-health')}/metrics | grep ready_backends",
             "",
             "Ctrl-C stops everything; `ocm up` again resumes; `ocm down` removes the lab.",
         ]
         return "\n".join(lines)
+
+
+def _condition_true(obj: dict[str, Any], kind: str) -> bool:
+    conditions = (obj.get("status") or {}).get("conditions") or []
+    return any(c.get("type") == kind and c.get("status") == "True" for c in conditions)
 
 
 async def _apply(api: ApiClient, body: dict[str, Any]) -> None:

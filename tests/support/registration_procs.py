@@ -13,7 +13,7 @@ from typing import Any
 from ocm_core.kube.client import ApiClient
 from ocm_core.kube.config import KubeConfig
 from ocm_core.runtime import patching
-from tests.support.apiserver_process import ApiServerProcess
+from tests.support.apiserver_process import ApiServerProcess, call, eventually
 
 STOP_TIMEOUT_SECONDS = 20.0
 
@@ -76,7 +76,12 @@ def run_ocm(*args: str) -> subprocess.CompletedProcess[str]:
 
 
 def hub_controller(hub: ApiServerProcess, workdir: Path, *extra: str) -> OcmProcess:
-    return OcmProcess("hub", ["hub", "--kubeconfig", str(hub.kubeconfig), *extra], workdir).start()
+    """`ocm hub`, returned once it has installed the OCM CRDs (it does that first)."""
+    process = OcmProcess("hub", ["hub", "--kubeconfig", str(hub.kubeconfig), *extra], workdir)
+    process.start()
+    served = "/apis/cluster.open-cluster-management.io/v1/managedclusters"
+    eventually(lambda: call(hub, "GET", served)[0] == 200, timeout=60)
+    return process
 
 
 def klusterlet(
