@@ -84,6 +84,8 @@ class ResourceInfo:
     storage_version: str = ""
     #: Set for kinds a CRD defines (value: the CRD's name).
     crd_name: str = ""
+    #: The version's openAPIV3Schema (CRDs only): its ``default`` values are applied on write.
+    schema: Mapping[str, Any] | None = field(default=None, compare=False, hash=False)
 
     @property
     def api_version(self) -> str:
@@ -346,6 +348,7 @@ def resources_from_crd(crd: Mapping[str, Any]) -> list[ResourceInfo]:
                 scale=_crd_scale(version),
                 storage_version=storage[0],
                 crd_name=expected,
+                schema=(version.get("schema") or {}).get("openAPIV3Schema"),
             )
         )
     return infos
