@@ -356,10 +356,9 @@ def resources_from_crd(crd: Mapping[str, Any]) -> list[ResourceInfo]:
 
 @dataclass
 class Registry:
-    """Mutable index of served resources; ``revision`` changes whenever the set changes."""
+    """Mutable index of served resources (built-ins plus whatever stored CRDs define)."""
 
     converters: Converters = field(default_factory=Converters)
-    revision: int = 0
     _by_gvr: dict[tuple[str, str, str], ResourceInfo] = field(default_factory=dict)
 
     @classmethod
@@ -371,7 +370,6 @@ class Registry:
 
     def add(self, info: ResourceInfo) -> None:
         self._by_gvr[(info.group, info.version, info.resource)] = info
-        self.revision += 1
 
     def lookup(self, group: str, version: str, resource: str) -> ResourceInfo | None:
         return self._by_gvr.get((group, version, resource))
@@ -427,6 +425,4 @@ class Registry:
         removed = [i for i in self._by_gvr.values() if i.crd_name == crd_name]
         for info in removed:
             del self._by_gvr[(info.group, info.version, info.resource)]
-        if removed:
-            self.revision += 1
         return removed
