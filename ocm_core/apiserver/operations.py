@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any, Final
 
-from ocm_core.apiserver import errors, jsonpath, patching, semantics
+from ocm_core.apiserver import defaulting, errors, jsonpath, patching, semantics
 from ocm_core.apiserver.admission import Validators
 from ocm_core.apiserver.authhooks import UserInfo
 from ocm_core.apiserver.registry import (
@@ -157,6 +157,14 @@ class Operations:
     def to_served(self, info: ResourceInfo, obj: Object) -> Object:
         return self.registry.converters.convert(obj, info.group, info.kind, info.api_version)
 
+    def _defaulted(self, info: ResourceInfo, obj: Object) -> Object:
+        if info.schema is None:
+            return obj
+        result: Object = defaulting.apply_defaults(
+            obj, defaulting.schema_without_metadata(info.schema)
+        )
+        return result
+
     def _to_stored(self, info: ResourceInfo, obj: Object) -> Object:
         return self.registry.converters.convert(
             obj, info.group, info.kind, info.storage_api_version
@@ -214,7 +222,7 @@ class Operations:
         body: Object,
         options: WriteOptions = WriteOptions(),
     ) -> Object:
-        obj = semantics.prepare_create(body, info, namespace, self.env)
+        obj = self._defaulted(info, semantics.prepare_create(body, info, namespace, self.env))
         if info.kind == "CertificateSigningRequest" and options.user is not None:
             semantics.record_requestor(obj, options.user)
         await self._check_namespace(info, namespace)
@@ -281,7 +289,7 @@ class Operations:
                 raise errors.conflict(
                     info.resource, info.group, current["metadata"]["name"], errors.STALE_OBJECT
                 )
-            new = self._merge_view(info, current, changed, subresource)
+            new = self._defaulted(info, self._merge_view(info, current, changed, subresource))
             if not subresource:
                 self.validators.check(info, new, current)
             if info.group == CRD_GROUP and info.resource == CRD_RESOURCE and subresource != STATUS:

@@ -84,6 +84,8 @@ class ResourceInfo:
     storage_version: str = ""
     #: Set for kinds a CRD defines (value: the CRD's name).
     crd_name: str = ""
+    #: The version's openAPIV3Schema (CRDs only): its ``default`` values are applied on write.
+    schema: Mapping[str, Any] | None = field(default=None, compare=False, hash=False)
 
     @property
     def api_version(self) -> str:
@@ -346,6 +348,7 @@ def resources_from_crd(crd: Mapping[str, Any]) -> list[ResourceInfo]:
                 scale=_crd_scale(version),
                 storage_version=storage[0],
                 crd_name=expected,
+                schema=(version.get("schema") or {}).get("openAPIV3Schema"),
             )
         )
     return infos
@@ -353,10 +356,9 @@ def resources_from_crd(crd: Mapping[str, Any]) -> list[ResourceInfo]:
 
 @dataclass
 class Registry:
-    """Mutable index of served resources; ``revision`` changes whenever the set changes."""
+    """Mutable index of served resources (built-ins plus whatever stored CRDs define)."""
 
     converters: Converters = field(default_factory=Converters)
-    revision: int = 0
     _by_gvr: dict[tuple[str, str, str], ResourceInfo] = field(default_factory=dict)
 
     @classmethod
@@ -368,7 +370,6 @@ class Registry:
 
     def add(self, info: ResourceInfo) -> None:
         self._by_gvr[(info.group, info.version, info.resource)] = info
-        self.revision += 1
 
     def lookup(self, group: str, version: str, resource: str) -> ResourceInfo | None:
         return self._by_gvr.get((group, version, resource))
@@ -424,6 +425,4 @@ class Registry:
         removed = [i for i in self._by_gvr.values() if i.crd_name == crd_name]
         for info in removed:
             del self._by_gvr[(info.group, info.version, info.resource)]
-        if removed:
-            self.revision += 1
         return removed

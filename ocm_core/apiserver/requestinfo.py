@@ -36,11 +36,6 @@ class RequestInfo:
     name: str = ""
     subresource: str = ""
 
-    @property
-    def is_discovery(self) -> bool:
-        """``/api``, ``/apis``, ``/apis/g``, ``/api/v1``, ``/apis/g/v`` (no resource)."""
-        return not self.resource_request and self.api_prefix != ""
-
 
 def parse(method: str, path: str, query: Mapping[str, str]) -> RequestInfo:
     parts = [p for p in path.strip("/").split("/") if p]

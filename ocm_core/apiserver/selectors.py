@@ -14,11 +14,11 @@ from dataclasses import dataclass
 from enum import Enum
 from typing import Any, Final
 
-_KEY_RE: Final = re.compile(
+LABEL_KEY_RE: Final = re.compile(
     r"^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*/)?"
     r"[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$"
 )
-_VALUE_RE: Final = re.compile(r"^([A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?)?$")
+LABEL_VALUE_RE: Final = re.compile(r"^([A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?)?$")
 _SET_RE: Final = re.compile(r"^(?P<key>\S+)\s+(?P<op>in|notin)\s*\((?P<values>[^)]*)\)$")
 
 
@@ -91,13 +91,13 @@ def _split_top_level(text: str) -> list[str]:
 
 
 def _check_key(key: str, text: str) -> str:
-    if not _KEY_RE.match(key):
+    if not LABEL_KEY_RE.match(key):
         raise SelectorError(f"invalid label key {key!r} in selector {text!r}")
     return key
 
 
 def _check_value(value: str, text: str) -> str:
-    if len(value) > 63 or not _VALUE_RE.match(value):
+    if len(value) > 63 or not LABEL_VALUE_RE.match(value):
         raise SelectorError(f"invalid label value {value!r} in selector {text!r}")
     return value
 

@@ -18,6 +18,7 @@ from typing import Any, Final
 from ocm_core.apiserver import errors
 from ocm_core.apiserver.authhooks import UserInfo
 from ocm_core.apiserver.registry import FINALIZE, STATUS, NameRule, ResourceInfo
+from ocm_core.apiserver.selectors import LABEL_KEY_RE, LABEL_VALUE_RE
 
 NAMESPACE_NAME_LABEL: Final = "kubernetes.io/metadata.name"
 NAMESPACE_FINALIZER: Final = "kubernetes"
@@ -29,6 +30,8 @@ _LABEL1035_RE: Final = re.compile(r"^[a-z]([-a-z0-9]*[a-z0-9])?$")
 _SUBDOMAIN_RE: Final = re.compile(
     r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$"
 )
+#: kube's TotalAnnotationSizeLimitB: last-applied annotations must fit in it.
+MAX_ANNOTATIONS_BYTES: Final = 256 * 1024
 #: Fields a client may never change after create.
 _IMMUTABLE_META: Final = (
     "uid",
@@ -131,6 +134,7 @@ def prepare_create(
             )
         meta["name"] = f"{prefix}{env.random_suffix(GENERATE_NAME_SUFFIX_LEN)}"
     validate_name(meta["name"], info)
+    validate_metadata(new, info)
     for key in ("resourceVersion", "deletionTimestamp", "deletionGracePeriodSeconds", "selfLink"):
         meta.pop(key, None)
     meta["uid"] = env.new_uid()
@@ -149,6 +153,55 @@ def validate_name(name: str, info: ResourceInfo) -> None:
     problem = name_problem(name, info.name_rule)
     if problem:
         raise errors.invalid(info.kind, info.group, name, [("metadata.name", problem)])
+
+
+def metadata_problems(meta: dict[str, Any]) -> list[tuple[str, str]]:
+    """Label and annotation rules kube enforces, as (field, message) causes."""
+    problems: list[tuple[str, str]] = []
+    labels = meta.get("labels") or {}
+    annotations = meta.get("annotations") or {}
+    if not isinstance(labels, dict) or not isinstance(annotations, dict):
+        return [("metadata", "Invalid value: labels and annotations must be string maps")]
+    for key, value in labels.items():
+        if not LABEL_KEY_RE.match(key) or len(key.rpartition("/")[2]) > 63:
+            problems.append(
+                (f"metadata.labels[{key}]", f'Invalid value: "{key}": not a valid label key')
+            )
+        if not isinstance(value, str) or len(value) > 63 or not LABEL_VALUE_RE.match(value):
+            problems.append(
+                (
+                    f"metadata.labels[{key}]",
+                    f'Invalid value: "{value}": a valid label must be '
+                    "63 characters or less, alphanumeric, '-', '_' or '.', starting and ending "
+                    "with an alphanumeric character",
+                )
+            )
+    size = 0
+    for key, value in annotations.items():
+        if not LABEL_KEY_RE.match(key):
+            problems.append(
+                (
+                    f"metadata.annotations[{key}]",
+                    f'Invalid value: "{key}": not a valid annotation key',
+                )
+            )
+        if not isinstance(value, str):
+            problems.append(
+                (f"metadata.annotations[{key}]", "Invalid value: annotation values must be strings")
+            )
+            continue
+        size += len(key) + len(value)
+    if size > MAX_ANNOTATIONS_BYTES:
+        problems.append(
+            ("metadata.annotations", f"Too long: must have at most {MAX_ANNOTATIONS_BYTES} bytes")
+        )
+    return problems
+
+
+def validate_metadata(obj: dict[str, Any], info: ResourceInfo) -> None:
+    problems = metadata_problems(_meta(obj))
+    if problems:
+        raise errors.invalid(info.kind, info.group, _meta(obj).get("name", ""), problems)
 
 
 def apply_namespace_defaults(ns: dict[str, Any]) -> None:
@@ -232,6 +285,7 @@ def prepare_update(
         generation += 1
     meta["generation"] = generation
     meta.pop("selfLink", None)
+    validate_metadata(merged, info)
     if info.kind == "Namespace":
         apply_namespace_defaults(merged)
     apply_defaults(merged)

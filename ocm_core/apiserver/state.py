@@ -9,6 +9,7 @@ from typing import Final
 from aiohttp import web
 
 from ocm_core.apiserver.authhooks import Authenticator, Authorizer, UserInfo
+from ocm_core.apiserver.handlers.encoding import EncodedLines
 from ocm_core.apiserver.metrics import ServerMetrics
 from ocm_core.apiserver.operations import Operations
 from ocm_core.apiserver.registry import Registry, ResourceInfo
@@ -50,6 +51,7 @@ class ServerState:
     bookmark_interval_seconds: float = DEFAULT_BOOKMARK_INTERVAL_SECONDS
     #: ``(storage key, subresource)`` -> handler, for subresources served outside the core.
     subresource_handlers: dict[tuple[str, str], SubresourceHandler] = field(default_factory=dict)
+    watch_lines: EncodedLines = field(default_factory=EncodedLines)
     ready: bool = False
 
 

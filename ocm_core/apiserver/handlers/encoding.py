@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+from collections import OrderedDict
+from collections.abc import Callable
 from typing import Any, Final
 
 import yaml
@@ -31,6 +33,23 @@ def wants_table(request: web.Request) -> bool:
 
 def dumps(obj: Any) -> str:
     return json.dumps(obj, separators=(",", ":"))
+
+
+class EncodedLines:
+    """Watch lines shared by every watcher of the same event: one ``json.dumps`` per event and
+    served version instead of one per watcher (bounded; oldest entries are dropped)."""
+
+    def __init__(self, size: int = 4096) -> None:
+        self._lines: OrderedDict[tuple[int, str, str], bytes] = OrderedDict()
+        self._size = size
+
+    def get(self, key: tuple[int, str, str], encode: Callable[[], bytes]) -> bytes:
+        line = self._lines.get(key)
+        if line is None:
+            line = self._lines[key] = encode()
+            if len(self._lines) > self._size:
+                self._lines.popitem(last=False)
+        return line
 
 
 def json_response(obj: Any, status: int = 200) -> web.Response:

@@ -11,7 +11,7 @@ from aiohttp import web
 
 from ocm_core.apiserver import errors, table
 from ocm_core.apiserver.handlers import encoding, params
-from ocm_core.apiserver.operations import Operations, scale_view
+from ocm_core.apiserver.operations import scale_view
 from ocm_core.apiserver.registry import SCALE, ResourceInfo
 from ocm_core.apiserver.state import ServerState
 from ocm_core.apiserver.storage import ExpiredError, StoredEvent
@@ -93,13 +93,14 @@ class _WatchStream:
     def __init__(
         self,
         response: web.StreamResponse,
-        ops: Operations,
+        state: ServerState,
         info: ResourceInfo,
         as_table: bool,
         include: table.IncludeObject,
     ) -> None:
         self._response = response
-        self._ops = ops
+        self._ops = state.operations
+        self._lines = state.watch_lines
         self._info = info
         self._as_table = as_table
         self._include = include
@@ -126,7 +127,16 @@ class _WatchStream:
         await self.send(event_type, self._render(self._ops.to_served(self._info, obj)))
 
     async def send_event(self, event: StoredEvent) -> None:
-        await self.send_object(event.type.value, event.object)
+        if self._as_table:
+            await self.send_object(event.type.value, event.object)
+            return
+        key = (event.resource_version, event.type.value, self._info.api_version)
+
+        def encode() -> bytes:
+            obj = self._ops.to_served(self._info, event.object)
+            return (encoding.dumps({"type": event.type.value, "object": obj}) + "\n").encode()
+
+        await self._response.write(self._lines.get(key, encode))
 
     async def send_bookmark(self, resource_version: int, *, initial_end: bool = False) -> None:
         metadata: dict[str, Any] = {"resourceVersion": str(resource_version)}
@@ -164,13 +174,13 @@ async def watch_objects(
     except ExpiredError as exc:
         # Clients (client-go, the Python client) expect the 410 as an ERROR event.
         await response.prepare(request)
-        stream = _WatchStream(response, state.operations, info, as_table, query.include)
+        stream = _WatchStream(response, state, info, as_table, query.include)
         await stream.send("ERROR", errors.expired(str(exc)).to_status())
         return response
     state.metrics.watchers.inc()
     try:
         await response.prepare(request)
-        stream = _WatchStream(response, state.operations, info, as_table, query.include)
+        stream = _WatchStream(response, state, info, as_table, query.include)
         for obj in initial:
             await stream.send_object("ADDED", obj)
         if query.send_initial_events:

@@ -62,6 +62,12 @@ def _dumps(obj: Object) -> str:
     return json.dumps(obj, separators=(",", ":"))
 
 
+def _private_copy(data: str) -> Object:
+    """A caller's own copy of a committed object, parsed from the row text just written."""
+    obj: Object = json.loads(data)
+    return obj
+
+
 class SQLiteStorage:
     def __init__(self, path: Path | str, *, event_window: int = DEFAULT_EVENT_WINDOW) -> None:
         self._db = sqlite3.connect(str(path), isolation_level=None, check_same_thread=False)
@@ -184,7 +190,7 @@ class SQLiteStorage:
         obj: Object,
         *,
         previous: Object | None = None,
-    ) -> StoredEvent:
+    ) -> tuple[StoredEvent, str]:
         """Inside a transaction: bump the RV, write the row and the event log entry."""
         rv = self._rv + 1
         obj.setdefault("metadata", {})["resourceVersion"] = str(rv)
@@ -217,7 +223,7 @@ class SQLiteStorage:
         self._writes_since_prune += 1
         if self._writes_since_prune >= _PRUNE_EVERY:
             self._prune(db, rv)
-        return StoredEvent(event_type, resource, namespace, name, rv, obj, previous)
+        return StoredEvent(event_type, resource, namespace, name, rv, obj, previous), data
 
     def _prune(self, db: sqlite3.Connection, rv: int) -> None:
         floor = rv - self._window
@@ -236,9 +242,9 @@ class SQLiteStorage:
 
     def _commit(self, event_type: EventType, resource: str, obj: Object) -> Object:
         with self._transaction() as db:
-            event = self._write(db, event_type, resource, obj)
+            event, data = self._write(db, event_type, resource, obj)
         self._publish(event)
-        return json.loads(_dumps(obj))  # type: ignore[no-any-return]  # private copy
+        return _private_copy(data)
 
     async def create(self, resource: str, obj: Object) -> Object:
         return self._commit(EventType.ADDED, resource, json.loads(_dumps(obj)))
@@ -258,16 +264,16 @@ class SQLiteStorage:
                 raise ConflictError(f"{resource} {namespace}/{name}: resourceVersion changed")
             outcome = update(json.loads(_dumps(current)))
             if isinstance(outcome, Removal):
-                event = self._write(
+                event, data = self._write(
                     db, EventType.DELETED, resource, json.loads(_dumps(outcome.final_state))
                 )
             elif same_content(outcome, current):
                 return current
             else:
                 new = json.loads(_dumps(outcome))
-                event = self._write(db, EventType.MODIFIED, resource, new, previous=current)
+                event, data = self._write(db, EventType.MODIFIED, resource, new, previous=current)
         self._publish(event)
-        return json.loads(_dumps(event.object))  # type: ignore[no-any-return]
+        return _private_copy(data)
 
     async def delete(
         self,
@@ -284,9 +290,9 @@ class SQLiteStorage:
                 raise ConflictError(f"{resource} {namespace}/{name}: resourceVersion changed")
             if precondition_uid and precondition_uid != current.get("metadata", {}).get("uid"):
                 raise ConflictError(f"{resource} {namespace}/{name}: uid changed")
-            event = self._write(db, EventType.DELETED, resource, current)
+            event, data = self._write(db, EventType.DELETED, resource, current)
         self._publish(event)
-        return json.loads(_dumps(event.object))  # type: ignore[no-any-return]
+        return _private_copy(data)
 
     def add_listener(self, listener: Listener) -> None:
         self._listeners.append(listener)

@@ -258,3 +258,21 @@ def test_server_side_apply_conflicts_between_managers(kube_env: dict[str, str]) 
     )  # fmt: skip
     live = json.loads(kubectl(kube_env, "get", "cm", "owned", "-o", "json").stdout)
     assert live["data"] == {"a": "2"}
+
+
+@pytest.mark.parametrize("minor", range(27, 34), ids=lambda m: f"1.{m}")
+def test_every_kubectl_version_applies_labels_and_deletes(
+    kube_env: dict[str, str], minor: int
+) -> None:
+    binary = VERSIONED / f"kubectl.1.{minor}"
+    if not binary.exists():
+        pytest.skip(f"kubectl 1.{minor} is not installed")
+    name = f"v{minor}"
+    manifest = f"apiVersion: v1\nkind: ConfigMap\nmetadata: {{name: {name}}}\ndata: {{a: '%s'}}\n"
+    for value, mode in (("1", ()), ("2", ()), ("3", ("--server-side",))):
+        kubectl(kube_env, "apply", *mode, "-f", "-", stdin=manifest % value, binary=str(binary))
+    kubectl(kube_env, "label", "cm", name, "x=y", binary=str(binary))
+    live = json.loads(kubectl(kube_env, "get", "cm", name, "-o", "json", binary=str(binary)).stdout)
+    assert (live["data"], live["metadata"]["labels"]) == ({"a": "3"}, {"x": "y"})
+    assert "ConfigMap" in kubectl(kube_env, "api-resources", binary=str(binary)).stdout
+    kubectl(kube_env, "delete", "cm", name, binary=str(binary))

@@ -193,3 +193,25 @@ async def test_reapplying_a_crd_keeps_its_status_stable() -> None:
     assert (
         again.object["metadata"]["resourceVersion"] == first.object["metadata"]["resourceVersion"]
     )
+
+
+async def test_custom_resources_get_schema_defaults_on_create_and_update() -> None:
+    ops = await operations()
+    crd = copy.deepcopy(CRD)
+    crd["spec"]["versions"][1]["schema"] = {
+        "openAPIV3Schema": {
+            "type": "object",
+            "properties": {
+                "spec": {
+                    "type": "object",
+                    "properties": {"lease": {"type": "integer", "default": 60}},
+                }
+            },
+        }
+    }
+    await ops.create(kind(ops, "apiextensions.k8s.io", "v1", "customresourcedefinitions"), "", crd)
+    things = kind(ops, "example.com", "v1", "things")
+    created = await ops.create(things, "default", {"metadata": {"name": "t"}, "spec": {}})
+    assert created["spec"] == {"lease": 60}
+    patched = await ops.patch(things, "default", "t", PatchType.MERGE, {"spec": {"lease": None}})
+    assert patched.object["spec"] == {"lease": 60}

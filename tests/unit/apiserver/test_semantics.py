@@ -125,3 +125,21 @@ def test_secret_string_data_is_folded_into_data() -> None:
 def test_name_rules(resource: str, group: str, name: str, valid: bool) -> None:
     kind = info(group, resource)
     assert (semantics.name_problem(name, kind.name_rule) is None) is valid
+
+
+@pytest.mark.parametrize(
+    "meta",
+    [
+        pytest.param({"labels": {"bad key!": "x"}}, id="label-key"),
+        pytest.param({"labels": {"app": "-starts-with-dash"}}, id="label-value"),
+        pytest.param({"labels": {"app": "x" * 64}}, id="label-value-too-long"),
+        pytest.param({"annotations": {"a": "x" * (256 * 1024 + 1)}}, id="annotations-too-large"),
+        pytest.param({"annotations": {"a": 1}}, id="annotation-not-a-string"),
+    ],
+)
+def test_invalid_labels_and_annotations_are_422(meta: dict[str, Any]) -> None:
+    body = {"metadata": {"name": "c", **meta}}
+    with pytest.raises(ApiError) as exc:
+        semantics.prepare_create(body, info("", "configmaps"), "ns", ENV)
+    assert exc.value.code == 422
+    assert exc.value.details["causes"]

@@ -58,7 +58,7 @@ def test_request_info(
 
 def test_non_resource_paths() -> None:
     assert not requestinfo.parse("GET", "/healthz", {}).resource_request
-    assert requestinfo.parse("GET", "/apis/apps/v1", {}).is_discovery
+    assert not requestinfo.parse("GET", "/apis/apps/v1", {}).resource_request
 
 
 def _field(number: int, payload: bytes) -> bytes:
