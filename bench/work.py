@@ -270,9 +270,9 @@ async def bench(args: argparse.Namespace, root: Path) -> dict[str, Any]:
             changed = works[: args.changes]
             latencies = await fan_out(hub, spoke, changed, revision=1)
     finally:
-        for process in processes:
+        # Agents first: an agent outliving the hub would only log failed requests.
+        for process in reversed(processes):
             process.send_signal(signal.SIGTERM)
-        for process in processes:
             try:
                 process.wait(timeout=10)
             except subprocess.TimeoutExpired:
