@@ -26,7 +26,6 @@ from ocm_core.runtime.patching import find_condition
 LIST_COLUMNS: Final = ("NAMESPACE", "NAME", "SUCCEEDED", "REASON", "SELECTEDCLUSTERS")
 CLUSTER_COLUMNS: Final = ("CLUSTER", "DECISION", "REASON")
 NOT_CHOSEN: Final = "<none>"
-DEFAULT_NAMESPACE: Final = "default"
 
 Obj = Mapping[str, Any]
 
@@ -101,7 +100,8 @@ async def run(args: argparse.Namespace) -> int:
         async with ApiClient(config) as client:
             if args.name is None:
                 return await _list(client, args.namespace)
-            return await _show(client, args.name, args.namespace or DEFAULT_NAMESPACE, args.output)
+            namespace = args.namespace or config.namespace
+            return await _show(client, args.name, namespace, args.output)
     except NotFoundError as error:
         return _fail(f"{error} (are the OCM CRDs installed on this hub?)")
     except KubeError as error:

@@ -11,10 +11,12 @@ rollout planner:
 - no `Progressing` condition: `Available` False means still Progressing, otherwise Succeeded.
 
 `summarize` counts works by condition for `status.summary`; `decision_groups` rebuilds a
-Placement's decision groups from its PlacementDecisions' labels.
+Placement's decision groups from its PlacementDecisions' labels; `replica_set_conditions`
+turns what a deploy pass found (`DeployOutcome`) into the three status conditions.
 """
 
 from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import Any, Final
 
 from ocm_core.api.placement import (
@@ -25,7 +27,18 @@ from ocm_core.api.work import (
     CONDITION_APPLIED,
     CONDITION_AVAILABLE,
     CONDITION_DEGRADED,
+    CONDITION_MANIFEST_WORK_APPLIED,
+    CONDITION_PLACEMENT_ROLLED_OUT,
+    CONDITION_PLACEMENT_VERIFIED,
     CONDITION_PROGRESSING,
+    REASON_AS_EXPECTED,
+    REASON_COMPLETE,
+    REASON_INVALID_MANIFEST_WORK_NAME,
+    REASON_NOT_AS_EXPECTED,
+    REASON_PLACEMENT_DECISION_EMPTY,
+    REASON_PLACEMENT_DECISION_NOT_FOUND,
+    REASON_PROCESSING,
+    REASON_PROGRESSING,
 )
 from ocm_core.placement.model import decided_clusters, parse_time
 from ocm_core.placement.rollout import ClusterState, ClusterStatus, DecisionGroup
@@ -92,14 +105,14 @@ def summarize(works: Iterable[Obj], template_hash: str, desired_total: int) -> d
         conditions = (work.get("status") or {}).get("conditions") or []
         counts["total"] += 1
         counts["updated"] += spec_hash(work) == template_hash
-        for field, condition in (
+        for counter, condition in (
             ("applied", CONDITION_APPLIED),
             ("available", CONDITION_AVAILABLE),
             ("degraded", CONDITION_DEGRADED),
             ("progressing", CONDITION_PROGRESSING),
         ):
             found = find_condition(conditions, condition)
-            counts[field] += found is not None and found.get("status") == CONDITION_TRUE
+            counts[counter] += found is not None and found.get("status") == CONDITION_TRUE
     return counts
 
 
@@ -130,6 +143,93 @@ def available_groups_message(groups: Sequence[DecisionGroup], written: set[str])
     clusters = [c for g in groups for c in g.clusters]
     applied = sum(1 for c in clusters if c in written)
     return f"{complete} ({applied} / {len(clusters)} clusters applied)"
+
+
+@dataclass
+class DeployOutcome:
+    """What one deploy pass found, for the status."""
+
+    wanted: dict[str, str] = field(default_factory=dict)
+    """cluster → placement name whose work the cluster keeps."""
+    missing: list[str] = field(default_factory=list)
+    invalid: list[str] = field(default_factory=list)
+    name_clashes: list[str] = field(default_factory=list)
+    summaries: list[dict[str, Any]] = field(default_factory=list)
+    complete: bool = True
+    recheck_after: float | None = None
+
+    def recheck(self, seconds: float) -> None:
+        self.recheck_after = min(seconds, self.recheck_after or seconds)
+
+
+Condition = tuple[str, str, str, str]
+"""type, status, reason, message"""
+
+
+def replica_set_conditions(
+    found: DeployOutcome, works: Sequence[Obj], total: Mapping[str, int]
+) -> list[Condition]:
+    """PlacementVerified, PlacementRolledOut and ManifestworkApplied, in that order."""
+    return [_verified(found), _rolled_out(found), _applied(found, works, total)]
+
+
+def _verified(found: DeployOutcome) -> Condition:
+    kind = CONDITION_PLACEMENT_VERIFIED
+    if found.missing:
+        missing = ",".join(found.missing)
+        return (
+            kind,
+            CONDITION_FALSE,
+            REASON_PLACEMENT_DECISION_NOT_FOUND,
+            (f"Placements not found: {missing}"),
+        )
+    if found.invalid:
+        return kind, CONDITION_FALSE, REASON_NOT_AS_EXPECTED, "; ".join(found.invalid)
+    if not found.wanted:
+        return (
+            kind,
+            CONDITION_FALSE,
+            REASON_PLACEMENT_DECISION_EMPTY,
+            ("the placements decided no cluster"),
+        )
+    return kind, CONDITION_TRUE, REASON_AS_EXPECTED, ""
+
+
+def _rolled_out(found: DeployOutcome) -> Condition:
+    kind = CONDITION_PLACEMENT_ROLLED_OUT
+    if found.complete and found.wanted:
+        return kind, CONDITION_TRUE, REASON_COMPLETE, ""
+    return kind, CONDITION_FALSE, REASON_PROGRESSING, ""
+
+
+def _applied(found: DeployOutcome, works: Sequence[Obj], total: Mapping[str, int]) -> Condition:
+    kind = CONDITION_MANIFEST_WORK_APPLIED
+    if found.name_clashes:
+        clusters = ",".join(found.name_clashes)
+        return (
+            kind,
+            CONDITION_FALSE,
+            REASON_INVALID_MANIFEST_WORK_NAME,
+            (
+                f"a ManifestWork of that name that this ManifestWorkReplicaSet does not own "
+                f"exists in cluster namespaces {clusters}"
+            ),
+        )
+    if any(failed_to_apply(w) for w in works):
+        return (
+            kind,
+            CONDITION_FALSE,
+            REASON_NOT_AS_EXPECTED,
+            (f"{total['applied']} of {total['total']} ManifestWorks applied"),
+        )
+    if total["total"] and total["applied"] == total["total"]:
+        return kind, CONDITION_TRUE, REASON_AS_EXPECTED, ""
+    return (
+        kind,
+        CONDITION_FALSE,
+        REASON_PROCESSING,
+        (f"{total['applied']} of {total['total']} ManifestWorks applied"),
+    )
 
 
 def _since(cluster: str, state: ClusterState, condition: Obj) -> ClusterStatus:
