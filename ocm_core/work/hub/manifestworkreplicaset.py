@@ -42,12 +42,14 @@ from ocm_core.runtime.informer import Informer
 from ocm_core.runtime.keys import KeyFunc, make_key
 from ocm_core.runtime.manager import Manager
 from ocm_core.work.hub.replicaset_status import (
+    ROLLOUT_TIME_ANNOTATION,
     SPEC_HASH_ANNOTATION,
     DeployOutcome,
     available_groups_message,
     decision_groups,
     replica_set_conditions,
     rollout_status,
+    spec_hash,
     summarize,
 )
 
@@ -182,13 +184,12 @@ class ManifestWorkReplicaSetController:
             PLACEMENT_NAME_LABEL: placement,
         }
         current = self._works.get_named(metadata["name"], cluster)
-        if (
-            current is not None
-            and (current["metadata"].get("annotations") or {}).get(SPEC_HASH_ANNOTATION)
-            == template_hash
-            and _has_labels(current, labels)
-        ):
+        outdated = spec_hash(current) != template_hash
+        if current is not None and not outdated and _has_labels(current, labels):
             return
+        annotations = {SPEC_HASH_ANNOTATION: template_hash}
+        if outdated:
+            annotations[ROLLOUT_TIME_ANNOTATION] = patching.format_time(self._clock.wall())
         body: dict[str, Any] = {
             "apiVersion": gvr.MANIFEST_WORKS.api_version,
             "kind": gvr.MANIFEST_WORKS.kind,
@@ -196,7 +197,7 @@ class ManifestWorkReplicaSetController:
                 "name": metadata["name"],
                 "namespace": cluster,
                 "labels": labels,
-                "annotations": {SPEC_HASH_ANNOTATION: template_hash},
+                "annotations": annotations,
             },
             "spec": dict(template),
         }
@@ -209,10 +210,7 @@ class ManifestWorkReplicaSetController:
         body["metadata"] = {
             **current_meta,
             "labels": {**(current_meta.get("labels") or {}), **labels},
-            "annotations": {
-                **(current_meta.get("annotations") or {}),
-                SPEC_HASH_ANNOTATION: template_hash,
-            },
+            "annotations": {**(current_meta.get("annotations") or {}), **annotations},
         }
         await self._api.replace(
             gvr.MANIFEST_WORKS, body, namespace=cluster, field_manager=FIELD_MANAGER

@@ -5,7 +5,7 @@ rollout planner:
 
 - no work, or a work whose spec hash is not the template's: ToApply (it must be written);
 - the agent has not reported `Applied` for the current generation yet: Progressing since
-  the work was created;
+  the template was written (`ROLLOUT_TIME_ANNOTATION`, else the work's creation);
 - `Applied` False, or `Degraded` True: Failed;
 - `Progressing` True: Progressing; `Progressing` False: Succeeded (since its transition);
 - no `Progressing` condition: `Available` False means still Progressing, otherwise Succeeded.
@@ -47,6 +47,11 @@ from ocm_core.runtime.patching import CONDITION_FALSE, CONDITION_TRUE, find_cond
 SPEC_HASH_ANNOTATION: Final = "work.open-cluster-management.io/manifestworkreplicaset-spec-hash"
 """On each ManifestWork we write: the hash of the template it was written from, so an
 API server defaulting fields in the spec does not make every work look outdated."""
+ROLLOUT_TIME_ANNOTATION: Final = (
+    "work.open-cluster-management.io/manifestworkreplicaset-rollout-time"
+)
+"""When the current template was written to the work: a progress deadline counts from here,
+so updating an old work does not time out at once."""
 
 Obj = Mapping[str, Any]
 
@@ -67,9 +72,9 @@ def rollout_status(cluster: str, work: Obj | None, template_hash: str) -> Cluste
     if applied is None or applied.get("observedGeneration", metadata.get("generation")) != (
         metadata.get("generation")
     ):
-        return ClusterStatus(
-            cluster, ClusterState.PROGRESSING, parse_time(metadata.get("creationTimestamp"))
-        )
+        written = (metadata.get("annotations") or {}).get(ROLLOUT_TIME_ANNOTATION)
+        since = parse_time(written or metadata.get("creationTimestamp"))
+        return ClusterStatus(cluster, ClusterState.PROGRESSING, since)
     if applied.get("status") == CONDITION_FALSE:
         return _since(cluster, ClusterState.FAILED, applied)
     degraded = find_condition(conditions, CONDITION_DEGRADED)
