@@ -179,7 +179,8 @@ class ManifestWorkReplicaSetController:
         self, mwrs: Obj, cluster: str, placement: str, template: Obj, template_hash: str
     ) -> None:
         metadata = mwrs["metadata"]
-        labels = {
+        labels = {  # the replica set's own labels are carried over, as upstream does
+            **(metadata.get("labels") or {}),
             REPLICA_SET_LABEL: owner_value(metadata["namespace"], metadata["name"]),
             PLACEMENT_NAME_LABEL: placement,
         }

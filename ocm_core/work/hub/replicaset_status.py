@@ -4,11 +4,13 @@
 rollout planner:
 
 - no work, or a work whose spec hash is not the template's: ToApply (it must be written);
-- the agent has not reported `Applied` for the current generation yet: Progressing since
-  the template was written (`ROLLOUT_TIME_ANNOTATION`, else the work's creation);
-- `Applied` False, or `Degraded` True: Failed;
-- `Progressing` True: Progressing; `Progressing` False: Succeeded (since its transition);
-- no `Progressing` condition: `Available` False means still Progressing, otherwise Succeeded.
+- the agent has not reported `Applied` True or False for the current generation yet:
+  Progressing since the template was written (`ROLLOUT_TIME_ANNOTATION`, else creation);
+- `Applied` False: Failed (it counts against maxFailures);
+- `Progressing` False: Succeeded; `Progressing` True or Unknown: Progressing, or Failed when
+  `Degraded` is True (upstream's reading, conditions of older generations ignored);
+- no `Progressing` condition (an agent without condition rules): `Degraded` True is Failed,
+  `Available` False is still Progressing, anything else Succeeded.
 
 `summarize` counts works by condition for `status.summary`; `decision_groups` rebuilds a
 Placement's decision groups from its PlacementDecisions' labels; `replica_set_conditions`
@@ -68,27 +70,30 @@ def rollout_status(cluster: str, work: Obj | None, template_hash: str) -> Cluste
         return ClusterStatus(cluster, ClusterState.TO_APPLY)
     metadata = work.get("metadata") or {}
     conditions = (work.get("status") or {}).get("conditions") or []
-    applied = find_condition(conditions, CONDITION_APPLIED)
-    if applied is None or applied.get("observedGeneration", metadata.get("generation")) != (
-        metadata.get("generation")
-    ):
+    generation = metadata.get("generation")
+    applied, progressing, degraded, available = (
+        _current(conditions, kind, generation)
+        for kind in (
+            CONDITION_APPLIED,
+            CONDITION_PROGRESSING,
+            CONDITION_DEGRADED,
+            CONDITION_AVAILABLE,
+        )
+    )
+    if applied is None or applied.get("status") not in (CONDITION_TRUE, CONDITION_FALSE):
         written = (metadata.get("annotations") or {}).get(ROLLOUT_TIME_ANNOTATION)
         since = parse_time(written or metadata.get("creationTimestamp"))
         return ClusterStatus(cluster, ClusterState.PROGRESSING, since)
     if applied.get("status") == CONDITION_FALSE:
         return _since(cluster, ClusterState.FAILED, applied)
-    degraded = find_condition(conditions, CONDITION_DEGRADED)
-    if degraded is not None and degraded.get("status") == CONDITION_TRUE:
-        return _since(cluster, ClusterState.FAILED, degraded)
-    progressing = find_condition(conditions, CONDITION_PROGRESSING)
     if progressing is not None:
-        state = (
-            ClusterState.PROGRESSING
-            if progressing.get("status") == CONDITION_TRUE
-            else ClusterState.SUCCEEDED
-        )
-        return _since(cluster, state, progressing)
-    available = find_condition(conditions, CONDITION_AVAILABLE)
+        if progressing.get("status") == CONDITION_FALSE:
+            return _since(cluster, ClusterState.SUCCEEDED, progressing)
+        if _is_true(degraded):
+            return _since(cluster, ClusterState.FAILED, degraded or progressing)
+        return _since(cluster, ClusterState.PROGRESSING, progressing)
+    if degraded is not None and _is_true(degraded):
+        return _since(cluster, ClusterState.FAILED, degraded)
     if available is not None and available.get("status") == CONDITION_FALSE:
         return _since(cluster, ClusterState.PROGRESSING, available)
     latest = max((available, applied), key=lambda c: str((c or {}).get("lastTransitionTime")))
@@ -142,12 +147,11 @@ def decision_groups(decisions: Iterable[Obj]) -> list[DecisionGroup]:
 
 
 def available_groups_message(groups: Sequence[DecisionGroup], written: set[str]) -> str:
-    """`placementSummary[].availableDecisionGroups`: groups with every cluster's work written,
-    then clusters with a work out of all decided clusters."""
-    complete = sum(1 for g in groups if g.clusters and all(c in written for c in g.clusters))
+    """`placementSummary[].availableDecisionGroups` as upstream words it: the Placement's
+    decision groups, then clusters with a work out of all decided clusters."""
     clusters = [c for g in groups for c in g.clusters]
     applied = sum(1 for c in clusters if c in written)
-    return f"{complete} ({applied} / {len(clusters)} clusters applied)"
+    return f"{len(groups)} ({applied} / {len(clusters)} clusters applied)"
 
 
 @dataclass
@@ -235,6 +239,18 @@ def _applied(found: DeployOutcome, works: Sequence[Obj], total: Mapping[str, int
         REASON_PROCESSING,
         (f"{total['applied']} of {total['total']} ManifestWorks applied"),
     )
+
+
+def _current(conditions: Sequence[Obj], kind: str, generation: object) -> Obj | None:
+    """Condition `kind` if it was observed for this generation (or says nothing about it)."""
+    found = find_condition(conditions, kind)
+    if found is None or found.get("observedGeneration", generation) != generation:
+        return None
+    return found
+
+
+def _is_true(condition: Obj | None) -> bool:
+    return condition is not None and condition.get("status") == CONDITION_TRUE
 
 
 def _since(cluster: str, state: ClusterState, condition: Obj) -> ClusterStatus:

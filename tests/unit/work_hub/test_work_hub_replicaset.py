@@ -49,7 +49,7 @@ def replica_set(rollout: dict[str, Any] | None = None, **spec: Any) -> dict[str,
     if rollout is not None:
         ref["rolloutStrategy"] = rollout
     return {
-        "metadata": {"name": "mwrs", "namespace": NS},
+        "metadata": {"name": "mwrs", "namespace": NS, "labels": {"team": "web"}},
         "spec": {"manifestWorkTemplate": TEMPLATE, "placementRefs": [ref], **spec},
     }
 
@@ -130,6 +130,7 @@ async def test_all_creates_one_labelled_work_per_decided_cluster() -> None:
         assert work["metadata"]["name"] == "mwrs"
         assert work["metadata"]["labels"][REPLICA_SET_LABEL] == "apps.mwrs"
         assert work["metadata"]["labels"][PLACEMENT_NAME_LABEL] == "p"
+        assert work["metadata"]["labels"]["team"] == "web"
         assert work["spec"] == TEMPLATE
         assert REPLICA_SET_FINALIZER in (hub.mwrs() or {})["metadata"]["finalizers"]
         await eventually(lambda: hub.reason("PlacementVerified") == "AsExpected")

@@ -6,9 +6,10 @@ from typing import Any
 
 import pytest
 
-from ocm_core.placement.rollout import ClusterState
+from ocm_core.placement.rollout import ClusterState, DecisionGroup
 from ocm_core.work.hub.replicaset_status import (
     SPEC_HASH_ANNOTATION,
+    available_groups_message,
     decision_groups,
     rollout_status,
     summarize,
@@ -52,6 +53,10 @@ def work(generation: int = 2, template_hash: str = HASH, **conditions: Any) -> d
         (work(Applied="True", Progressing="False"), ClusterState.SUCCEEDED),
         (work(Applied="True", Available="False"), ClusterState.PROGRESSING),
         (work(Applied="True", Available="True"), ClusterState.SUCCEEDED),
+        (work(Applied="True", Progressing="Unknown"), ClusterState.PROGRESSING),
+        (work(Applied="True", Progressing="False", Degraded="True"), ClusterState.SUCCEEDED),
+        (work(Applied="True", Degraded="True"), ClusterState.FAILED),
+        (work(Applied="Unknown"), ClusterState.PROGRESSING),
     ],
 )
 def test_work_conditions_give_the_rollout_state(
@@ -87,3 +92,8 @@ def test_decision_groups_come_from_the_group_labels() -> None:
     third["metadata"]["labels"]["cluster.open-cluster-management.io/decision-group-index"] = "1"
     groups = decision_groups([third, second, first])
     assert [(g.index, g.clusters) for g in groups] == [(0, ("a", "b")), (1, ("c",))]
+
+
+def test_available_decision_groups_reads_as_upstream() -> None:
+    groups = [DecisionGroup(0, "", ("a", "b")), DecisionGroup(1, "", ("c",))]
+    assert available_groups_message(groups, {"a", "b"}) == "2 (2 / 3 clusters applied)"
