@@ -51,7 +51,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 
 
 def add_get_arguments(parser: argparse.ArgumentParser) -> None:
-    """Flags of `ocm get addons` (registered by `ocm_core.cli.get`, which adds --kubeconfig)."""
+    """Flags of `ocm get addons` (its --kubeconfig comes from `ocm get`)."""
     parser.add_argument("--context", help="kubeconfig context (default: current-context)")
     parser.add_argument("--cluster", help="only this cluster's add-ons")
 

@@ -25,9 +25,14 @@ class Kind:
 
 
 KINDS: dict[str, Kind] = {
-    "clusters": Kind("ManagedClusters and their conditions", clusters.run_get),
+    "clusters": Kind(
+        "ManagedClusters: accepted, joined, available", clusters.run_get, aliases=("cluster",)
+    ),
     "addons": Kind(
-        "ManagedClusterAddOns and their conditions", addon.get_addons, addon.add_get_arguments
+        "ManagedClusterAddOns and their conditions",
+        addon.get_addons,
+        addon.add_get_arguments,
+        aliases=("addon",),
     ),
     "placements": Kind(
         "Placements and the clusters they chose (-o wide: why the others were not)",

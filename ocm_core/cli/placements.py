@@ -32,7 +32,9 @@ Obj = Mapping[str, Any]
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("name", nargs="?", help="one Placement, to list its clusters")
-    parser.add_argument("-n", "--namespace", help="namespace (default: all; with NAME: 'default')")
+    parser.add_argument(
+        "-n", "--namespace", help="namespace (default: all; with NAME: the kubeconfig context's)"
+    )
     parser.add_argument(
         "-o",
         "--output",
