@@ -110,8 +110,13 @@ class UserServer:
         config = self.config
         await self.parts.allowlist.refresh()
         self._reload = asyncio.ensure_future(self._reload_allowlist())
+        # handler_cancellation: a client that leaves a quiet watch must free its tunnel
+        # connection now, not when the spoke next writes.
         self._runner = web.AppRunner(
-            make_app(self.parts), access_log=None, shutdown_timeout=SHUTDOWN_TIMEOUT
+            make_app(self.parts),
+            access_log=None,
+            shutdown_timeout=SHUTDOWN_TIMEOUT,
+            handler_cancellation=True,
         )
         await self._runner.setup()
         site = web.TCPSite(

@@ -131,6 +131,7 @@ def _proxy_server_args(lab_dir: Path, ca: TestCA, server: Pair, hub_kubeconfig: 
         "--graceful-shutdown-timeout", "1",
         "--user-server-port", "0",
         "--user-server-cert", str(server.cert), "--user-server-key", str(server.key),
+        "--user-server-client-ca-cert", str(ca.path),
         "--hub-kubeconfig", str(hub_kubeconfig),
         "--spoke-kubeconfig-dir", str(lab_dir / "spokes"),
         "--exposed-services-file", str(lab_dir / "exposed.yaml"),
@@ -188,7 +189,13 @@ async def lab(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Lab]:
             BOB: ("bob", ("devs",)),
             ROBOT: ("system:serviceaccount:apps:robot", ("system:serviceaccounts",)),
         },
-        grants={("alice", "c1"), ("alice", "c2"), ("alice", "c3"), (_ROBOT_USER, "c3")},
+        grants={
+            ("alice", "c1"),
+            ("alice", "c2"),
+            ("alice", "c3"),
+            (_ROBOT_USER, "c3"),
+            ("carol", "c3"),
+        },
     )
     await hub.start()
 
