@@ -10,7 +10,7 @@ from typing import Any
 import aiohttp
 import pytest
 
-from tests.integration.userserver.conftest import ALICE, BOB, ROBOT, SPOKE_TOKEN, Lab
+from tests.support.userserver_lab import ALICE, BOB, ROBOT, SPOKE_TOKEN, Lab
 from tests.support.wait import eventually
 
 ESTABLISHED = "konnectivity_network_proxy_server_established_connections"

@@ -10,8 +10,8 @@ import aiohttp
 import pytest
 import pytest_asyncio
 
-from tests.integration.userserver.conftest import ALICE, SPOKE_TOKEN, Lab
 from tests.support.procs import Proc
+from tests.support.userserver_lab import ALICE, SPOKE_TOKEN, Lab
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
 

@@ -46,10 +46,13 @@ async def test_token_review_names_the_user_and_is_cached() -> None:
     assert body["spec"] == {"token": "t"}
 
 
-async def test_rejected_token_is_no_user() -> None:
-    authenticator = TokenReviewAuthenticator(RecordingHub({"authenticated": False}))
+async def test_rejected_token_is_no_user_and_the_rejection_is_cached() -> None:
+    hub = RecordingHub({"authenticated": False})
+    authenticator = TokenReviewAuthenticator(hub)
+    assert await authenticator.authenticate(Presented(token="bad")) is None
     assert await authenticator.authenticate(Presented(token="bad")) is None
     assert await authenticator.authenticate(Presented()) is None
+    assert len(hub.calls) == 1
 
 
 async def test_unreachable_hub_is_reported_not_treated_as_a_rejection() -> None:
