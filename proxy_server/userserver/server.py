@@ -65,8 +65,11 @@ def build_parts(
     config: UserServerConfig, dialer: Dialer, registry: CollectorRegistry
 ) -> tuple[UserServerParts, ApiClient]:
     """The default parts, and the hub client they share (close it on shutdown)."""
-    assert config.hub_kubeconfig is not None, "validated by config.from_args"
-    hub = ApiClient(KubeConfig.from_kubeconfig(config.hub_kubeconfig))
+    hub = ApiClient(
+        KubeConfig.from_kubeconfig(config.hub_kubeconfig)
+        if config.hub_kubeconfig is not None
+        else KubeConfig.in_cluster()
+    )
     ttl = config.token_review_cache_ttl
     if config.exposed_services_file is not None:
         load = file_loader(config.exposed_services_file)
