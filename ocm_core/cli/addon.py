@@ -36,13 +36,6 @@ Object = dict[str, Any]
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    get = subparsers.add_parser("get", help="list OCM objects")
-    get_kinds = get.add_subparsers(dest="kind", required=True)
-    addons = get_kinds.add_parser("addons", help="ManagedClusterAddOns and their conditions")
-    _hub_flag(addons)
-    addons.add_argument("--cluster", help="only this cluster's add-ons")
-    addons.set_defaults(handler=get_addons)
-
     proxy_parser = subparsers.add_parser("proxy", help="reach managed clusters through the hub")
     actions = proxy_parser.add_subparsers(dest="action", required=True)
     kubeconfig = actions.add_parser(
@@ -55,6 +48,12 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     health = actions.add_parser("health", help="check every cluster through the tunnel")
     _proxy_flags(health)
     health.set_defaults(handler=proxy_health)
+
+
+def add_get_arguments(parser: argparse.ArgumentParser) -> None:
+    """Flags of `ocm get addons` (its --kubeconfig comes from `ocm get`)."""
+    parser.add_argument("--context", help="kubeconfig context (default: current-context)")
+    parser.add_argument("--cluster", help="only this cluster's add-ons")
 
 
 def _hub_flag(parser: argparse.ArgumentParser) -> None:

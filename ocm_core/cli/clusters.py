@@ -24,11 +24,6 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     accept.add_argument("--kubeconfig", help="hub kubeconfig (default: $KUBECONFIG)")
     accept.set_defaults(handler=run_accept)
 
-    get = subparsers.add_parser("get", help="list hub objects")
-    get.add_argument("what", choices=["clusters"], help="what to list")
-    get.add_argument("--kubeconfig", help="hub kubeconfig (default: $KUBECONFIG)")
-    get.set_defaults(handler=run_get)
-
 
 def _condition(cluster: dict[str, Any], kind: str) -> str:
     found = patching.find_condition((cluster.get("status") or {}).get("conditions"), kind)
