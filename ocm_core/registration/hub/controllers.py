@@ -22,6 +22,7 @@ from ocm_core.registration.hub.clustersets import (
 )
 from ocm_core.registration.hub.csr import CsrApprovingController
 from ocm_core.registration.hub.lease import ClusterLeaseController, is_cluster_lease
+from ocm_core.registration.hub.taints import ManagedClusterTaintController
 from ocm_core.runtime import EventRecorder, Manager, Source, keys
 
 COMPONENT = "registration-controller"
@@ -81,6 +82,12 @@ def build_hub(manager: Manager, options: HubOptions) -> None:
             Source(role_bindings, predicate=is_work_binding),
             Source(works, key_fn=work_binding_key),
         ],
+    )
+    manager.controller(
+        "managedcluster-taint",
+        ManagedClusterTaintController(api, clusters, clock),
+        [Source(clusters)],
+        workers=workers,
     )
     defaults = manager.controller(
         "default-clustersets", DefaultClusterSetsController(api, sets), [Source(sets)]
