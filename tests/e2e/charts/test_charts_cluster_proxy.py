@@ -121,7 +121,11 @@ def test_user_server_serves_9092_and_dials_the_proxy_server(
     assert f"--host=proxy-entrypoint.{NAMESPACE}.svc" in user["args"]
     assert "--server-port=9092" in user["args"]
     assert "--exposed-services-configmap=cluster-proxy-exposed-services" in user["args"]
-    assert user["ports"] == [{"name": "user-server", "containerPort": 9092}]
+    assert user["ports"] == [
+        {"name": "user-server", "containerPort": 9092},
+        {"name": "health", "containerPort": 8000},
+    ]
+    assert user["readinessProbe"]["httpGet"] == {"path": "/readyz", "port": "health"}
     service = find(cluster_proxy_default, "Service", "cluster-proxy-addon-user")
     assert service["spec"]["ports"][0]["port"] == 9092
     assert deployment["spec"]["template"]["spec"]["serviceAccountName"] == (
@@ -135,7 +139,8 @@ def test_manager_runs_ocm_addon_manager_in_cluster(cluster_proxy_default: list[M
     assert manager["image"] == IMAGE
     args = manager["args"]
     assert args[:2] == ["ocm", "addon-manager"]
-    assert "--kubeconfig=" in args
+    # In-cluster credentials come from leaving --kubeconfig out (see test_charts_in_cluster).
+    assert not [a for a in args if a.startswith("--kubeconfig")]
     assert f"--signer-secret-namespace={NAMESPACE}" in args
     assert "--agent-install-namespace=open-cluster-management-cluster-proxy" in args
     assert f"--agent-image={IMAGE}" in args
@@ -419,3 +424,16 @@ def test_network_policies_admit_only_the_ports_each_component_serves() -> None:
 
 def test_network_policies_are_off_by_default(cluster_proxy_default: list[Manifest]) -> None:
     assert not [m for m in cluster_proxy_default if m["kind"] == "NetworkPolicy"]
+
+
+def test_manager_can_be_left_to_the_hub_controllers() -> None:
+    manifests = render(
+        "cluster-proxy", sets=["manager.enabled=false", "networkPolicies.enabled=true"]
+    )
+    names = {f"{m['kind']}/{m['metadata']['name']}" for m in manifests}
+    assert "Deployment/cluster-proxy-addon-manager" not in names
+    assert "ServiceAccount/cluster-proxy" not in names
+    assert "NetworkPolicy/cluster-proxy-addon-manager" not in names
+    assert not [n for n in names if n.endswith("cluster-proxy:addon-manager")]
+    assert "ClusterManagementAddOn/cluster-proxy" in names
+    assert "Deployment/cluster-proxy" in names

@@ -23,7 +23,7 @@ def test_hub_controller_runs_ocm_hub_in_cluster(ocm_hub_default: list[Manifest])
     assert deployment["metadata"]["namespace"] == NAMESPACE
     hub = container(deployment, "hub")
     assert hub["image"] == "ghcr.io/ocm-python/ocm-cluster-proxy:0.1.0"
-    assert hub["args"] == ["ocm", "hub", "--kubeconfig="]
+    assert hub["args"] == ["ocm", "hub"]
     assert hub["securityContext"]["runAsNonRoot"] is True
     assert hub["securityContext"]["readOnlyRootFilesystem"] is True
     assert hub["volumeMounts"] == [{"name": "tmp", "mountPath": "/tmp"}]
@@ -87,7 +87,7 @@ def test_overrides_reach_the_deployment() -> None:
     assert deployment["spec"]["replicas"] == 2
     hub = container(deployment, "hub")
     assert hub["image"] == "registry.example.com/ocm:1.2.3"
-    assert hub["args"] == ["ocm", "hub", "--kubeconfig=", "--extra-flag=1"]
+    assert hub["args"] == ["ocm", "hub", "--extra-flag=1"]
     assert not [
         m for m in manifests if m["metadata"]["name"] == "open-cluster-management:bootstrap"
     ]
