@@ -58,6 +58,12 @@ def test_hub_controller_role_covers_what_the_controllers_do(
         ("addon.open-cluster-management.io", "managedclusteraddons", "create"),
         ("addon.open-cluster-management.io", "clustermanagementaddons/status", "patch"),
         ("", "serviceaccounts", "create"),
+        # cluster-proxy manager (runs in `ocm hub`)
+        ("certificates.k8s.io", "signers", "sign"),
+        ("", "secrets", "create"),
+        ("apps", "deployments", "update"),
+        ("", "services", "create"),
+        ("proxy.open-cluster-management.io", "managedproxyconfigurations/status", "patch"),
     }
     assert needed - granted == set()
     binding = find(ocm_hub_default, "ClusterRoleBinding", f"open-cluster-management:{NAME}")
