@@ -8,6 +8,7 @@ import pytest
 import yaml
 
 from ocm_core.api import schema
+from ocm_core.kube.config import KubeConfig
 from tests.support.helm import CHARTS_DIR, Manifest, container, find, render
 
 NAMESPACE = "open-cluster-management-addon"
@@ -36,6 +37,7 @@ def test_renders_the_expected_objects(cluster_proxy_default: list[Manifest]) -> 
             "ClusterManagementAddOn/cluster-proxy",
             "ClusterRole/open-cluster-management:cluster-proxy:user-server",
             "ClusterRoleBinding/open-cluster-management:cluster-proxy:user-server",
+            "ConfigMap/cluster-proxy-addon-user-hub-kubeconfig",
             "ConfigMap/cluster-proxy-exposed-services",
             "Deployment/cluster-proxy-addon-user",
             "ManagedClusterSetBinding/global",
@@ -464,3 +466,22 @@ def test_manager_is_left_to_the_hub_controllers_by_default() -> None:
     assert not [n for n in names if n.endswith("cluster-proxy:addon-manager")]
     assert "ClusterManagementAddOn/cluster-proxy" in names
     assert "Deployment/cluster-proxy" in names
+
+
+def test_user_server_reads_the_hub_as_its_service_account(
+    cluster_proxy_default: list[Manifest], tmp_path: Path
+) -> None:
+    deployment = find(cluster_proxy_default, "Deployment", "cluster-proxy-addon-user")
+    args = container(deployment, "user-server")["args"]
+    assert "--hub-kubeconfig=/etc/hub-kubeconfig/kubeconfig" in args
+    config_map = find(cluster_proxy_default, "ConfigMap", "cluster-proxy-addon-user-hub-kubeconfig")
+    # Load it with our own client, the service-account directory moved to a temporary one.
+    account = "/var/run/secrets/kubernetes.io/serviceaccount"
+    (tmp_path / "ca.crt").write_text("ca")
+    (tmp_path / "token").write_text("token")
+    text = config_map["data"]["kubeconfig"].replace(account, str(tmp_path))
+    config = KubeConfig.from_kubeconfig_data(yaml.safe_load(text))
+    assert config.server == "https://kubernetes.default.svc"
+    assert config.ca_file == str(tmp_path / "ca.crt")
+    assert config.token is not None
+    assert config.token.path == str(tmp_path / "token")
