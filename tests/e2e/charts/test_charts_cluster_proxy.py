@@ -30,11 +30,17 @@ def _crd_schemas() -> dict[tuple[str, str, str], schema.Schema]:
 
 
 def test_renders_the_expected_objects(cluster_proxy_default: list[Manifest]) -> None:
-    # By default the manager runs in `ocm hub` and builds the proxy-server from the MPC.
+    # The manager builds the proxy-server from the MPC, so the chart does not render it.
     names = sorted(f"{m['kind']}/{m['metadata']['name']}" for m in cluster_proxy_default)
     assert names == sorted(
         [
             "ClusterManagementAddOn/cluster-proxy",
+            "ClusterRole/open-cluster-management:cluster-proxy:addon-manager",
+            "ClusterRoleBinding/open-cluster-management:cluster-proxy:addon-manager",
+            "Deployment/cluster-proxy-addon-manager",
+            "Role/open-cluster-management:cluster-proxy:addon-manager",
+            "RoleBinding/open-cluster-management:cluster-proxy:addon-manager",
+            "ServiceAccount/cluster-proxy-addon-manager",
             "ClusterRole/open-cluster-management:cluster-proxy:user-server",
             "ClusterRoleBinding/open-cluster-management:cluster-proxy:user-server",
             "ConfigMap/cluster-proxy-addon-user-hub-kubeconfig",
@@ -51,20 +57,14 @@ def test_renders_the_expected_objects(cluster_proxy_default: list[Manifest]) -> 
     )
 
 
-def test_self_contained_install_adds_manager_and_proxy_server(
+def test_render_in_chart_adds_the_proxy_server(
     cluster_proxy_default: list[Manifest], cluster_proxy_self_contained: list[Manifest]
 ) -> None:
     before = {f"{m['kind']}/{m['metadata']['name']}" for m in cluster_proxy_default}
     after = {f"{m['kind']}/{m['metadata']['name']}" for m in cluster_proxy_self_contained}
     assert after - before == {
-        "ClusterRole/open-cluster-management:cluster-proxy:addon-manager",
-        "ClusterRoleBinding/open-cluster-management:cluster-proxy:addon-manager",
         "Deployment/cluster-proxy",
-        "Deployment/cluster-proxy-addon-manager",
-        "Role/open-cluster-management:cluster-proxy:addon-manager",
-        "RoleBinding/open-cluster-management:cluster-proxy:addon-manager",
         "Service/proxy-entrypoint",
-        "ServiceAccount/cluster-proxy-addon-manager",
         "ServiceAccount/cluster-proxy-proxy-server",
     }
     assert before <= after
@@ -455,9 +455,14 @@ def test_network_policies_are_off_by_default(cluster_proxy_default: list[Manifes
     assert not [m for m in cluster_proxy_default if m["kind"] == "NetworkPolicy"]
 
 
-def test_manager_is_left_to_the_hub_controllers_by_default() -> None:
+def test_manager_can_be_left_to_another_process() -> None:
     manifests = render(
-        "cluster-proxy", sets=["networkPolicies.enabled=true", "proxyServer.renderInChart=true"]
+        "cluster-proxy",
+        sets=[
+            "manager.enabled=false",
+            "networkPolicies.enabled=true",
+            "proxyServer.renderInChart=true",
+        ],
     )
     names = {f"{m['kind']}/{m['metadata']['name']}" for m in manifests}
     assert "Deployment/cluster-proxy-addon-manager" not in names

@@ -92,8 +92,11 @@ def test_cluster_proxy_install_upgrade_uninstall(hub: Hub) -> None:
     assert status == 200
     assert mpc["spec"]["proxyServer"]["replicas"] == 1
     status, deployments = hub.get(DEPLOYMENTS)
-    # No hub controller runs here, so only what the chart itself renders exists.
-    assert [d["metadata"]["name"] for d in deployments["items"]] == ["cluster-proxy-addon-user"]
+    # Nothing runs the manager here, so only what the chart itself renders exists.
+    assert sorted(d["metadata"]["name"] for d in deployments["items"]) == [
+        "cluster-proxy-addon-manager",
+        "cluster-proxy-addon-user",
+    ]
 
     # Changing a value re-renders: the configuration and the Deployments follow.
     _install(
