@@ -337,6 +337,11 @@ async def test_registration_status_and_token_infrastructure(
     assert ready["status"] == "True"
     assert account["metadata"]["uid"] in ready["message"]
     assert conditions_of(harness, "c1")[addon.CONDITION_REGISTRATION_APPLIED]["status"] == "True"
+    binding = harness.get(gvr.ROLE_BINDINGS, "open-cluster-management:hello:agent", "c1")
+    assert binding is not None, "the agent identity may keep its lease in the cluster namespace"
+    assert {"kind": "ServiceAccount", "name": "hello-agent", "namespace": "c1"} in binding[
+        "subjects"
+    ]
 
 
 async def test_lease_health(harness: Harness) -> None:
