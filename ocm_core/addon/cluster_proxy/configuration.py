@@ -29,6 +29,7 @@ from typing import Any, Final
 from ocm_core import pki
 from ocm_core.addon.cluster_proxy import hub_render, leaf, signer
 from ocm_core.addon.cluster_proxy.addon import HubState
+from ocm_core.addon.status import write_status
 from ocm_core.api import gvr, proxy
 from ocm_core.api.gvr import Resource
 from ocm_core.kube import errors
@@ -120,7 +121,7 @@ class ManagedProxyConfigurationController:
             "lastObservedGeneration": mpc["metadata"].get("generation"),
             "conditions": conditions,
         }
-        await patching.patch_status(self.api, gvr.MANAGED_PROXY_CONFIGURATIONS, mpc, status)
+        await write_status(self.api, gvr.MANAGED_PROXY_CONFIGURATIONS, mpc, status)
         delay = max(1.0, (min(deadlines) - now).total_seconds())
         if waiting:
             delay = min(delay, WAIT_FOR_LOAD_BALANCER_SECONDS)

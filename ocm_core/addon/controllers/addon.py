@@ -37,6 +37,7 @@ from ocm_core.addon.catalog import AddonCatalog, render_context
 from ocm_core.addon.controllers.permission import ensure_agent_permissions
 from ocm_core.addon.controllers.tokeninfra import ensure_token_infrastructure
 from ocm_core.addon.deploymentconfig import DeploymentConfig, cluster_registries, decorate
+from ocm_core.addon.status import write_status
 from ocm_core.addon.workbuilder import build_works, work_needs_update
 from ocm_core.api import addon, gvr, work
 from ocm_core.kube import errors
@@ -119,7 +120,7 @@ class ManagedClusterAddOnController:
                     f"cannot render the agent: {exc}",
                 )
                 retry = Result(requeue_after=NOT_READY_RETRY_SECONDS)
-        await patching.patch_status(self.api, gvr.MANAGED_CLUSTER_ADDONS, mca, status)
+        await write_status(self.api, gvr.MANAGED_CLUSTER_ADDONS, mca, status)
         return retry
 
     def _set(

@@ -1,12 +1,14 @@
 """The cluster-proxy add-on manager against a real embedded hub (`ocm apiserver`, CRDs from the
 charts): Placements install ManagedClusterAddOns and ManifestWorks carrying the proxy-agent;
 changing an AddOnDeploymentConfig re-renders the work and changes the spec hash in status; the
-add-on kinds are served in both versions through the conversion hook."""
+add-on kinds are served in both versions through the conversion hook; the agent's Lease makes
+the add-on Available."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import datetime as dt
 import functools
 import signal
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
@@ -70,6 +72,7 @@ async def install_crds(api: ApiClient) -> None:
             with contextlib.suppress(errors.AlreadyExistsError):
                 await api.create(gvr.CUSTOM_RESOURCE_DEFINITIONS, crd)
     for resource in (
+        gvr.PLACEMENTS,
         gvr.MANAGED_CLUSTER_ADDONS,
         gvr.MANAGED_PROXY_CONFIGURATIONS,
         gvr.PLACEMENT_DECISIONS,
@@ -143,6 +146,17 @@ async def seed_hub(api: ApiClient) -> None:
             },
         },
     )
+    await ensure(
+        api,
+        gvr.PLACEMENTS,
+        {
+            "apiVersion": gvr.PLACEMENTS.api_version,
+            "kind": "Placement",
+            "metadata": {"name": proxy.PLACEMENT_NAME, "namespace": "apps"},
+            "spec": {"clusterSets": ["global"]},
+        },
+    )
+    # The placement controller is another component: write the decision it would make.
     decision_name = f"{proxy.PLACEMENT_NAME}-decision-1"
     await ensure(
         api,
@@ -263,6 +277,16 @@ async def test_manager_installs_renders_and_rerenders(api: ApiClient) -> None:
         assert any(
             r.get("signerName") == proxy.AGENT_SIGNER_NAME for r in old["status"]["registrations"]
         )
+
+        await api.create(
+            gvr.LEASES,
+            {
+                "metadata": {"name": proxy.ADDON_NAME, "namespace": "c1"},
+                "spec": {"holderIdentity": "agent", "renewTime": _now_micro()},
+            },
+            namespace="c1",
+        )
+        await eventually(lambda: _available(api, "c1"), what="Available=True from the lease")
     finally:
         manager.stop()
         await asyncio.wait_for(running, DEADLINE)
@@ -271,3 +295,13 @@ async def test_manager_installs_renders_and_rerenders(api: ApiClient) -> None:
 async def _mca_with_hash(api: ApiClient, wanted: str) -> dict[str, Any] | None:
     mca = await api.get(gvr.MANAGED_CLUSTER_ADDONS, proxy.ADDON_NAME, namespace="c1")
     return mca if adc_hash(mca) == wanted else None
+
+
+def _now_micro() -> str:
+    return dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+async def _available(api: ApiClient, cluster: str) -> bool:
+    mca = await api.get(gvr.MANAGED_CLUSTER_ADDONS, proxy.ADDON_NAME, namespace=cluster)
+    conditions = (mca.get("status") or {}).get("conditions") or []
+    return any(c["type"] == "Available" and c["status"] == "True" for c in conditions)

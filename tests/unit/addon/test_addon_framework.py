@@ -7,6 +7,7 @@ import json
 from typing import Any
 
 from ocm_core.addon.agent import HealthCheck, KubeClientRegistration
+from ocm_core.addon.workbuilder import work_needs_update
 from ocm_core.api import addon, gvr
 from ocm_core.api.spechash import config_spec_hash
 from ocm_core.runtime import patching
@@ -376,3 +377,18 @@ async def test_health_none_is_available_once_deployed(hello: HelloAddon, harness
     await harness.run("managedclusteraddon", MCA_KEY)
     assert conditions_of(harness, "c1")["Available"]["status"] == "True"
     assert status_of(harness)["healthCheck"] == {"mode": "Customized"}
+
+
+def test_server_defaults_do_not_make_a_work_look_stale() -> None:
+    desired = {"metadata": {}, "spec": {"workload": {"manifests": [{"kind": "ConfigMap"}]}}}
+    defaulted = {
+        "metadata": {},
+        "spec": {
+            "workload": {"manifests": [{"kind": "ConfigMap", "data": {}}]},
+            "deleteOption": {"propagationPolicy": "Foreground"},
+        },
+    }
+    assert not work_needs_update(defaulted, desired)
+    changed = {"metadata": {}, "spec": {"workload": {"manifests": [{"kind": "Secret"}]}}}
+    assert work_needs_update(changed, desired)
+    assert work_needs_update({"metadata": {}, "spec": {"workload": {"manifests": []}}}, desired)
