@@ -11,6 +11,7 @@ import contextlib
 import datetime as dt
 import functools
 import signal
+import sys
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from pathlib import Path
 from typing import Any, TypeVar
@@ -305,3 +306,56 @@ async def _available(api: ApiClient, cluster: str) -> bool:
     mca = await api.get(gvr.MANAGED_CLUSTER_ADDONS, proxy.ADDON_NAME, namespace=cluster)
     conditions = (mca.get("status") or {}).get("conditions") or []
     return any(c["type"] == "Available" and c["status"] == "True" for c in conditions)
+
+
+async def ocm(hub: ApiServerProcess, *args: str) -> str:
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "ocm_core.cli", *args, "--kubeconfig", str(hub.kubeconfig),
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+    )  # fmt: skip
+    out, err = await asyncio.wait_for(process.communicate(), DEADLINE)
+    assert process.returncode == 0, err.decode()
+    return out.decode()
+
+
+async def test_cli_lists_addons_and_writes_a_proxy_kubeconfig(
+    api: ApiClient, hub: ApiServerProcess
+) -> None:
+    await seed_hub(api)
+    manager = Manager(api)
+    build_controllers(manager)
+    running = asyncio.create_task(manager.run())
+    try:
+        await eventually(
+            functools.partial(
+                api.get, gvr.SECRETS, proxy.PROXY_SERVER_CA_SECRET,
+                namespace=proxy.PROXY_SERVER_NAMESPACE_DEFAULT,
+            ),
+            what="the proxy-server-ca bundle",
+        )  # fmt: skip
+        for cluster in CLUSTERS:
+            await eventually(
+                functools.partial(api.get, gvr.MANIFEST_WORKS, WORK, namespace=cluster),
+                what=f"the work in {cluster}",
+            )
+        table = await ocm(hub, "get", "addons")
+        rows = [line.split()[:2] for line in table.splitlines()]
+        assert rows[0] == ["CLUSTER", "ADDON"]
+        assert ["c1", proxy.ADDON_NAME] in rows
+        assert ["c2", proxy.ADDON_NAME] in rows
+
+        text = await ocm(hub, "proxy", "kubeconfig", "c1", "--user-server", "127.0.0.1:9092")
+        document = yaml.safe_load(text)
+        cluster = document["clusters"][0]["cluster"]
+        assert cluster["server"] == "https://127.0.0.1:9092/c1"
+        secret = await api.get(
+            gvr.SECRETS,
+            proxy.PROXY_SERVER_CA_SECRET,
+            namespace=proxy.PROXY_SERVER_NAMESPACE_DEFAULT,
+        )
+        assert cluster["certificate-authority-data"] == secret["data"]["ca.crt"]
+        hub_config = yaml.safe_load(hub.kubeconfig.read_text())
+        assert document["users"][0]["user"] == hub_config["users"][0]["user"]
+    finally:
+        manager.stop()
+        await asyncio.wait_for(running, DEADLINE)

@@ -7,6 +7,7 @@ import json
 from typing import Any
 
 from ocm_core.addon.agent import HealthCheck, KubeClientRegistration
+from ocm_core.addon.deploymentconfig import DeploymentConfig, decorate
 from ocm_core.addon.workbuilder import work_needs_update
 from ocm_core.api import addon, gvr
 from ocm_core.api.spechash import config_spec_hash
@@ -392,3 +393,25 @@ def test_server_defaults_do_not_make_a_work_look_stale() -> None:
     changed = {"metadata": {}, "spec": {"workload": {"manifests": [{"kind": "Secret"}]}}}
     assert work_needs_update(changed, desired)
     assert work_needs_update({"metadata": {}, "spec": {"workload": {"manifests": []}}}, desired)
+
+
+def test_adc_resource_requirements_match_container_ids() -> None:
+    config = DeploymentConfig.from_adc(
+        adc(
+            "r",
+            "ns",
+            resourceRequirements=[
+                {"containerID": "deployments:hello-agent:*", "resources": {"limits": {"cpu": "1"}}},
+                {"containerID": "daemonsets:*:*", "resources": {"limits": {"cpu": "9"}}},
+            ],
+        )
+    )
+    deployment: dict[str, Any] = {
+        "kind": "Deployment",
+        "metadata": {"name": "hello-agent"},
+        "spec": {"template": {"spec": {"containers": [{"name": "agent", "image": "i"}]}}},
+    }
+    (decorated,) = decorate([deployment], config)
+    container = decorated["spec"]["template"]["spec"]["containers"][0]
+    assert container["resources"] == {"limits": {"cpu": "1"}}
+    assert "resources" not in deployment["spec"]["template"]["spec"]["containers"][0], "no mutation"
