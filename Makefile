@@ -17,7 +17,7 @@ $(STAMP): pyproject.toml
 run: $(STAMP)
 	$(BIN)/python scripts/demo.py
 
-test: $(STAMP) lint typecheck imports protos-check
+test: $(STAMP) tools lint typecheck imports protos-check
 	$(BIN)/python -m pytest -q -p no:cacheprovider tests
 
 lint: $(STAMP)

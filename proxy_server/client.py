@@ -114,6 +114,7 @@ class TunnelStream:
             await self._next_events()
         if self._buffer:
             return self._buffer.pop(0)
+        self._call.cancel()  # the connection is over: end the stream too
         return b""
 
     async def write(self, data: bytes) -> None:
@@ -121,6 +122,15 @@ class TunnelStream:
             raise ConnectionResetError(f"connection closed: {self._closed_error or 'by peer'}")
         self._endpoint.send_data(self._conn_id, data)
         await self._flush()
+
+    async def shutdown(self) -> None:
+        """Ask the far side to close without waiting: a concurrent `read()` sees the end.
+
+        Use this instead of `close()` when another task is reading the stream."""
+        if self._closed_error is None and self._conn_id:
+            self._endpoint.close(self._conn_id)
+            with contextlib.suppress(grpc.aio.AioRpcError):
+                await self._flush()
 
     async def close(self) -> None:
         """Close both directions and wait (bounded) for the far side to confirm."""

@@ -9,6 +9,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from proxy_server.backends import STRATEGIES
+from proxy_server.userserver import config as userserver_config
+from proxy_server.userserver.config import UserServerConfig
 
 
 @dataclass(frozen=True)
@@ -50,6 +52,8 @@ class ServerConfig:
     reuse_port: bool = False
     #: Write the bound ports here as JSON (handy with port 0).
     ports_file: Path | None = None
+    #: The in-process user-server (`--user-server-port`); None: not served.
+    user_server: UserServerConfig | None = None
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -135,6 +139,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--ports-file", type=Path, help="write the bound ports here as JSON")
     p.add_argument("-v", "--verbose", action="count", default=0, help="more logs (-vv: debug)")
+    userserver_config.add_arguments(p, standalone=False)
     return p
 
 
@@ -206,4 +211,5 @@ def from_args(args: argparse.Namespace) -> ServerConfig:
         xfr_channel_size=args.xfr_channel_size,
         reuse_port=args.reuse_port,
         ports_file=args.ports_file,
+        user_server=userserver_config.from_args(args, standalone=False),
     )
