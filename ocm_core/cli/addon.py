@@ -1,4 +1,5 @@
-"""``ocm get addons``, ``ocm proxy kubeconfig CLUSTER`` and ``ocm proxy health``.
+"""``ocm get addons`` (a kind of ``ocm get``), ``ocm proxy kubeconfig CLUSTER`` and
+``ocm proxy health``.
 
 - ``get addons``: one row per ManagedClusterAddOn: cluster, add-on, and the status of its
   Available, Degraded and Progressing conditions.
@@ -35,14 +36,14 @@ HEALTH_TIMEOUT_SECONDS: Final = 10.0
 Object = dict[str, Any]
 
 
-def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    get = subparsers.add_parser("get", help="list OCM objects")
-    get_kinds = get.add_subparsers(dest="kind", required=True)
-    addons = get_kinds.add_parser("addons", help="ManagedClusterAddOns and their conditions")
-    _hub_flag(addons)
-    addons.add_argument("--cluster", help="only this cluster's add-ons")
-    addons.set_defaults(handler=get_addons)
+def add_get_addons_arguments(parser: argparse.ArgumentParser) -> None:
+    """Flags of `ocm get addons` (listed as a kind in `ocm_core.cli.get`)."""
+    parser.add_argument("--context", help="kubeconfig context (default: current-context)")
+    parser.add_argument("--cluster", help="only this cluster's add-ons")
 
+
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """`ocm proxy ...`; `ocm get addons` is registered through `ocm_core.cli.get.KINDS`."""
     proxy_parser = subparsers.add_parser("proxy", help="reach managed clusters through the hub")
     actions = proxy_parser.add_subparsers(dest="action", required=True)
     kubeconfig = actions.add_parser(

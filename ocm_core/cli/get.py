@@ -11,7 +11,7 @@ import argparse
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
-from ocm_core.cli import placements
+from ocm_core.cli import addon, clusters, placements
 
 Handler = Callable[[argparse.Namespace], Awaitable[int]]
 
@@ -25,6 +25,15 @@ class Kind:
 
 
 KINDS: dict[str, Kind] = {
+    "clusters": Kind(
+        "ManagedClusters: accepted, joined, available", clusters.run_get, aliases=("cluster",)
+    ),
+    "addons": Kind(
+        "ManagedClusterAddOns and their Available / Degraded / Progressing conditions",
+        addon.get_addons,
+        addon.add_get_addons_arguments,
+        aliases=("addon", "managedclusteraddons"),
+    ),
     "placements": Kind(
         "Placements and the clusters they chose (-o wide: why the others were not)",
         placements.run,

@@ -7,6 +7,8 @@ import asyncio
 import signal
 import sys
 
+from ocm_core.addon.cluster_proxy import build_controllers as build_cluster_proxy
+from ocm_core.addon.cluster_proxy.install import install_cluster_proxy_crds
 from ocm_core.kube.client import ApiClient
 from ocm_core.kube.config import KubeConfig
 from ocm_core.kube.errors import KubeError, TransportError
@@ -27,6 +29,11 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         "--skip-install",
         action="store_true",
         help="do not create the OCM CRDs and shared roles on start",
+    )
+    parser.add_argument(
+        "--enable-cluster-proxy",
+        action="store_true",
+        help="also run the cluster-proxy add-on manager (installs its CRDs unless --skip-install)",
     )
     parser.set_defaults(handler=run)
 
@@ -50,6 +57,10 @@ async def run(args: argparse.Namespace) -> int:
             await install_hub(api, manager.clock)
         options = HubOptions(auto_approval_users=split_list(args.cluster_auto_approval_users))
         build_hub(manager, options)
+        if args.enable_cluster_proxy:
+            if not args.skip_install:
+                await install_cluster_proxy_crds(api, manager.clock)
+            build_cluster_proxy(manager)
         await manager.run()
     except TransportError as exc:
         print(f"ocm hub: cannot reach the hub API at {api.config.server}: {exc}", file=sys.stderr)
