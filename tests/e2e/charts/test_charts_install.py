@@ -136,11 +136,6 @@ def test_bad_values_install_nothing(hub: Hub) -> None:
     assert status == 404
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="the embedded API server does not convert add-on versions on read yet "
-    "(ocm_core/api/conversion.py exists but is not wired in); remove this mark when it is",
-)
 def test_cluster_management_addon_reads_back_as_v1alpha1(hub: Hub) -> None:
     _install(hub, "ocm-hub", "ocm-hub", HUB_NAMESPACE)
     _install(hub, "cluster-proxy", "cluster-proxy", ADDON_NAMESPACE)
