@@ -1,5 +1,4 @@
-"""``ocm get addons`` (a kind of ``ocm get``), ``ocm proxy kubeconfig CLUSTER`` and
-``ocm proxy health``.
+"""``ocm get addons``, ``ocm proxy kubeconfig CLUSTER`` and ``ocm proxy health``.
 
 - ``get addons``: one row per ManagedClusterAddOn: cluster, add-on, and the status of its
   Available, Degraded and Progressing conditions.
@@ -36,14 +35,7 @@ HEALTH_TIMEOUT_SECONDS: Final = 10.0
 Object = dict[str, Any]
 
 
-def add_get_addons_arguments(parser: argparse.ArgumentParser) -> None:
-    """Flags of `ocm get addons` (listed as a kind in `ocm_core.cli.get`)."""
-    parser.add_argument("--context", help="kubeconfig context (default: current-context)")
-    parser.add_argument("--cluster", help="only this cluster's add-ons")
-
-
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    """`ocm proxy ...`; `ocm get addons` is registered through `ocm_core.cli.get.KINDS`."""
     proxy_parser = subparsers.add_parser("proxy", help="reach managed clusters through the hub")
     actions = proxy_parser.add_subparsers(dest="action", required=True)
     kubeconfig = actions.add_parser(
@@ -56,6 +48,12 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     health = actions.add_parser("health", help="check every cluster through the tunnel")
     _proxy_flags(health)
     health.set_defaults(handler=proxy_health)
+
+
+def add_get_arguments(parser: argparse.ArgumentParser) -> None:
+    """Flags of `ocm get addons` (its --kubeconfig comes from `ocm get`)."""
+    parser.add_argument("--context", help="kubeconfig context (default: current-context)")
+    parser.add_argument("--cluster", help="only this cluster's add-ons")
 
 
 def _hub_flag(parser: argparse.ArgumentParser) -> None:

@@ -23,7 +23,6 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     accept.add_argument("--clusters", required=True, help="comma-separated cluster names")
     accept.add_argument("--kubeconfig", help="hub kubeconfig (default: $KUBECONFIG)")
     accept.set_defaults(handler=run_accept)
-    # `ocm get clusters` is listed in `ocm_core.cli.get.KINDS` (one `get` subcommand for all).
 
 
 def _condition(cluster: dict[str, Any], kind: str) -> str:

@@ -29,10 +29,10 @@ KINDS: dict[str, Kind] = {
         "ManagedClusters: accepted, joined, available", clusters.run_get, aliases=("cluster",)
     ),
     "addons": Kind(
-        "ManagedClusterAddOns and their Available / Degraded / Progressing conditions",
+        "ManagedClusterAddOns and their conditions",
         addon.get_addons,
-        addon.add_get_addons_arguments,
-        aliases=("addon", "managedclusteraddons"),
+        addon.add_get_arguments,
+        aliases=("addon",),
     ),
     "placements": Kind(
         "Placements and the clusters they chose (-o wide: why the others were not)",
