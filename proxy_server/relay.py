@@ -77,26 +77,23 @@ class Link:
         while not self._packets:
             self._readable.clear()
             await self._readable.wait()
+        return self._pop()
+
+    async def get_batch(self) -> list[Packet | None]:
+        """Everything queued (at least one packet), waiting until there is some; lets a
+        writer hand several packets to its socket before one drain."""
+        batch = [await self.get()]
+        while self._packets and batch[-1] is not None:
+            batch.append(self._pop())
+        return batch
+
+    def _pop(self) -> Packet | None:
         packet = self._packets.popleft()
         if packet is not None and packet.type == packets.DATA:
             self.queued_bytes -= len(packet.data.data)
             if self.queued_bytes < self._high_water:
                 self._room.set()
         return packet
-
-    async def get_batch(self) -> list[Packet | None]:
-        """Everything queued (at least one packet), waiting until there is some; lets a
-        writer hand several packets to its socket before one drain."""
-        first = await self.get()
-        batch = [first]
-        while self._packets and batch[-1] is not None:
-            batch.append(self._packets.popleft())
-        for packet in batch[1:]:
-            if packet is not None and packet.type == packets.DATA:
-                self.queued_bytes -= len(packet.data.data)
-        if self.queued_bytes < self._high_water:
-            self._room.set()
-        return batch
 
     async def wait_room(self) -> None:
         await self._room.wait()

@@ -96,3 +96,25 @@ class SourceServer:
     async def stop(self) -> None:
         if self.server is not None:
             self.server.close()
+
+
+class BlackHoleServer:
+    """Accepts connections and never reads from them (a stalled target)."""
+
+    def __init__(self) -> None:
+        self.server: asyncio.Server | None = None
+        self._writers: list[asyncio.StreamWriter] = []
+
+    async def start(self) -> int:
+        self.server = await asyncio.start_server(self._handle, "127.0.0.1", 0)
+        port: int = self.server.sockets[0].getsockname()[1]
+        return port
+
+    async def _handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        self._writers.append(writer)  # keep it open, read nothing
+
+    async def stop(self) -> None:
+        for writer in self._writers:
+            writer.close()
+        if self.server is not None:
+            self.server.close()

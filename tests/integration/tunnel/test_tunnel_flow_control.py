@@ -18,7 +18,7 @@ from protos._gen.client_pb2 import Packet
 from protos.tunnel import packets
 from protos.tunnel.headers import FEATURES
 from proxy_server.client import TunnelClient, TunnelStream
-from tests.support.echo import EchoServer, SourceServer
+from tests.support.echo import BlackHoleServer, EchoServer, SinkServer, SourceServer
 from tests.support.tunnel_procs import PKI, Running, client_for, echo_port
 from tests.support.wait import eventually
 
@@ -29,6 +29,8 @@ WINDOW = 1 * MiB
 NEIGHBOUR_BYTES = 32 * MiB
 HELD = "konnectivity_network_proxy_server_held_bytes"
 STALLED_CLOSED = "konnectivity_network_proxy_server_stalled_connections_closed_total"
+AGENT_HELD = "konnectivity_network_proxy_agent_held_bytes"
+AGENT_STALLED_CLOSED = "konnectivity_network_proxy_agent_stalled_connections_closed_total"
 
 
 @pytest.fixture
@@ -242,3 +244,93 @@ async def test_client_without_features_against_our_server_is_plain(
         await stream.write(b"hello")
         assert await stream.read() == b"hello"
         await stream.close()
+
+
+async def flood_a_black_hole_and_feed_a_neighbour(
+    client: TunnelClient, hole: int, sink: int
+) -> asyncio.Task[None]:
+    """Start writing endlessly to a target that reads nothing; then push NEIGHBOUR_BYTES to a
+    sink beside it and check every byte arrived. Returns the stalled writer's task."""
+    stalled = await client.dial(f"hole.default.c1:{hole}")
+
+    async def flood() -> None:
+        block = b"f" * MiB
+        while True:
+            await stalled.write(block)
+
+    flooding = asyncio.ensure_future(flood())
+    neighbour = await client.dial(f"sink.default.c1:{sink}")
+    block = b"n" * MiB
+    async with asyncio.timeout(60):
+        for _ in range(NEIGHBOUR_BYTES // MiB):
+            await neighbour.write(block)
+        digest = await neighbour.read()
+    assert len(digest) == 64, "the sink answers with the sha256 of all it got"
+    await neighbour.close()
+    return flooding
+
+
+@pytest.fixture
+async def hole_and_sink() -> AsyncIterator[tuple[int, int]]:
+    hole, sink = BlackHoleServer(), SinkServer(NEIGHBOUR_BYTES)
+    yield await hole.start(), await sink.start()
+    await hole.stop()
+    await sink.stop()
+
+
+async def start_hole_pair(
+    start_server: StartServer,
+    start_agent: StartAgent,
+    ports: tuple[int, int],
+    server_args: tuple[str, ...] = (),
+    agent_args: tuple[str, ...] = (),
+) -> tuple[Running, Running]:
+    hole, sink = ports
+    server = await start_server("--connection-window", str(WINDOW), *server_args)
+    agent = await start_agent(
+        server,
+        "c1",
+        "--expose",
+        f"hole.default:{hole}=127.0.0.1:{hole}",
+        "--expose",
+        f"sink.default:{sink}=127.0.0.1:{sink}",
+        "--connection-window",
+        str(WINDOW),
+        *agent_args,
+    )
+    await eventually(server.ready, what="agent registered")
+    return server, agent
+
+
+async def test_stalled_target_holds_one_window_on_the_agent_and_its_neighbour_completes(
+    pki: PKI, start_server: StartServer, start_agent: StartAgent, hole_and_sink: tuple[int, int]
+) -> None:
+    server, agent = await start_hole_pair(start_server, start_agent, hole_and_sink)
+    async with client_for(server, pki) as client:
+        flooding = await flood_a_black_hole_and_feed_a_neighbour(client, *hole_and_sink)
+        metrics = await agent.metrics()
+        assert metrics[AGENT_HELD] <= WINDOW, "the agent holds one window for the stalled target"
+        assert metrics.get(AGENT_STALLED_CLOSED, 0) == 0
+        assert not flooding.done(), "the stalled upload is merely waiting for credit"
+        flooding.cancel()
+
+
+async def test_our_agent_closes_a_stalled_target_of_a_plain_server_after_the_timeout(
+    pki: PKI, start_server: StartServer, start_agent: StartAgent, hole_and_sink: tuple[int, int]
+) -> None:
+    server, agent = await start_hole_pair(
+        start_server,
+        start_agent,
+        hole_and_sink,
+        server_args=("--tunnel-features", ""),
+        agent_args=("--stalled-connection-timeout", "0.5"),
+    )
+    async with client_for(server, pki) as client:
+        flooding = await flood_a_black_hole_and_feed_a_neighbour(client, *hole_and_sink)
+        await eventually(
+            lambda: _counted(agent, AGENT_STALLED_CLOSED),
+            what="the agent closed the stalled target",
+        )
+        with pytest.raises((ConnectionResetError, grpc.aio.AioRpcError)):
+            async with asyncio.timeout(10):
+                await flooding
