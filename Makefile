@@ -17,7 +17,7 @@ $(STAMP): pyproject.toml
 run: $(STAMP)
 	$(BIN)/python scripts/demo.py
 
-test: $(STAMP) lint typecheck imports protos-check
+test: $(STAMP) tools lint typecheck imports protos-check
 	$(BIN)/python -m pytest -q -p no:cacheprovider tests
 
 lint: $(STAMP)
@@ -47,7 +47,7 @@ tools: $(STAMP)
 	$(BIN)/python scripts/fetch_helm.py
 
 bench: $(STAMP)
-	$(BIN)/python bench/tunnel.py
+	$(BIN)/python bench/tunnel.py $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) build *.egg-info

@@ -26,6 +26,7 @@ import os
 import secrets
 import ssl
 import tempfile
+import warnings
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -159,6 +160,17 @@ def _now(now: dt.datetime | None) -> dt.datetime:
 # --- issuing ----------------------------------------------------------------------------------
 
 
+def _attribute(oid: x509.ObjectIdentifier, value: str) -> x509.NameAttribute[str]:
+    """A subject attribute without X.509's 64-character upper bound: OCM's own subjects
+    (e.g. `system:open-cluster-management:cluster:<c>:addon:<a>:agent:<a>`) exceed it, and Go
+    and kube-apiserver accept them, so we must too."""
+    if not value:
+        raise PKIError(f"empty value for {oid.dotted_string} in a certificate subject")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        return x509.NameAttribute(oid, value, _validate=False)
+
+
 def create_ca(
     common_name: str,
     *,
@@ -170,7 +182,7 @@ def create_ca(
     if not common_name:
         raise PKIError("a CA needs a non-empty common name")
     key = generate_private_key(algorithm)
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, common_name)])
+    name = x509.Name([_attribute(NameOID.COMMON_NAME, common_name)])
     start = _now(now) - CLOCK_SKEW_ALLOWANCE
     public_key = key.public_key()
     certificate = (
@@ -216,7 +228,7 @@ def issue_serving_cert(
     if not dns_names and not ip_addresses:
         raise PKIError("a serving certificate needs at least one DNS name or IP address SAN")
     key = generate_private_key(algorithm)
-    subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, common_name)])
+    subject = x509.Name([_attribute(NameOID.COMMON_NAME, common_name)])
     certificate = _sign_leaf(
         ca,
         subject=subject,
@@ -259,10 +271,10 @@ def client_subject(
     """The subject Kubernetes maps to (user, groups): CN = user, one O per group, optional OU."""
     if not user:
         raise PKIError("a client certificate needs a non-empty user name (its CN)")
-    attributes = [x509.NameAttribute(NameOID.ORGANIZATION_NAME, group) for group in groups]
+    attributes = [_attribute(NameOID.ORGANIZATION_NAME, group) for group in groups]
     if organizational_unit:
-        attributes.append(x509.NameAttribute(NameOID.ORGANIZATIONAL_UNIT_NAME, organizational_unit))
-    attributes.append(x509.NameAttribute(NameOID.COMMON_NAME, user))
+        attributes.append(_attribute(NameOID.ORGANIZATIONAL_UNIT_NAME, organizational_unit))
+    attributes.append(_attribute(NameOID.COMMON_NAME, user))
     return x509.Name(attributes)
 
 

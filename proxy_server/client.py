@@ -152,6 +152,7 @@ class TunnelStream:
                 with contextlib.suppress(grpc.aio.AioRpcError):
                     await self._flush()
             return data
+        self._call.cancel()  # the connection is over: end the stream too
         return b""
 
     async def write(self, data: bytes) -> None:
@@ -173,6 +174,15 @@ class TunnelStream:
             async with self._read_lock:
                 if self._endpoint.send_allowance(self._conn_id) == 0:
                     await self._next_events()
+
+    async def shutdown(self) -> None:
+        """Ask the far side to close without waiting: a concurrent `read()` sees the end.
+
+        Use this instead of `close()` when another task is reading the stream."""
+        if self._closed_error is None and self._conn_id:
+            self._endpoint.close(self._conn_id)
+            with contextlib.suppress(grpc.aio.AioRpcError):
+                await self._flush()
 
     async def close(self) -> None:
         """Close both directions and wait (bounded) for the far side to confirm."""

@@ -11,6 +11,8 @@ from pathlib import Path
 from protos.tunnel.batching import FEATURE_BATCH
 from protos.tunnel.flow import DEFAULT_WINDOW, FEATURE_CREDIT, check_window
 from proxy_server.backends import STRATEGIES
+from proxy_server.userserver import config as userserver_config
+from proxy_server.userserver.config import UserServerConfig
 
 #: Tunnel extensions this server offers to agents and frontends that announce them.
 KNOWN_FEATURES = (FEATURE_CREDIT, FEATURE_BATCH)
@@ -61,6 +63,8 @@ class ServerConfig:
     reuse_port: bool = False
     #: Write the bound ports here as JSON (handy with port 0).
     ports_file: Path | None = None
+    #: The in-process user-server (`--user-server-port`); None: not served.
+    user_server: UserServerConfig | None = None
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -159,6 +163,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--ports-file", type=Path, help="write the bound ports here as JSON")
     p.add_argument("-v", "--verbose", action="count", default=0, help="more logs (-vv: debug)")
+    userserver_config.add_arguments(p, standalone=False)
     return p
 
 
@@ -244,4 +249,5 @@ def from_args(args: argparse.Namespace) -> ServerConfig:
         stalled_connection_timeout=args.stalled_connection_timeout,
         reuse_port=args.reuse_port,
         ports_file=args.ports_file,
+        user_server=userserver_config.from_args(args, standalone=False),
     )

@@ -14,11 +14,13 @@ from aiohttp import web
 from ocm_core.health import health_app, start_health
 from proxy_server.backends import BackendRegistry
 from proxy_server.config import ServerConfig, TLSFiles
+from proxy_server.dialing import RelayDialer
 from proxy_server.metrics import ServerMetrics
 from proxy_server.relay import Relay
 from proxy_server.transport.grpc_agent import AgentService
 from proxy_server.transport.grpc_frontend import ProxyService
 from proxy_server.transport.http_connect import HTTPConnectFrontend
+from proxy_server.userserver import UserServer, build_parts
 
 logger = logging.getLogger(__name__)
 
@@ -28,6 +30,7 @@ class Ports:
     agent: int
     frontend: int
     health: int
+    user_server: int | None = None
 
 
 def grpc_options(config: ServerConfig) -> list[tuple[str, int]]:
@@ -96,12 +99,16 @@ class ProxyServer:
         self._http_server: asyncio.Server | None = None
         self._health: web.AppRunner | None = None
         self._stopping = False
+        self.user_server: UserServer | None = None
+        self._dialer: RelayDialer | None = None
 
     def not_ready_reason(self) -> str | None:
         if self._stopping:
             return "shutting down"
         if self.registry.ready_for_first_strategy() == 0:
             return "no connection to any proxy agent"
+        if self.user_server is not None:
+            return self.user_server.not_ready_reason()
         return None
 
     async def start(self) -> Ports:
@@ -113,7 +120,12 @@ class ProxyServer:
             config.bind_address,
             config.health_port,
         )
-        ports = Ports(agent=agent_port, frontend=frontend_port, health=health_port)
+        ports = Ports(
+            agent=agent_port,
+            frontend=frontend_port,
+            health=health_port,
+            user_server=await self._start_user_server(),
+        )
         if config.ports_file is not None:
             config.ports_file.write_text(json.dumps(ports.__dict__))
         logger.info(
@@ -125,6 +137,16 @@ class ProxyServer:
             health_port,
         )
         return ports
+
+    async def _start_user_server(self) -> int | None:
+        """In-process: the user-server dials through the relay on one path per cluster."""
+        config = self.config.user_server
+        if config is None:
+            return None
+        self._dialer = RelayDialer(self.relay)
+        parts, hub = build_parts(config, self._dialer, self.metrics.registry)
+        self.user_server = UserServer(config, parts, hub=hub)
+        return await self.user_server.start()
 
     async def _start_agent_port(self) -> int:
         config = self.config
@@ -164,6 +186,11 @@ class ProxyServer:
         """Graceful: not ready, no new dials, let connections finish, then close everything."""
         self._stopping = True
         self.relay.accepting = False
+        # The user-server's pooled connections are idle keep-alives: end them first.
+        if self.user_server is not None:
+            await self.user_server.stop()
+        if self._dialer is not None:
+            await self._dialer.close()
         timeout = self.config.graceful_shutdown_timeout
         logger.info(
             "shutting down: waiting up to %.0fs for %d connections",

@@ -22,6 +22,8 @@ from aiohttp import web
 from aiohttp.typedefs import Handler
 
 from ocm_core.apiserver import errors, requestinfo, semantics
+from ocm_core.apiserver.addon_conversion import register_addon_converters
+from ocm_core.apiserver.admission import Validators
 from ocm_core.apiserver.authhooks import (
     AllowAuthenticated,
     Authenticator,
@@ -43,14 +45,15 @@ logger = logging.getLogger(__name__)
 
 #: Readable without credentials, as kube's system:public-info-viewer allows.
 PUBLIC_PATHS: Final = frozenset({"/healthz", "/livez", "/readyz", "/version"})
-_SUFFIX_ALPHABET: Final = "bcdfghjklmnpqrstvwxz2456789"
 
 
 def default_environment() -> semantics.Environment:
     return semantics.Environment(
         now=lambda: datetime.now(UTC),
         new_uid=lambda: str(uuid.uuid4()),
-        random_suffix=lambda n: "".join(secrets.choice(_SUFFIX_ALPHABET) for _ in range(n)),
+        random_suffix=lambda n: "".join(
+            secrets.choice(semantics.SUFFIX_ALPHABET) for _ in range(n)
+        ),
     )
 
 
@@ -123,13 +126,15 @@ def build_state(
     authorizer: Authorizer | None = None,
     registry: Registry | None = None,
     watch_history: int = DEFAULT_HISTORY,
+    validators: Validators | None = None,
 ) -> ServerState:
     registry = registry or Registry.with_builtins()
+    register_addon_converters(registry.converters)
     return ServerState(
         registry=registry,
         storage=storage,
         hub=WatchHub(history=watch_history),
-        operations=Operations(registry, storage, default_environment()),
+        operations=Operations(registry, storage, default_environment(), validators),
         authenticator=authenticator or TokenAuthenticator(admin_token),
         authorizer=authorizer or AllowAuthenticated(),
         metrics=ServerMetrics(),
@@ -164,10 +169,16 @@ async def _lifecycle(app: web.Application) -> AsyncIterator[None]:
         await state.storage.close()
 
 
+async def _end_watches(app: web.Application) -> None:
+    """Close watch streams before connections are torn down, so clients see a clean end."""
+    app[STATE].hub.close_all()
+
+
 def make_app(state: ServerState) -> web.Application:
     app = web.Application(middlewares=[api_middleware], client_max_size=state.max_body_bytes)
     app[STATE] = state
     app.cleanup_ctx.append(_lifecycle)
+    app.on_shutdown.append(_end_watches)
     add = app.router.add_route
     for path, handler in (
         ("/version", meta.version),

@@ -1,9 +1,9 @@
 """Discovery documents (``/api``, ``/apis``, ``/api/v1``, ``/apis/g/v``) from the registry. Pure.
 
-Only the legacy shapes are served: client-go looks at the response Content-Type, sees plain
-``application/json`` and falls back to per-group-version requests, which every traced client
-handles (kube-api-surface §1.3). Built from the registry on each request, so a CRD is
-discoverable the moment it is stored.
+Legacy shapes for every client, and the aggregated ``APIGroupDiscoveryList`` (v2 and v2beta1)
+when the Accept header asks for it: client-go then needs two requests instead of one per
+group-version. Clients decide by the response Content-Type (kube-api-surface §1.2). Built
+from the registry on each request, so a CRD is discoverable the moment it is stored.
 """
 
 from __future__ import annotations
@@ -95,6 +95,97 @@ def _resource_entries(info: ResourceInfo) -> list[dict[str, Any]]:
             entry.update(group="autoscaling", version="v1", kind="Scale")
         entries.append(entry)
     return entries
+
+
+AGGREGATED_GROUP: Final = "apidiscovery.k8s.io"
+AGGREGATED_VERSIONS: Final = ("v2", "v2beta1")
+
+
+def aggregated_version(accept: str) -> str | None:
+    """The first aggregated-discovery version the Accept header lists, if any."""
+    for candidate in accept.split(","):
+        params = dict(p.strip().split("=", 1) for p in candidate.split(";")[1:] if "=" in p)
+        if (
+            params.get("g") == AGGREGATED_GROUP
+            and params.get("as") == "APIGroupDiscoveryList"
+            and params.get("v") in AGGREGATED_VERSIONS
+        ):
+            return params["v"]
+    return None
+
+
+def aggregated_content_type(version: str) -> str:
+    return f"application/json;g={AGGREGATED_GROUP};v={version};as=APIGroupDiscoveryList"
+
+
+def _kind(group: str, version: str, kind: str) -> dict[str, str]:
+    return {"group": group, "version": version, "kind": kind}
+
+
+def _aggregated_resource(info: ResourceInfo) -> dict[str, Any]:
+    entry: dict[str, Any] = {
+        "resource": info.resource,
+        "singularResource": info.singular,
+        "responseKind": _kind(info.group, info.version, info.kind),
+        "scope": "Namespaced" if info.namespaced else "Cluster",
+        "verbs": list(info.verbs),
+    }
+    if info.short_names:
+        entry["shortNames"] = list(info.short_names)
+    if info.categories:
+        entry["categories"] = list(info.categories)
+    subresources = []
+    for sub in sorted(info.subresources):
+        kind = (
+            _kind("autoscaling", "v1", "Scale")
+            if sub == SCALE
+            else _kind(info.group, info.version, info.kind)
+        )
+        subresources.append(
+            {
+                "subresource": sub,
+                "responseKind": kind,
+                "verbs": _SUBRESOURCE_VERBS.get(sub, ["get"]),
+            }
+        )
+    if subresources:
+        entry["subresources"] = subresources
+    return entry
+
+
+def _aggregated_group(
+    registry: Registry, name: str, versions: tuple[str, ...], preferred: str
+) -> dict[str, Any]:
+    ordered = [preferred, *(v for v in versions if v != preferred)]
+    return {
+        "metadata": {"name": name},
+        "versions": [
+            {
+                "version": version,
+                "freshness": "Current",
+                "resources": [
+                    _aggregated_resource(i) for i in registry.resources_in(name, version)
+                ],
+            }
+            for version in ordered
+        ],
+    }
+
+
+def aggregated(registry: Registry, *, core: bool, version: str) -> dict[str, Any]:
+    """The APIGroupDiscoveryList for ``/api`` (core) or ``/apis`` (every other group)."""
+    if core:
+        items = [_aggregated_group(registry, "", ("v1",), "v1")]
+    else:
+        items = [
+            _aggregated_group(registry, g.name, g.versions, g.preferred) for g in registry.groups()
+        ]
+    return {
+        "kind": "APIGroupDiscoveryList",
+        "apiVersion": f"{AGGREGATED_GROUP}/{version}",
+        "metadata": {},
+        "items": items,
+    }
 
 
 def api_resource_list(registry: Registry, group: str, version: str) -> dict[str, Any] | None:

@@ -96,6 +96,18 @@ STALE_OBJECT: Final = (
 )
 
 
+def apply_conflict(
+    resource: str, group: str, name: str, message: str, conflicts: list[tuple[str, str]]
+) -> ApiError:
+    """409 for a server-side apply that would take fields from another manager."""
+    details = _details(name, group, resource)
+    details["causes"] = [
+        {"reason": "FieldManagerConflict", "message": f'conflict with "{manager}"', "field": path}
+        for manager, path in conflicts
+    ]
+    return ApiError(409, "Conflict", message, details)
+
+
 def invalid(kind: str, group: str, name: str, causes: list[tuple[str, str]]) -> ApiError:
     """422 with one cause per (field, message) pair."""
     text = "; ".join(f"{path}: {msg}" for path, msg in causes)

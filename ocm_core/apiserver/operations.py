@@ -18,6 +18,7 @@ from enum import StrEnum
 from typing import Any, Final
 
 from ocm_core.apiserver import errors, jsonpath, patching, semantics
+from ocm_core.apiserver.admission import Validators
 from ocm_core.apiserver.authhooks import UserInfo
 from ocm_core.apiserver.registry import (
     APPROVAL,
@@ -28,7 +29,6 @@ from ocm_core.apiserver.registry import (
     CRDError,
     Registry,
     ResourceInfo,
-    resources_from_crd,
 )
 from ocm_core.apiserver.selectors import EVERYTHING, ObjectSelector
 from ocm_core.apiserver.storage import (
@@ -112,10 +112,17 @@ def storage_errors(info: ResourceInfo, name: str) -> Iterator[None]:
 
 
 class Operations:
-    def __init__(self, registry: Registry, storage: Storage, env: semantics.Environment) -> None:
+    def __init__(
+        self,
+        registry: Registry,
+        storage: Storage,
+        env: semantics.Environment,
+        validators: Validators | None = None,
+    ) -> None:
         self.registry = registry
         self.storage = storage
         self.env = env
+        self.validators = validators or Validators()
 
     # --- startup ----------------------------------------------------------------------------
 
@@ -211,6 +218,7 @@ class Operations:
         if info.kind == "CertificateSigningRequest" and options.user is not None:
             semantics.record_requestor(obj, options.user)
         await self._check_namespace(info, namespace)
+        self.validators.check(info, obj, None)
         if info.group == CRD_GROUP and info.resource == CRD_RESOURCE:
             obj = self._accept_crd(obj)
         stored = self._to_stored(info, obj)
@@ -223,28 +231,26 @@ class Operations:
         return self.to_served(info, created)
 
     def _accept_crd(self, crd: Object) -> Object:
-        """Validate a CRD and fill the status conditions clients wait for."""
+        """Validate a CRD and fill the status clients wait for (kept stable across updates)."""
         try:
-            versions = crd_storage_version(crd)
+            storage_version = self.registry.validate_crd(crd)[0].storage_version
         except CRDError as exc:
+            name = crd["metadata"].get("name", "")
             raise errors.invalid(
-                "CustomResourceDefinition",
-                CRD_GROUP,
-                crd["metadata"].get("name", ""),
-                [("spec", str(exc))],
+                "CustomResourceDefinition", CRD_GROUP, name, [("spec", str(exc))]
             ) from None
         names = crd["spec"]["names"]
-        now = semantics.format_time(self.env.now())
-        accepted = {k: v for k, v in names.items()}
+        accepted = dict(names)
         accepted.setdefault("singular", names["kind"].lower())
         accepted.setdefault("listKind", f"{names['kind']}List")
-        stored_versions = list(
-            dict.fromkeys([*crd.get("status", {}).get("storedVersions", []), versions])
+        status = crd.setdefault("status", {})
+        status["acceptedNames"] = accepted
+        status["storedVersions"] = list(
+            dict.fromkeys([*status.get("storedVersions", []), storage_version])
         )
-        crd["status"] = {
-            "acceptedNames": accepted,
-            "storedVersions": stored_versions,
-            "conditions": [
+        if not status.get("conditions"):
+            now = semantics.format_time(self.env.now())
+            status["conditions"] = [
                 _condition("NamesAccepted", "NoConflicts", "no conflicts found", now),
                 _condition(
                     "Established",
@@ -252,8 +258,7 @@ class Operations:
                     "the initial names have been accepted",
                     now,
                 ),
-            ],
-        }
+            ]
         return crd
 
     # --- update and patch -------------------------------------------------------------------
@@ -277,6 +282,8 @@ class Operations:
                     info.resource, info.group, current["metadata"]["name"], errors.STALE_OBJECT
                 )
             new = self._merge_view(info, current, changed, subresource)
+            if not subresource:
+                self.validators.check(info, new, current)
             if info.group == CRD_GROUP and info.resource == CRD_RESOURCE and subresource != STATUS:
                 new = self._accept_crd(new)
             if semantics.is_deleting(new) and not semantics.has_finalizers(new):
@@ -396,9 +403,12 @@ class Operations:
 
         def change(view: Object) -> Object:
             try:
-                return apply_patch(
-                    view, patch_type, body, manager, semantics.format_time(self.env.now())
-                )
+                now = semantics.format_time(self.env.now())
+                return apply_patch(view, patch_type, body, manager, now, force=options.force)
+            except patching.ApplyConflictError as exc:
+                raise errors.apply_conflict(
+                    info.resource, info.group, name, str(exc), exc.conflicts
+                ) from None
             except patching.PatchError as exc:
                 raise errors.invalid(info.kind, info.group, name, [("patch", str(exc))]) from None
 
@@ -495,14 +505,6 @@ class Operations:
         return deleted
 
 
-def crd_storage_version(crd: Object) -> str:
-    """The storage version of a CRD (validating it on the way)."""
-    infos = resources_from_crd(crd)
-    if not infos:
-        raise CRDError("at least one version must be served")
-    return infos[0].storage_version
-
-
 def _condition(kind: str, reason: str, message: str, now: str) -> dict[str, str]:
     return {
         "type": kind,
@@ -519,7 +521,9 @@ def _patched_rv(changed: Object) -> str | None:
     return str(rv) if rv else None
 
 
-def apply_patch(view: Object, patch_type: PatchType, body: Any, manager: str, now: str) -> Object:
+def apply_patch(
+    view: Object, patch_type: PatchType, body: Any, manager: str, now: str, *, force: bool = False
+) -> Object:
     match patch_type:
         case PatchType.JSON:
             result = patching.json_patch(view, body)
@@ -538,7 +542,7 @@ def apply_patch(view: Object, patch_type: PatchType, body: Any, manager: str, no
                         if k != "resourceVersion"
                     },
                 }
-            result = patching.server_side_apply(view, body, manager, now)
+            result = patching.server_side_apply(view, body, manager, now, force=force)
     if not isinstance(result, dict):
         raise patching.PatchError("the patched document is not an object")
     return result

@@ -50,6 +50,16 @@ class PatchError(ValueError):
     """The patch cannot be applied; the message names the operation or path."""
 
 
+class ApplyConflictError(PatchError):
+    """An apply would change fields another applier owns (and ``force`` was not set)."""
+
+    def __init__(self, conflicts: list[tuple[str, str]]) -> None:
+        self.conflicts = conflicts  # (manager, ".dotted.path")
+        count = len(conflicts)
+        listed = "; ".join(f'conflict with "{m}": {p}' for m, p in conflicts)
+        super().__init__(f"Apply failed with {count} conflict{'s' if count > 1 else ''}: {listed}")
+
+
 # --- RFC 7386 -------------------------------------------------------------------------------
 
 
@@ -305,6 +315,17 @@ def decode_fields(fields: Any, prefix: Path = ()) -> set[Path]:
     return paths
 
 
+_MISSING: Final = object()
+
+
+def _value_at(obj: Any, path: Path) -> Any:
+    for part in path:
+        if not isinstance(obj, dict) or part not in obj:
+            return _MISSING
+        obj = obj[part]
+    return obj
+
+
 def _delete_path(obj: dict[str, Any], path: Path) -> None:
     node: Any = obj
     for part in path[:-1]:
@@ -325,25 +346,50 @@ def _apply_merge(live: JSON, applied: JSON) -> JSON:
 
 
 def server_side_apply(
-    live: dict[str, Any] | None, applied: dict[str, Any], manager: str, timestamp: str
+    live: dict[str, Any] | None,
+    applied: dict[str, Any],
+    manager: str,
+    timestamp: str,
+    *,
+    force: bool = False,
 ) -> dict[str, Any]:
-    """The object after ``manager`` applies ``applied`` over ``live`` (None: create)."""
+    """The object after ``manager`` applies ``applied`` over ``live`` (None: create).
+
+    Fields another *applier* owns with a different value conflict (ApplyConflictError) unless
+    ``force``, which moves their ownership to ``manager``. Fields ``manager`` applied before
+    and omits now are removed unless another applier still owns them.
+    """
     if not isinstance(applied, dict):
         raise PatchError("an apply patch must be a single object")
     owned_now = leaf_paths(applied) - _IDENTITY_PATHS
     entries = list((live or {}).get("metadata", {}).get("managedFields") or [])
     previously: set[Path] = set()
-    others: set[Path] = set()
+    others: dict[str, set[Path]] = {}
     kept_entries = []
     for entry in entries:
         paths = decode_fields(entry.get("fieldsV1"))
         if entry.get("manager") == manager and entry.get("operation") == "Apply":
             previously = paths
-        else:
-            others |= paths
-            kept_entries.append(entry)
+            continue
+        others[entry.get("manager", "")] = paths
+        kept_entries.append(entry)
+    conflicts = [
+        (other, path)
+        for other, paths in others.items()
+        for path in sorted(owned_now & paths)
+        if _value_at(live, path) != _value_at(applied, path)
+    ]
+    if conflicts and not force:
+        raise ApplyConflictError([(m, "." + ".".join(p)) for m, p in conflicts])
+    if conflicts:
+        taken = {p for _, p in conflicts}
+        for entry in kept_entries:
+            remaining = decode_fields(entry.get("fieldsV1")) - taken
+            entry["fieldsV1"] = encode_fields(sorted(remaining))
+            others[entry.get("manager", "")] = remaining
+    owned_by_others = set().union(*others.values()) if others else set()
     result = _apply_merge(copy.deepcopy(live) if live else {}, applied)
-    for path in previously - owned_now - others:
+    for path in previously - owned_now - owned_by_others:
         _delete_path(result, path)
     kept_entries.append(
         {

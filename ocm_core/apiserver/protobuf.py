@@ -69,6 +69,29 @@ CSR_CONDITION: Final[Schema] = {
     4: ("lastUpdateTime", TIME),
     5: ("lastTransitionTime", TIME),
 }
+RESOURCE_ATTRIBUTES: Final[Schema] = {
+    1: ("namespace", "string"),
+    2: ("verb", "string"),
+    3: ("group", "string"),
+    4: ("version", "string"),
+    5: ("resource", "string"),
+    6: ("subresource", "string"),
+    7: ("name", "string"),
+}
+ACCESS_REVIEW_SPEC: Final[Schema] = {
+    1: ("resourceAttributes", ("message", RESOURCE_ATTRIBUTES)),
+    2: ("nonResourceAttributes", ("message", {1: ("path", "string"), 2: ("verb", "string")})),
+    3: ("user", "string"),
+    4: ("groups", ("repeated", "string")),
+    5: ("extra", ("map", EXTRA_VALUE)),
+    6: ("uid", "string"),
+}
+BOUND_OBJECT_REFERENCE: Final[Schema] = {
+    1: ("kind", "string"),
+    2: ("apiVersion", "string"),
+    3: ("name", "string"),
+    4: ("uid", "string"),
+}
 KINDS: Final[dict[str, Schema]] = {
     "Secret": {
         1: _META,
@@ -124,6 +147,32 @@ KINDS: Final[dict[str, Schema]] = {
             ),
         ),
     },
+    # kubectl >= 1.32 ``auth can-i`` / ``create token`` / ``auth whoami`` (served by the auth
+    # package; decoded here so every protobuf body goes through one place).
+    "SelfSubjectAccessReview": {1: _META, 2: ("spec", ("message", ACCESS_REVIEW_SPEC))},
+    "SubjectAccessReview": {1: _META, 2: ("spec", ("message", ACCESS_REVIEW_SPEC))},
+    "TokenRequest": {
+        1: _META,
+        2: (
+            "spec",
+            (
+                "message",
+                {
+                    1: ("audiences", ("repeated", "string")),
+                    3: ("boundObjectRef", ("message", BOUND_OBJECT_REFERENCE)),
+                    4: ("expirationSeconds", "int"),
+                },
+            ),
+        ),
+    },
+    "TokenReview": {
+        1: _META,
+        2: (
+            "spec",
+            ("message", {1: ("token", "string"), 2: ("audiences", ("repeated", "string"))}),
+        ),
+    },
+    "SelfSubjectReview": {1: _META},
     # helm's DELETE bodies: options are ignored, only the type needs to decode.
     "DeleteOptions": {},
 }

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from enum import Enum
 from typing import Any, Final
 
@@ -401,22 +401,22 @@ class Registry:
                 return info
         return None
 
-    def find_kind(self, api_version: str, kind: str) -> ResourceInfo | None:
-        group, _, version = api_version.rpartition("/")
-        for info in self._by_gvr.values():
-            if info.group == group and info.version == version and info.kind == kind:
-                return info
-        return None
+    def validate_crd(self, crd: Mapping[str, Any]) -> list[ResourceInfo]:
+        """The kinds a CRD would serve; CRDError if it is malformed or shadows a built-in."""
+        infos = resources_from_crd(crd)
+        if not infos:
+            raise CRDError("at least one version must be served")
+        for info in infos:
+            existing = self.lookup(info.group, info.version, info.resource)
+            if existing is not None and not existing.crd_name:
+                raise CRDError(f"{info.resource}.{info.group} is a built-in resource")
+        return infos
 
     def add_crd(self, crd: Mapping[str, Any]) -> list[ResourceInfo]:
         """Serve (or re-serve, after an update) the versions of a CRD."""
-        infos = resources_from_crd(crd)
+        infos = self.validate_crd(crd)
         self.remove_crd(crd["metadata"]["name"])
         for info in infos:
-            if (
-                existing := self.lookup(info.group, info.version, info.resource)
-            ) and not existing.crd_name:
-                raise CRDError(f"{info.resource}.{info.group} is a built-in resource")
             self.add(info)
         return infos
 
@@ -427,6 +427,3 @@ class Registry:
         if removed:
             self.revision += 1
         return removed
-
-    def with_version(self, info: ResourceInfo, version: str) -> ResourceInfo:
-        return self.lookup(info.group, version, info.resource) or replace(info, version=version)

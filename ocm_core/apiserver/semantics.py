@@ -17,12 +17,12 @@ from typing import Any, Final
 
 from ocm_core.apiserver import errors
 from ocm_core.apiserver.authhooks import UserInfo
-from ocm_core.apiserver.registry import NameRule, ResourceInfo
+from ocm_core.apiserver.registry import FINALIZE, STATUS, NameRule, ResourceInfo
 
 NAMESPACE_NAME_LABEL: Final = "kubernetes.io/metadata.name"
 NAMESPACE_FINALIZER: Final = "kubernetes"
 GENERATE_NAME_SUFFIX_LEN: Final = 5
-_SUFFIX_ALPHABET: Final = "bcdfghjklmnpqrstvwxz2456789"  # kube's: no vowels, no confusables
+SUFFIX_ALPHABET: Final = "bcdfghjklmnpqrstvwxz2456789"  # kube's: no vowels, no confusables
 
 _LABEL_RE: Final = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
 _LABEL1035_RE: Final = re.compile(r"^[a-z]([-a-z0-9]*[a-z0-9])?$")
@@ -136,16 +136,13 @@ def prepare_create(
     meta["uid"] = env.new_uid()
     meta["creationTimestamp"] = format_time(env.now())
     meta["generation"] = 1
-    if STATUS_SUBRESOURCE in info.subresources and info.kind != "Namespace":
+    if STATUS in info.subresources and info.kind != "Namespace":
         # kube resets status on create for kinds with a status subresource.
         new.pop("status", None)
     if info.kind == "Namespace":
         apply_namespace_defaults(new)
     apply_defaults(new)
     return new
-
-
-STATUS_SUBRESOURCE: Final = "status"
 
 
 def validate_name(name: str, info: ResourceInfo) -> None:
@@ -206,7 +203,7 @@ def prepare_update(
             f"the name of the object ({meta.get('name')}) does not match the name on the URL "
             f"({old_meta['name']})"
         )
-    if subresource == STATUS_SUBRESOURCE:
+    if subresource == STATUS:
         # A status write changes only .status; everything else stays as stored.
         result = copy.deepcopy(old)
         if "status" in merged:
@@ -214,7 +211,7 @@ def prepare_update(
         else:
             result.pop("status", None)
         return result
-    if info.kind == "Namespace" and subresource != FINALIZE_SUBRESOURCE:
+    if info.kind == "Namespace" and subresource != FINALIZE:
         merged["spec"] = copy.deepcopy(old.get("spec", {}))
     meta["name"] = old_meta["name"]
     if "namespace" in old_meta:
@@ -224,7 +221,7 @@ def prepare_update(
             meta[key] = old_meta[key]
         else:
             meta.pop(key, None)
-    if STATUS_SUBRESOURCE in info.subresources:
+    if STATUS in info.subresources:
         # The main resource cannot change status when a /status subresource exists.
         if "status" in old:
             merged["status"] = copy.deepcopy(old["status"])
@@ -239,9 +236,6 @@ def prepare_update(
         apply_namespace_defaults(merged)
     apply_defaults(merged)
     return merged
-
-
-FINALIZE_SUBRESOURCE: Final = "finalize"
 
 
 def is_deleting(obj: dict[str, Any]) -> bool:
@@ -273,18 +267,3 @@ def add_finalizer(obj: dict[str, Any], finalizer: str) -> dict[str, Any]:
     if finalizer not in finalizers:
         finalizers.append(finalizer)
     return marked
-
-
-def remove_finalizer(obj: dict[str, Any], finalizer: str) -> dict[str, Any]:
-    marked = copy.deepcopy(obj)
-    meta = _meta(marked)
-    meta["finalizers"] = [f for f in meta.get("finalizers") or [] if f != finalizer]
-    if not meta["finalizers"]:
-        del meta["finalizers"]
-    return marked
-
-
-def owner_uids(obj: dict[str, Any]) -> list[str]:
-    return [
-        ref["uid"] for ref in obj.get("metadata", {}).get("ownerReferences") or () if "uid" in ref
-    ]

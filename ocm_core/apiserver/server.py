@@ -4,19 +4,29 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import fcntl
 import logging
 import secrets
 import ssl
 from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
-from typing import Final
+from typing import IO, Final
 
 import yaml
 from aiohttp import web
 
+from ocm_core import pki
+from ocm_core.apiserver.admission import Validators
 from ocm_core.apiserver.app import build_state, make_app
-from ocm_core.apiserver.serving_cert import ServingCertificate, ensure_serving_certificate
+from ocm_core.apiserver.authhooks import TokenAuthenticator
+from ocm_core.apiserver.client_certificates import ClientCertificateAuthenticator
+from ocm_core.apiserver.controllers.csr_signer import signer_context
+from ocm_core.apiserver.serving_cert import (
+    CA_KEY_FILE,
+    ServingCertificate,
+    ensure_serving_certificate,
+)
 from ocm_core.apiserver.storage import MemoryStorage, SQLiteStorage, Storage
 
 logger = logging.getLogger(__name__)
@@ -24,6 +34,7 @@ logger = logging.getLogger(__name__)
 ADMIN_KUBECONFIG: Final = "admin.kubeconfig"
 ADMIN_TOKEN_FILE: Final = "admin.token"
 DATABASE_FILE: Final = "state.db"
+LOCK_FILE: Final = ".lock"
 SERVING_HOSTS: Final = ("127.0.0.1", "localhost", "::1")
 
 
@@ -45,6 +56,25 @@ class ServerConfig:
     bookmark_interval_seconds: float = 30.0
     #: Committed events kept for watch resume; older resourceVersions get 410 Expired.
     event_window: int = 10_000
+    #: Validating admission by kind (ManifestWork rules are registered by ``ocm apiserver``).
+    validators: Validators | None = None
+
+
+class DataDirInUseError(RuntimeError):
+    """Another server holds the data directory (two writers would corrupt the RV order)."""
+
+
+def lock_data_dir(data_dir: Path) -> IO[bytes]:
+    """Hold an exclusive lock on ``data_dir`` for the life of the process."""
+    handle = (data_dir / LOCK_FILE).open("wb")
+    try:
+        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        handle.close()
+        raise DataDirInUseError(
+            f"{data_dir} is in use by another ocm apiserver; stop it or use another --data-dir"
+        ) from None
+    return handle
 
 
 @dataclass(frozen=True)
@@ -52,9 +82,13 @@ class RunningServer:
     runner: web.AppRunner
     port: int
     kubeconfig: Path
+    lock: IO[bytes]
 
     async def stop(self) -> None:
-        await self.runner.cleanup()
+        try:
+            await self.runner.cleanup()
+        finally:
+            self.lock.close()
 
 
 def admin_token(data_dir: Path) -> str:
@@ -105,15 +139,38 @@ def _storage(config: ServerConfig) -> Storage:
 
 
 async def start(config: ServerConfig) -> RunningServer:
+    """Listen and serve; raises DataDirInUseError or OSError (address in use)."""
     config.data_dir.mkdir(parents=True, exist_ok=True)
+    lock = lock_data_dir(config.data_dir)
+    try:
+        return await _start_locked(config, lock)
+    except BaseException:
+        lock.close()
+        raise
+
+
+async def _start_locked(config: ServerConfig, lock: IO[bytes]) -> RunningServer:
     token = admin_token(config.data_dir)
     cert = await asyncio.to_thread(ensure_serving_certificate, config.data_dir, SERVING_HOSTS)
-    state = build_state(_storage(config), admin_token=token, watch_history=config.event_window)
+    authenticator = ClientCertificateAuthenticator(TokenAuthenticator(token))
+    state = build_state(
+        _storage(config),
+        admin_token=token,
+        authenticator=authenticator,
+        watch_history=config.event_window,
+        validators=config.validators,
+    )
     state.bookmark_interval_seconds = config.bookmark_interval_seconds
-    runner = web.AppRunner(make_app(state), access_log=None, shutdown_timeout=1.0)
+    app = make_app(state)
+    app.cleanup_ctx.append(signer_context(pki.load_ca(cert.ca_path, config.data_dir / CA_KEY_FILE)))
+    runner = web.AppRunner(app, access_log=None, shutdown_timeout=1.0)
     await runner.setup()
     site = web.TCPSite(runner, config.bind_address, config.port, ssl_context=_ssl_context(cert))
-    await site.start()
+    try:
+        await site.start()
+    except BaseException:
+        await runner.cleanup()
+        raise
     port = int(runner.addresses[0][1])
     host = config.bind_address if ":" not in config.bind_address else f"[{config.bind_address}]"
     kubeconfig = config.data_dir / ADMIN_KUBECONFIG
@@ -121,7 +178,7 @@ async def start(config: ServerConfig) -> RunningServer:
     if config.port_file is not None:
         config.port_file.write_text(str(port))
     logger.info("apiserver listening", extra={"port": port, "kubeconfig": str(kubeconfig)})
-    return RunningServer(runner, port, kubeconfig)
+    return RunningServer(runner, port, kubeconfig, lock)
 
 
 async def serve(config: ServerConfig, stop: asyncio.Event) -> None:

@@ -148,8 +148,14 @@ class WatchHub:
         if since < self._floor:
             raise ExpiredError(f"too old resource version: {since} ({self._floor})")
         watcher = Watcher(self, resource, namespace, selector, self._max_pending)
-        for event in self._history:
-            if event.resource_version > since and resource in (event.resource, ALL_RESOURCES):
+        # Walk back from the newest event: most watches start near the head of history.
+        newer: list[StoredEvent] = []
+        for event in reversed(self._history):
+            if event.resource_version <= since:
+                break
+            newer.append(event)
+        for event in reversed(newer):
+            if resource in (event.resource, ALL_RESOURCES):
                 watcher.offer(event)
         self._watchers.setdefault(resource, set()).add(watcher)
         return watcher

@@ -12,9 +12,20 @@ from collections.abc import Sequence
 
 import uvloop
 
-from ocm_core.cli import apiserver
+from ocm_core.cli import (
+    addon,
+    apiserver,
+    clusters,
+    get,
+    hub,
+    join,
+    klusterlet,
+    localruntime,
+    up,
+    work,
+)
 
-SUBCOMMANDS = (apiserver,)
+SUBCOMMANDS = (apiserver, clusters, get, hub, join, klusterlet, localruntime, up, work, addon)
 
 
 def build_parser() -> argparse.ArgumentParser:

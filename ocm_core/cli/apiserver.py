@@ -8,7 +8,10 @@ import signal
 import sys
 from pathlib import Path
 
-from ocm_core.apiserver.server import ServerConfig, StorageKind, serve
+from ocm_core.api import work
+from ocm_core.apiserver.admission import Validators
+from ocm_core.apiserver.server import DataDirInUseError, ServerConfig, StorageKind, start
+from ocm_core.work.validation import validate_manifest_work
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -52,7 +55,15 @@ def _config(args: argparse.Namespace) -> ServerConfig:
         port_file=args.port_file,
         bookmark_interval_seconds=args.bookmark_interval,
         event_window=args.event_window,
+        validators=hub_validators(),
     )
+
+
+def hub_validators() -> Validators:
+    """The hub's admission rules (OCM's webhooks, run in-process)."""
+    validators = Validators()
+    validators.register(work.GROUP, work.MANIFEST_WORK_KIND, validate_manifest_work)
+    return validators
 
 
 async def run(args: argparse.Namespace) -> int:
@@ -62,11 +73,18 @@ async def run(args: argparse.Namespace) -> int:
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
     try:
-        await serve(config, stop)
-    except OSError as exc:
-        print(
-            f"ocm apiserver: cannot listen on {config.bind_address}:{config.port}: {exc}",
-            file=sys.stderr,
-        )
+        running = await start(config)
+    except DataDirInUseError as exc:
+        print(f"ocm apiserver: {exc}", file=sys.stderr)
         return 1
+    except OSError as exc:
+        where = f"{config.bind_address}:{config.port}"
+        print(f"ocm apiserver: cannot listen on {where}: {exc}", file=sys.stderr)
+        return 1
+    print(f"ocm apiserver listening on port {running.port}; kubeconfig: {running.kubeconfig}")
+    sys.stdout.flush()
+    try:
+        await stop.wait()
+    finally:
+        await running.stop()
     return 0

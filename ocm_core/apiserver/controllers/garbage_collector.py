@@ -11,7 +11,6 @@ from __future__ import annotations
 import contextlib
 import logging
 from collections import defaultdict
-from typing import Any
 
 from ocm_core.apiserver import errors
 from ocm_core.apiserver.controllers.events import batches
@@ -22,6 +21,7 @@ from ocm_core.apiserver.operations import (
     Operations,
     PatchType,
 )
+from ocm_core.apiserver.registry import ResourceInfo
 from ocm_core.apiserver.storage import EventType, NotFoundError, Object, StoredEvent
 from ocm_core.apiserver.watch import WatchHub
 
@@ -136,7 +136,7 @@ class GarbageCollector:
         except NotFoundError:
             return None
 
-    def _info(self, key: Key) -> Any:
+    def _info(self, key: Key) -> ResourceInfo | None:
         return self._ops.registry.by_storage_key(key[0])
 
     async def _delete(self, key: Key) -> None:

@@ -1,1 +1,3 @@
-"""aiohttp handlers of the API server (one module per verb group)."""
+"""aiohttp handlers of the API server (one module per verb group); used only by ``app``."""
+
+__all__: list[str] = []

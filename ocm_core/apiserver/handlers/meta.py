@@ -6,7 +6,7 @@ from aiohttp import web
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from ocm_core.apiserver import discovery, errors, openapi
-from ocm_core.apiserver.handlers.encoding import json_response
+from ocm_core.apiserver.handlers.encoding import dumps, json_response
 from ocm_core.apiserver.state import STATE
 
 
@@ -14,12 +14,24 @@ async def version(request: web.Request) -> web.Response:
     return json_response(discovery.VERSION_INFO)
 
 
+def _aggregated(request: web.Request, *, core: bool) -> web.Response | None:
+    version = discovery.aggregated_version(request.headers.get("Accept", ""))
+    if version is None:
+        return None
+    document = discovery.aggregated(request.app[STATE].registry, core=core, version=version)
+    return web.Response(
+        body=dumps(document).encode(),
+        headers={"Content-Type": discovery.aggregated_content_type(version), "Vary": "Accept"},
+    )
+
+
 async def api(request: web.Request) -> web.Response:
-    return json_response(discovery.api_versions(request.host))
+    return _aggregated(request, core=True) or json_response(discovery.api_versions(request.host))
 
 
 async def apis(request: web.Request) -> web.Response:
-    return json_response(discovery.api_group_list(request.app[STATE].registry))
+    registry = request.app[STATE].registry
+    return _aggregated(request, core=False) or json_response(discovery.api_group_list(registry))
 
 
 async def api_group(request: web.Request) -> web.Response:

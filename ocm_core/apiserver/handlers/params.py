@@ -85,6 +85,14 @@ class ListParams:
 
 
 def list_params(query: Mapping[str, str]) -> ListParams:
+    resource_version = query.get("resourceVersion", "")
+    if resource_version and not resource_version.isdigit():
+        raise errors.bad_request(f'invalid resourceVersion "{resource_version}": not a number')
+    match = query.get("resourceVersionMatch", "")
+    if match not in ("", "NotOlderThan", "Exact"):
+        raise errors.bad_request(
+            f'invalid resourceVersionMatch "{match}": must be NotOlderThan or Exact'
+        )
     include = query.get("includeObject", IncludeObject.METADATA.value)
     if include not in {i.value for i in IncludeObject}:
         raise errors.bad_request(f'invalid includeObject "{include}": use None, Metadata or Object')

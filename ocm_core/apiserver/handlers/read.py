@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-import logging
 import time
 from datetime import UTC, datetime
 from typing import Any, Final
@@ -12,13 +11,11 @@ from aiohttp import web
 
 from ocm_core.apiserver import errors, table
 from ocm_core.apiserver.handlers import encoding, params
-from ocm_core.apiserver.operations import Operations, scale_view, storage_errors
+from ocm_core.apiserver.operations import Operations, scale_view
 from ocm_core.apiserver.registry import SCALE, ResourceInfo
 from ocm_core.apiserver.state import ServerState
 from ocm_core.apiserver.storage import ExpiredError, StoredEvent
 from ocm_core.apiserver.watch import Watcher
-
-logger = logging.getLogger(__name__)
 
 INITIAL_EVENTS_END: Final = "k8s.io/initial-events-end"
 
@@ -157,32 +154,28 @@ async def watch_objects(
     if since is None:
         listing = await state.operations.list(info, namespace, selector=selector)
         initial, since = listing.items, listing.resource_version
-    watcher: Watcher | None = None
-    expired: errors.ApiError | None = None
+    as_table = encoding.wants_table(request)
+    response = web.StreamResponse(headers={"Content-Type": encoding.JSON_MEDIA})
+    response.enable_chunked_encoding()
     try:
         watcher = state.hub.watch(
             info.storage_key, since=since, namespace=namespace, selector=selector
         )
     except ExpiredError as exc:
-        expired = errors.expired(str(exc))
-    response = web.StreamResponse(headers={"Content-Type": encoding.JSON_MEDIA})
-    response.enable_chunked_encoding()
-    await response.prepare(request)
-    stream = _WatchStream(
-        response, state.operations, info, encoding.wants_table(request), query.include
-    )
-    if expired is not None or watcher is None:
         # Clients (client-go, the Python client) expect the 410 as an ERROR event.
-        await stream.send("ERROR", (expired or errors.internal_error("watch failed")).to_status())
+        await response.prepare(request)
+        stream = _WatchStream(response, state.operations, info, as_table, query.include)
+        await stream.send("ERROR", errors.expired(str(exc)).to_status())
         return response
     state.metrics.watchers.inc()
     try:
-        with storage_errors(info, name):
-            for obj in initial:
-                await stream.send_object("ADDED", obj)
-            if query.send_initial_events:
-                await stream.send_bookmark(since, initial_end=True)
-            await _pump(stream, watcher, state, query)
+        await response.prepare(request)
+        stream = _WatchStream(response, state.operations, info, as_table, query.include)
+        for obj in initial:
+            await stream.send_object("ADDED", obj)
+        if query.send_initial_events:
+            await stream.send_bookmark(since, initial_end=True)
+        await _pump(stream, watcher, state, query)
     except ConnectionResetError:
         pass  # the client went away
     finally:

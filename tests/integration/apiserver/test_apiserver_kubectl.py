@@ -239,3 +239,22 @@ def test_certificate_approve_with_protobuf_approval(kube_env: dict[str, str]) ->
     csr = json.loads(kubectl(kube_env, "get", "csr", "agent", "-o", "json").stdout)
     assert [c["type"] for c in csr["status"]["conditions"]] == ["Approved"]
     assert csr["spec"]["username"] == "admin"
+
+
+def test_server_side_apply_conflicts_between_managers(kube_env: dict[str, str]) -> None:
+    manifest = "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: owned}\ndata: {a: '%s'}\n"
+    kubectl(
+        kube_env, "apply", "--server-side", "--field-manager=first", "-f", "-", stdin=manifest % 1
+    )
+    clash = kubectl(
+        kube_env, "apply", "--server-side", "--field-manager=second", "-f", "-",
+        stdin=manifest % 2, ok=False,
+    )  # fmt: skip
+    assert clash.returncode != 0
+    assert 'conflict with "first"' in clash.stderr
+    kubectl(
+        kube_env, "apply", "--server-side", "--field-manager=second", "--force-conflicts",
+        "-f", "-", stdin=manifest % 2,
+    )  # fmt: skip
+    live = json.loads(kubectl(kube_env, "get", "cm", "owned", "-o", "json").stdout)
+    assert live["data"] == {"a": "2"}

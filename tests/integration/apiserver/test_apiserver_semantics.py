@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -85,7 +88,9 @@ def test_body_over_the_limit_is_413(apiserver: ApiServerProcess) -> None:
         pytest.param("?fieldSelector=metadata.name", 400, id="bad-field-selector"),
         pytest.param("?limit=-1", 400, id="negative-limit"),
         pytest.param("?continue=%21%21%21", 400, id="bad-continue"),
-        pytest.param("?watch=true&resourceVersion=abc", 400, id="bad-resource-version"),
+        pytest.param("?watch=true&resourceVersion=abc", 400, id="bad-watch-resource-version"),
+        pytest.param("?resourceVersion=abc", 400, id="bad-list-resource-version"),
+        pytest.param("?resourceVersionMatch=Sometime", 400, id="bad-resource-version-match"),
     ],
 )
 def test_bad_list_queries_are_rejected(apiserver: ApiServerProcess, query: str, code: int) -> None:
@@ -247,3 +252,28 @@ def test_every_namespace_gets_a_default_service_account(apiserver: ApiServerProc
     status_of(apiserver, "POST", "/api/v1/namespaces", {"metadata": {"name": "with-sa"}})
     path = "/api/v1/namespaces/with-sa/serviceaccounts/default"
     eventually(lambda: status_of(apiserver, "GET", path)[0] == 200)
+
+
+def run_cli(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "ocm_core.cli", "apiserver", *args],
+        capture_output=True, text=True, timeout=60, check=False,
+    )  # fmt: skip
+
+
+def test_second_server_on_the_same_data_dir_is_refused(apiserver: ApiServerProcess) -> None:
+    done = run_cli("--data-dir", str(apiserver.data_dir), "--port", "0")
+    assert done.returncode == 1
+    assert "in use by another ocm apiserver" in done.stderr
+
+
+def test_port_in_use_is_a_clear_error(apiserver: ApiServerProcess, tmp_path: Path) -> None:
+    done = run_cli("--data-dir", str(tmp_path / "other"), "--port", str(apiserver.port))
+    assert done.returncode == 1
+    assert "cannot listen on 127.0.0.1" in done.stderr
+
+
+def test_bad_flags_are_explained(tmp_path: Path) -> None:
+    done = run_cli("--data-dir", str(tmp_path), "--port", "70000")
+    assert done.returncode != 0
+    assert "--port 70000 is out of range" in done.stderr

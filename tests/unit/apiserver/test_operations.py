@@ -19,7 +19,7 @@ ENV = semantics.Environment(
     new_uid=lambda: "uid",
     random_suffix=lambda n: "z" * n,
 )
-CRD = {
+CRD: dict[str, Any] = {
     "metadata": {"name": "things.example.com"},
     "spec": {
         "group": "example.com",
@@ -165,3 +165,31 @@ async def test_dry_run_changes_nothing() -> None:
     await ops.create(cms, "default", {"metadata": {"name": "real"}})
     await ops.delete(cms, "default", "real", DeleteOptions(dry_run=True))
     assert (await ops.get(cms, "default", "real"))["metadata"]["name"] == "real"
+
+
+async def test_crd_shadowing_a_built_in_is_invalid_and_not_stored() -> None:
+    ops = await operations()
+    crds = kind(ops, "apiextensions.k8s.io", "v1", "customresourcedefinitions")
+    shadow = copy.deepcopy(CRD)
+    shadow["metadata"]["name"] = "deployments.apps"
+    shadow["spec"].update(group="apps", names={"plural": "deployments", "kind": "Deployment"})
+    with pytest.raises(ApiError) as exc:
+        await ops.create(crds, "", shadow)
+    assert exc.value.code == 422
+    assert (await ops.list(crds, None)).items == []
+
+
+async def test_reapplying_a_crd_keeps_its_status_stable() -> None:
+    ops = await operations()
+    crds = kind(ops, "apiextensions.k8s.io", "v1", "customresourcedefinitions")
+    body = {
+        "apiVersion": "apiextensions.k8s.io/v1",
+        "kind": "CustomResourceDefinition",
+        **copy.deepcopy(CRD),
+    }
+    options = WriteOptions(field_manager="kubectl")
+    first = await ops.patch(crds, "", "things.example.com", PatchType.APPLY, body, options=options)
+    again = await ops.patch(crds, "", "things.example.com", PatchType.APPLY, body, options=options)
+    assert (
+        again.object["metadata"]["resourceVersion"] == first.object["metadata"]["resourceVersion"]
+    )

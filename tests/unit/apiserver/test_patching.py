@@ -7,6 +7,7 @@ from typing import Any
 import pytest
 
 from ocm_core.apiserver.patching import (
+    ApplyConflictError,
     PatchError,
     decode_fields,
     encode_fields,
@@ -152,3 +153,19 @@ def test_apply_by_a_second_manager_keeps_the_first_managers_fields() -> None:
     after = server_side_apply(live, annotation, "kubectl-last-applied", NOW)
     assert after["data"] == {"a": "1"}
     assert after["metadata"]["annotations"] == {"x": "y"}
+
+
+def test_apply_conflicts_with_another_applier_unless_forced() -> None:
+    base = {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "c"}}
+    live = server_side_apply(None, {**base, "data": {"a": "1"}}, "helm", NOW)
+    same_value = server_side_apply(live, {**base, "data": {"a": "1"}}, "kubectl", NOW)
+    assert same_value["data"] == {"a": "1"}, "agreeing on a value is no conflict"
+    with pytest.raises(ApplyConflictError) as exc:
+        server_side_apply(live, {**base, "data": {"a": "2"}}, "kubectl", NOW)
+    assert exc.value.conflicts == [("helm", ".data.a")]
+    forced = server_side_apply(live, {**base, "data": {"a": "2"}}, "kubectl", NOW, force=True)
+    assert forced["data"] == {"a": "2"}
+    owners = {
+        m["manager"]: decode_fields(m["fieldsV1"]) for m in forced["metadata"]["managedFields"]
+    }
+    assert owners == {"helm": set(), "kubectl": {("data", "a")}}

@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from ocm_core.apiserver import jsonpath, openapi, protobuf, requestinfo, table
+from ocm_core.apiserver import discovery, jsonpath, openapi, protobuf, requestinfo, table
 from ocm_core.apiserver.registry import Registry
 
 
@@ -147,3 +147,45 @@ def test_table_rows_carry_metadata_objects_and_ages() -> None:
     assert [c["name"] for c in rendered["columnDefinitions"]] == ["Name", "Age"]
     assert rendered["rows"][0]["cells"] == ["a", "5m"]
     assert rendered["rows"][0]["object"]["kind"] == "PartialObjectMetadata"
+
+
+@pytest.mark.parametrize(
+    ("accept", "expected"),
+    [
+        pytest.param(
+            "application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList,"
+            "application/json;g=apidiscovery.k8s.io;v=v2beta1;as=APIGroupDiscoveryList,application/json",
+            "v2",
+            id="kubectl-1.33",
+        ),
+        pytest.param(
+            "application/json;as=APIGroupDiscoveryList;v=v2beta1;g=apidiscovery.k8s.io,application/json",
+            "v2beta1",
+            id="any-parameter-order",
+        ),
+        pytest.param("application/json", None, id="legacy"),
+    ],
+)
+def test_aggregated_discovery_negotiation(accept: str, expected: str | None) -> None:
+    assert discovery.aggregated_version(accept) == expected
+
+
+def test_aggregated_discovery_lists_subresources_with_their_kinds() -> None:
+    document = discovery.aggregated(Registry.with_builtins(), core=False, version="v2")
+    apps = next(i for i in document["items"] if i["metadata"]["name"] == "apps")
+    deployments = next(
+        r for r in apps["versions"][0]["resources"] if r["resource"] == "deployments"
+    )
+    scale = next(s for s in deployments["subresources"] if s["subresource"] == "scale")
+    assert scale["responseKind"] == {"group": "autoscaling", "version": "v1", "kind": "Scale"}
+    assert deployments["scope"] == "Namespaced"
+
+
+def test_protobuf_self_subject_access_review() -> None:
+    attributes = _field(1, b"default") + _field(2, b"create") + _field(5, b"configmaps")
+    review = _field(1, b"") + _field(2, _field(1, attributes))
+    type_meta = _field(1, b"authorization.k8s.io/v1") + _field(2, b"SelfSubjectAccessReview")
+    decoded = protobuf.decode_object(protobuf.MAGIC + _field(1, type_meta) + _field(2, review))
+    assert decoded["spec"] == {
+        "resourceAttributes": {"namespace": "default", "verb": "create", "resource": "configmaps"}
+    }

@@ -1,0 +1,104 @@
+"""`build_hub`: the hub registration controllers on one runtime `Manager`, sharing informers."""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+from dataclasses import dataclass, field
+
+from ocm_core.api import gvr
+from ocm_core.registration.hub.accept import ManagedClusterAcceptController
+from ocm_core.registration.hub.cleanup import (
+    ManagedClusterCleanupController,
+    WorkRoleBindingCleanupController,
+    is_work_binding,
+    work_binding_key,
+)
+from ocm_core.registration.hub.clustersets import (
+    WANTED_SELECTORS,
+    ClusterSetBindingController,
+    ClusterSetLabelController,
+    ClusterSetStatusController,
+    DefaultClusterSetsController,
+)
+from ocm_core.registration.hub.csr import CsrApprovingController
+from ocm_core.registration.hub.lease import ClusterLeaseController, is_cluster_lease
+from ocm_core.runtime import EventRecorder, Manager, Source, keys
+
+COMPONENT = "registration-controller"
+
+
+@dataclass(frozen=True)
+class HubOptions:
+    #: Bootstrap users whose first CSR is approved and cluster accepted without a human.
+    auto_approval_users: Collection[str] = field(default_factory=tuple)
+    workers: int = 2
+
+
+def build_hub(manager: Manager, options: HubOptions) -> None:
+    """Add every hub registration controller to ``manager``."""
+    api, clock = manager.api, manager.clock
+    events = EventRecorder(api, component=COMPONENT, clock=clock)
+    clusters = manager.informer(gvr.MANAGED_CLUSTERS)
+    csrs = manager.informer(gvr.CERTIFICATE_SIGNING_REQUESTS)
+    leases = manager.informer(gvr.LEASES)
+    sets = manager.informer(gvr.MANAGED_CLUSTER_SETS)
+    bindings = manager.informer(gvr.MANAGED_CLUSTER_SET_BINDINGS)
+    role_bindings = manager.informer(gvr.ROLE_BINDINGS)
+    works = manager.informer(gvr.MANIFEST_WORKS)
+    workers = options.workers
+
+    manager.controller(
+        "managedcluster-accept",
+        ManagedClusterAcceptController(api, clusters, clock, events),
+        [Source(clusters)],
+        workers=workers,
+    )
+    approver = CsrApprovingController(
+        api, csrs, clusters, clock, events, auto_approval_users=options.auto_approval_users
+    )
+    manager.controller(
+        "csr-approving",
+        approver,
+        [Source(csrs), Source(clusters, key_fn=approver.pending_csrs_of)],
+        workers=workers,
+    )
+    manager.controller(
+        "managedcluster-lease",
+        ClusterLeaseController(api, clusters, leases, clock, events),
+        [Source(clusters), Source(leases, key_fn=keys.by_namespace, predicate=is_cluster_lease)],
+        workers=workers,
+    )
+    manager.controller(
+        "managedcluster-cleanup",
+        ManagedClusterCleanupController(api, clusters, clock),
+        [Source(clusters)],
+        workers=workers,
+    )
+    manager.controller(
+        "work-rolebinding-cleanup",
+        WorkRoleBindingCleanupController(api, role_bindings, works),
+        [
+            Source(role_bindings, predicate=is_work_binding),
+            Source(works, key_fn=work_binding_key),
+        ],
+    )
+    defaults = manager.controller(
+        "default-clustersets", DefaultClusterSetsController(api, sets), [Source(sets)]
+    )
+    for name in WANTED_SELECTORS:
+        defaults.enqueue(name)
+    manager.controller(
+        "clusterset-label", ClusterSetLabelController(api, clusters), [Source(clusters)]
+    )
+    set_status = ClusterSetStatusController(api, sets, clusters, clock)
+    manager.controller(
+        "clusterset-status",
+        set_status,
+        [Source(sets), Source(clusters, key_fn=set_status.all_sets)],
+    )
+    binding_status = ClusterSetBindingController(api, bindings, sets, clock)
+    manager.controller(
+        "clustersetbinding-status",
+        binding_status,
+        [Source(bindings), Source(sets, key_fn=binding_status.bindings_of_set)],
+    )

@@ -1,0 +1,1 @@
+"""Hub-side work controllers: ManifestWorkReplicaSet fan-out of ManifestWorks over Placements."""

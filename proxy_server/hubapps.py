@@ -1,0 +1,143 @@
+"""Hub programs calling spoke services through the tunnel, in three lines.
+
+    client = TunnelClient("proxy.hub:8090", credentials=...)
+    reader, writer = await hubapps.dial(client, "c2", "api.shop:8080")          # raw bytes
+    async with aiohttp.ClientSession(connector=hubapps.tunnel_connector(client, "c2")) as s:
+        await s.get("http://api.shop:8080/items")                                # HTTP(S)
+    async with hubapps.grpc_channel(client, "c2", "greeter.shop:50051") as channel:
+        ...                                                                       # gRPC
+
+A service is named `<service>.<namespace>` (or its `.svc[.cluster.local]` forms) with a port;
+the tunnel address is our readable agent identifier `<service>.<namespace>.<cluster>:<port>`,
+which the cluster's agent serves only if it exposes that service.
+
+gRPC runs over a loopback bridge: a listener on 127.0.0.1 (random port) whose every accepted
+connection is spliced to a fresh tunnel connection. grpc's C core owns its sockets and cannot be
+handed a Python stream, so this is the simplest way in; the bridge lives as long as the
+`grpc_channel` context.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+from typing import Final
+
+import grpc
+
+from proxy_server.client import TunnelClient
+from proxy_server.connector import TunnelConnector
+from proxy_server.dialing import ClientDialer, Dialer
+from proxy_server.streams import open_streams, splice
+
+logger = logging.getLogger(__name__)
+
+IN_CLUSTER_SUFFIXES: Final = (".svc.cluster.local", ".svc")
+LOOPBACK: Final = "127.0.0.1"
+
+
+def service_address(cluster: str, host: str, port: int) -> str:
+    """`api.shop` (or `api.shop.svc[.cluster.local]`), 8080 in `c2` → `api.shop.c2:8080`."""
+    for suffix in IN_CLUSTER_SUFFIXES:
+        if host.endswith(suffix):
+            host = host[: -len(suffix)]
+            break
+    name, dot, namespace = host.partition(".")
+    if not dot or not name or not namespace or "." in namespace:
+        raise ValueError(f"{host!r} is not a service name: expected <service>.<namespace>")
+    return f"{name}.{namespace}.{cluster}:{port}"
+
+
+def _split_target(target: str) -> tuple[str, int]:
+    host, sep, port = target.rpartition(":")
+    if not sep or not port.isdigit():
+        raise ValueError(f"{target!r}: expected <service>.<namespace>:<port>")
+    return host, int(port)
+
+
+def _dialer(client: TunnelClient | Dialer) -> Dialer:
+    return ClientDialer(client) if isinstance(client, TunnelClient) else client
+
+
+async def dial(
+    client: TunnelClient | Dialer, cluster: str, target: str
+) -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
+    """asyncio streams to `<service>.<namespace>:<port>` in `cluster`."""
+    host, port = _split_target(target)
+    address = service_address(cluster, host, port)
+    connection = await _dialer(client).dial(cluster, address)
+    return await open_streams(connection, peer=f"{cluster}/{address}")
+
+
+def tunnel_connector(client: TunnelClient | Dialer, cluster: str) -> TunnelConnector:
+    """An aiohttp connector reaching `http(s)://<service>.<namespace>:<port>/` in `cluster`."""
+    return TunnelConnector(
+        _dialer(client), lambda host, port: (cluster, service_address(cluster, host, port))
+    )
+
+
+@contextlib.asynccontextmanager
+async def grpc_channel(
+    client: TunnelClient | Dialer,
+    cluster: str,
+    target: str,
+    *,
+    credentials: grpc.ChannelCredentials | None = None,
+    options: list[tuple[str, str | int]] | None = None,
+) -> AsyncIterator[grpc.aio.Channel]:
+    """A grpc.aio channel to `<service>.<namespace>:<port>` in `cluster` (see module doc).
+
+    With `credentials` the channel speaks TLS end to end; the certificate is checked against
+    the service name (override with the `grpc.ssl_target_name_override` option)."""
+    async with loopback_bridge(client, cluster, target) as port:
+        opts = list(options or [])
+        if credentials is not None:
+            host = target.rpartition(":")[0]
+            if not any(key == "grpc.ssl_target_name_override" for key, _ in opts):
+                opts.append(("grpc.ssl_target_name_override", host))
+            channel = grpc.aio.secure_channel(f"{LOOPBACK}:{port}", credentials, options=opts)
+        else:
+            channel = grpc.aio.insecure_channel(f"{LOOPBACK}:{port}", options=opts)
+        try:
+            yield channel
+        finally:
+            await channel.close(None)
+
+
+@contextlib.asynccontextmanager
+async def loopback_bridge(
+    client: TunnelClient | Dialer, cluster: str, target: str
+) -> AsyncIterator[int]:
+    """A 127.0.0.1 listener (its port is yielded) splicing each connection to `target`."""
+    dialer = _dialer(client)
+    host, port = _split_target(target)
+    address = service_address(cluster, host, port)
+    sessions: set[asyncio.Task[None]] = set()
+
+    async def bridge(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        task = asyncio.current_task()
+        assert task is not None
+        sessions.add(task)
+        try:
+            connection = await dialer.dial(cluster, address)
+        except (ConnectionError, OSError) as exc:
+            logger.warning("bridge to %s failed: %s", address, exc, extra={"cluster": cluster})
+            writer.close()
+            sessions.discard(task)
+            return
+        try:
+            far = await open_streams(connection, peer=f"{cluster}/{address}")
+            await splice((reader, writer), far)
+        finally:
+            sessions.discard(task)
+
+    server = await asyncio.start_server(bridge, LOOPBACK, 0)
+    try:
+        yield server.sockets[0].getsockname()[1]
+    finally:
+        server.close()
+        for task in list(sessions):
+            task.cancel()
+        await asyncio.gather(*sessions, return_exceptions=True)

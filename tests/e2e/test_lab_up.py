@@ -1,0 +1,85 @@
+"""`ocm up` with real processes and real kubectl: start, use, stop, resume, remove."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import signal
+import sys
+from pathlib import Path
+
+KUBECTL = "/usr/bin/kubectl"
+
+
+async def start_lab(data_dir: Path) -> tuple[asyncio.subprocess.Process, list[str]]:
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "ocm_core.cli",
+        "up",
+        "--clusters",
+        "1",
+        "--data-dir",
+        str(data_dir),
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.STDOUT,
+    )
+    assert process.stdout is not None
+    lines: list[str] = []
+    async with asyncio.timeout(120):
+        while "The lab is up." not in lines:
+            line = (await process.stdout.readline()).decode()
+            assert line, "ocm up exited early:\n" + "".join(lines)
+            lines.append(line.strip())
+    return process, lines
+
+
+async def stop_lab(process: asyncio.subprocess.Process) -> int:
+    process.send_signal(signal.SIGINT)
+    async with asyncio.timeout(60):
+        assert process.stdout is not None
+        await process.stdout.read()
+        return await process.wait()
+
+
+async def kubectl(kubeconfig: Path, *args: str) -> str:
+    process = await asyncio.create_subprocess_exec(
+        KUBECTL,
+        "--kubeconfig",
+        str(kubeconfig),
+        *args,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    out, err = await process.communicate()
+    assert process.returncode == 0, err.decode()
+    return out.decode()
+
+
+async def test_lab_starts_serves_kubectl_stops_resumes_and_is_removed(tmp_path: Path) -> None:
+    data_dir = tmp_path / "lab"
+    process, lines = await start_lab(data_dir)
+    try:
+        assert any(line.startswith("Starting the lab") for line in lines)
+        hub = data_dir / "clusters" / "hub" / "apiserver" / "admin.kubeconfig"
+        crds = json.loads(await kubectl(hub, "get", "crds", "-o", "json"))
+        names = {item["metadata"]["name"] for item in crds["items"]}
+        assert "managedclusters.cluster.open-cluster-management.io" in names
+        assert "managedproxyconfigurations.proxy.open-cluster-management.io" in names
+        spoke = data_dir / "clusters" / "c1" / "apiserver" / "admin.kubeconfig"
+        await kubectl(spoke, "create", "configmap", "kept", "--from-literal=k=v")
+    finally:
+        assert await stop_lab(process) == 0
+
+    process, lines = await start_lab(data_dir)
+    try:
+        assert any(line.startswith("Resuming the lab") for line in lines)
+        assert "kept" in await kubectl(spoke, "get", "configmap", "kept", "-o", "name")
+    finally:
+        assert await stop_lab(process) == 0
+
+    down = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "ocm_core.cli", "down", "--data-dir", str(data_dir)
+    )
+    assert await down.wait() == 0
+    assert not data_dir.exists()
