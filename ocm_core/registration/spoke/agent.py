@@ -25,6 +25,7 @@ from ocm_core.kube.client import ApiClient
 from ocm_core.kube.config import KubeConfig
 from ocm_core.kube.errors import NotFoundError
 from ocm_core.registration import names
+from ocm_core.registration.conflicts import RetryOnConflict
 from ocm_core.registration.spoke import bootstrap, credentials
 from ocm_core.registration.spoke.controllers import (
     ClientCertRotationController,
@@ -158,13 +159,15 @@ class RegistrationAgent:
         )
         lease = manager.controller(
             "lease-update",
-            LeaseUpdateController(hub, clusters, self.clock),
+            RetryOnConflict(LeaseUpdateController(hub, clusters, self.clock)),
             [Source(clusters, update_filter=spec_or_acceptance_changed)],
         )
         status = manager.controller(
             "cluster-status",
-            ClusterStatusController(
-                hub, self.spoke, clusters, self.clock, self.options.status_period
+            RetryOnConflict(
+                ClusterStatusController(
+                    hub, self.spoke, clusters, self.clock, self.options.status_period
+                )
             ),
             [Source(clusters, update_filter=spec_or_acceptance_changed)],
         )
