@@ -149,10 +149,6 @@ async def test_server_side_apply_with_a_foreign_field_manager_is_refused_by_the_
         )
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="the embedded API server does not detect server-side apply field conflicts yet",
-)
 async def test_server_side_apply_conflict_is_reported(
     hub: ApiClient, spoke: ApiClient, cluster: str, start_agent: AgentFactory
 ) -> None:
