@@ -34,7 +34,8 @@ CACHED_RESOURCES: Final = (
 )
 
 Obj = Mapping[str, Any]
-_Key = tuple[str, str]
+_ByNamespace = dict[str, dict[str, Obj]]
+"""namespace ("" for cluster-scoped) → name → object: a request reads only its namespace."""
 
 
 def _cached(event_resource: str, namespace: str, name: str) -> bool:
@@ -47,7 +48,7 @@ class AuthCache:
     """An ``RBACSource``, a bootstrap-token ``SecretLookup`` and a ServiceAccount ``UIDLookup``."""
 
     def __init__(self) -> None:
-        self._objects: dict[str, dict[_Key, Obj]] = {r: {} for r in CACHED_RESOURCES}
+        self._objects: dict[str, _ByNamespace] = {r: {} for r in CACHED_RESOURCES}
         self._aggregated: Sequence[Obj] | None = None
 
     async def load(self, storage: Storage) -> None:
@@ -56,25 +57,25 @@ class AuthCache:
             namespace = BOOTSTRAP_NAMESPACE if resource == SECRETS else None
             for obj in (await storage.list(resource, namespace=namespace)).items:
                 meta = obj["metadata"]
-                if _cached(resource, meta.get("namespace", ""), meta["name"]):
-                    self._objects[resource][(meta.get("namespace", ""), meta["name"])] = obj
+                namespace_of = meta.get("namespace", "")
+                if _cached(resource, namespace_of, meta["name"]):
+                    self._objects[resource].setdefault(namespace_of, {})[meta["name"]] = obj
         self._aggregated = None
 
     def apply(self, event: StoredEvent) -> None:
         """The watch hub listener: mirror one committed change."""
         if not _cached(event.resource, event.namespace, event.name):
             return
-        table = self._objects[event.resource]
-        key = (event.namespace, event.name)
+        table = self._objects[event.resource].setdefault(event.namespace, {})
         if event.type is EventType.DELETED:
-            table.pop(key, None)
+            table.pop(event.name, None)
         elif event.type in (EventType.ADDED, EventType.MODIFIED):
-            table[key] = event.object
+            table[event.name] = event.object
         if event.resource == CLUSTER_ROLES:
             self._aggregated = None
 
     def contains(self, resource: str, namespace: str, name: str) -> bool:
-        return (namespace, name) in self._objects[resource]
+        return name in self._objects[resource].get(namespace, {})
 
     # --- RBACSource --------------------------------------------------------------------------
 
@@ -83,27 +84,27 @@ class AuthCache:
 
     def cluster_roles(self) -> Sequence[Obj]:
         if self._aggregated is None:
-            self._aggregated = aggregate_cluster_roles(list(self._objects[CLUSTER_ROLES].values()))
+            self._aggregated = aggregate_cluster_roles(self._in_namespace(CLUSTER_ROLES, ""))
         return self._aggregated
 
     def role_bindings(self, namespace: str) -> Sequence[Obj]:
         return self._in_namespace(ROLE_BINDINGS, namespace)
 
     def cluster_role_bindings(self) -> Sequence[Obj]:
-        return list(self._objects[CLUSTER_ROLE_BINDINGS].values())
+        return self._in_namespace(CLUSTER_ROLE_BINDINGS, "")
 
     def _in_namespace(self, resource: str, namespace: str) -> list[Obj]:
-        return [obj for (ns, _), obj in self._objects[resource].items() if ns == namespace]
+        return list(self._objects[resource].get(namespace, {}).values())
 
     # --- lookups for the authenticators ------------------------------------------------------
 
     def secret(self, namespace: str, name: str) -> Obj | None:
         """A bootstrap-token Secret (the only Secrets cached)."""
-        return self._objects[SECRETS].get((namespace, name))
+        return self._objects[SECRETS].get(namespace, {}).get(name)
 
     def uid(self, kind: str, namespace: str, name: str) -> str | None:
         """The live uid of a ServiceAccount; other kinds are not tracked (None)."""
         if kind != SERVICE_ACCOUNT_KIND:
             return None
-        account = self._objects[SERVICE_ACCOUNTS].get((namespace, name))
+        account = self._objects[SERVICE_ACCOUNTS].get(namespace, {}).get(name)
         return None if account is None else str(account["metadata"].get("uid", ""))

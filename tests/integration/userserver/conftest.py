@@ -4,8 +4,8 @@
   c2  exposed services: an HTTP app, a gRPC app, and `secret.apps` left out of the allow-list
   c3  a recording fake kube-apiserver (asserts headers, streaming and upgrades)
 
-The hub's TokenReview/SubjectAccessReview come from `FakeHub` (the embedded API server does
-not serve the review APIs yet).
+The hub's TokenReview/SubjectAccessReview come from `FakeHub`, so tests choose its answers.
+c1 enforces RBAC on the impersonated hub user: the lab binds alice to cluster-admin there.
 """
 
 from __future__ import annotations
