@@ -21,7 +21,8 @@ from typing import Final
 from aiohttp import web
 from aiohttp.typedefs import Handler
 
-from ocm_core.apiserver import errors, requestinfo, semantics
+from ocm_core.apiserver import auth, errors, requestinfo, semantics
+from ocm_core.apiserver.access import Access, to_auth_attributes
 from ocm_core.apiserver.addon_conversion import register_addon_converters
 from ocm_core.apiserver.admission import Validators
 from ocm_core.apiserver.authhooks import (
@@ -33,7 +34,7 @@ from ocm_core.apiserver.authhooks import (
     UserInfo,
 )
 from ocm_core.apiserver.controllers import garbage_collector, namespace_lifecycle
-from ocm_core.apiserver.handlers import encoding, meta, resources
+from ocm_core.apiserver.handlers import auth_endpoints, encoding, meta, resources
 from ocm_core.apiserver.metrics import ServerMetrics
 from ocm_core.apiserver.operations import Operations
 from ocm_core.apiserver.registry import Registry
@@ -57,16 +58,9 @@ def default_environment() -> semantics.Environment:
     )
 
 
-def _forbidden_message(attrs: RequestAttributes, reason: str) -> str:
-    if not attrs.resource_request:
-        return f'forbidden: User "{attrs.user.name}" cannot {attrs.verb} path "{attrs.path}"'
-    resource = attrs.resource + (f"/{attrs.subresource}" if attrs.subresource else "")
-    where = f' in the namespace "{attrs.namespace}"' if attrs.namespace else ""
-    text = (
-        f'{resource} is forbidden: User "{attrs.user.name}" cannot {attrs.verb} resource '
-        f'"{resource}" in API group "{attrs.api_group}"{where}'
-    )
-    return f"{text}: {reason}" if reason else text
+def _forbidden_message(attrs: RequestAttributes) -> str:
+    # kube's RBAC authorizer gives no reason when it denies, so the sentence ends at the scope.
+    return auth.forbidden_message(to_auth_attributes(attrs))
 
 
 async def _admit(
@@ -83,13 +77,16 @@ async def _admit(
         resource=req.resource,
         subresource=req.subresource,
         namespace=req.namespace,
-        name=req.name,
+        name=requestinfo.authorized_name(req, request.query),
         path=req.path,
         resource_request=req.resource_request,
     )
     decision = await state.authorizer.authorize(attrs)
     if not decision.allowed:
-        raise errors.forbidden(_forbidden_message(attrs, decision.reason))
+        logger.debug(
+            "forbidden", extra={"user": user.name, "path": attrs.path, "reason": decision.reason}
+        )
+        raise errors.forbidden(_forbidden_message(attrs))
     return user
 
 
@@ -127,10 +124,16 @@ def build_state(
     registry: Registry | None = None,
     watch_history: int = DEFAULT_HISTORY,
     validators: Validators | None = None,
+    access: Access | None = None,
 ) -> ServerState:
+    """The shared state; with ``access`` its authenticator/authorizer replace the given ones
+    and the authn/authz APIs (reviews, TokenRequest) are served."""
     registry = registry or Registry.with_builtins()
     register_addon_converters(registry.converters)
-    return ServerState(
+    if access is not None:
+        authenticator = access.request_authenticator()
+        authorizer = access.request_authorizer()
+    state = ServerState(
         registry=registry,
         storage=storage,
         hub=WatchHub(history=watch_history),
@@ -138,14 +141,23 @@ def build_state(
         authenticator=authenticator or TokenAuthenticator(admin_token),
         authorizer=authorizer or AllowAuthenticated(),
         metrics=ServerMetrics(),
+        access=access,
     )
+    if access is not None:
+        auth_endpoints.install(state, access)
+    return state
 
 
 async def _lifecycle(app: web.Application) -> AsyncIterator[None]:
     """Start-up: history, CRDs, namespaces, in-server controllers; shutdown in reverse."""
     state = app[STATE]
     await state.hub.prime(state.storage)
+    if state.access is not None:
+        await state.access.cache.load(state.storage)
+        state.hub.add_listener(state.access.cache.apply)
     await state.operations.start()
+    if state.access is not None:
+        await state.access.seed_policy(state.operations)
     tasks = [
         asyncio.create_task(
             garbage_collector.GarbageCollector(state.operations, state.hub).run(), name="gc"

@@ -1,8 +1,8 @@
 """The authentication/authorization hook points and the defaults used when none is configured.
 
-``ocm_core.apiserver.auth`` (x509, tokens, impersonation, RBAC) plugs in through these exact
-shapes. Until it is wired in, the server authenticates the admin bearer token it writes into
-the admin kubeconfig and allows every authenticated user; anonymous requests get 401.
+``ocm_core.apiserver.access`` plugs the real ones (x509, tokens, impersonation, RBAC) in through
+these exact shapes; ``ocm apiserver`` always uses those. The defaults here (the admin bearer
+token only, every authenticated user allowed) serve apps built without ``access``, in tests.
 """
 
 from __future__ import annotations
@@ -76,7 +76,7 @@ class TokenAuthenticator:
 
 
 class AllowAuthenticated:
-    """Allows every request that authenticated; the default until RBAC is wired in."""
+    """Allows every request that authenticated (apps built without ``access``)."""
 
     async def authorize(self, attrs: RequestAttributes) -> Decision:
         return Decision(True, "authenticated users may do anything")

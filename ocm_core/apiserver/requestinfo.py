@@ -23,6 +23,24 @@ _ITEM_VERBS: Final = {
 _COLLECTION_VERBS: Final = {"GET": "list", "POST": "create", "DELETE": "deletecollection"}
 
 
+_NAME_FIELD: Final = "metadata.name"
+
+
+def authorized_name(info: RequestInfo, query: Mapping[str, str]) -> str:
+    """The object name authorization sees: a list/watch narrowed to one object by
+    ``fieldSelector=metadata.name=<x>`` counts as a request for ``<x>``, as in kube (so RBAC
+    rules with resourceNames allow an informer on a single object)."""
+    if info.name or info.verb not in ("list", "watch"):
+        return info.name
+    selector = query.get("fieldSelector", "")
+    if not selector or "," in selector:
+        return ""
+    field, op, value = selector.partition("==") if "==" in selector else selector.partition("=")
+    if not op or field.strip() != _NAME_FIELD or value.startswith("="):
+        return ""
+    return value.strip()
+
+
 @dataclass(frozen=True)
 class RequestInfo:
     path: str

@@ -17,10 +17,9 @@ import yaml
 from aiohttp import web
 
 from ocm_core import pki
+from ocm_core.apiserver.access import Access, service_account_signing_key
 from ocm_core.apiserver.admission import Validators
 from ocm_core.apiserver.app import build_state, make_app
-from ocm_core.apiserver.authhooks import TokenAuthenticator
-from ocm_core.apiserver.client_certificates import ClientCertificateAuthenticator
 from ocm_core.apiserver.controllers.csr_signer import signer_context
 from ocm_core.apiserver.serving_cert import (
     CA_KEY_FILE,
@@ -152,11 +151,11 @@ async def start(config: ServerConfig) -> RunningServer:
 async def _start_locked(config: ServerConfig, lock: IO[bytes]) -> RunningServer:
     token = admin_token(config.data_dir)
     cert = await asyncio.to_thread(ensure_serving_certificate, config.data_dir, SERVING_HOSTS)
-    authenticator = ClientCertificateAuthenticator(TokenAuthenticator(token))
+    signing_key = await asyncio.to_thread(service_account_signing_key, config.data_dir)
     state = build_state(
         _storage(config),
         admin_token=token,
-        authenticator=authenticator,
+        access=Access.create(token, signing_key),
         watch_history=config.event_window,
         validators=config.validators,
     )

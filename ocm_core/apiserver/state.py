@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import Final
+from typing import TYPE_CHECKING, Final
 
 from aiohttp import web
 
@@ -16,6 +16,9 @@ from ocm_core.apiserver.registry import Registry, ResourceInfo
 from ocm_core.apiserver.requestinfo import RequestInfo
 from ocm_core.apiserver.storage import Storage
 from ocm_core.apiserver.watch import WatchHub
+
+if TYPE_CHECKING:
+    from ocm_core.apiserver.access import Access
 
 #: kube-apiserver's default --max-request-body-bytes is 3 MiB.
 DEFAULT_MAX_BODY_BYTES: Final = 3 * 1024 * 1024
@@ -52,6 +55,9 @@ class ServerState:
     #: ``(storage key, subresource)`` -> handler, for subresources served outside the core.
     subresource_handlers: dict[tuple[str, str], SubresourceHandler] = field(default_factory=dict)
     watch_lines: EncodedLines = field(default_factory=EncodedLines)
+    #: Real authn/RBAC (its cache is loaded and its policy seeded at start-up); None in tests
+    #: that plug their own hooks.
+    access: Access | None = None
     ready: bool = False
 
 

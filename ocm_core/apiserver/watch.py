@@ -16,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections import deque
+from collections.abc import Callable
 from dataclasses import replace
 from typing import Final
 
@@ -115,6 +116,7 @@ class WatchHub:
         self._floor = 0
         self.last_resource_version = 0
         self._watchers: dict[str, set[Watcher]] = {}
+        self._listeners: list[Callable[[StoredEvent], None]] = []
 
     async def prime(self, storage: Storage) -> None:
         """Load retained history from storage and start listening to its commits."""
@@ -124,6 +126,11 @@ class WatchHub:
             self._remember(event)
         storage.add_listener(self.publish)
 
+    def add_listener(self, listener: Callable[[StoredEvent], None]) -> None:
+        """Call ``listener`` synchronously with every published event (in-server caches that
+        must be current as soon as a write returns, such as the RBAC cache)."""
+        self._listeners.append(listener)
+
     def _remember(self, event: StoredEvent) -> None:
         self._history.append(event)
         while len(self._history) > self._history_size:
@@ -132,6 +139,8 @@ class WatchHub:
     def publish(self, event: StoredEvent) -> None:
         self._remember(event)
         self.last_resource_version = event.resource_version
+        for listener in self._listeners:
+            listener(event)
         for key in (event.resource, ALL_RESOURCES):
             for watcher in list(self._watchers.get(key, ())):
                 watcher.offer(event)

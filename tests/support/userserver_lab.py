@@ -4,8 +4,8 @@
   c2  exposed services: an HTTP app, a gRPC app, and `secret.apps` left out of the allow-list
   c3  a recording fake kube-apiserver (asserts headers, streaming and upgrades)
 
-The hub's TokenReview/SubjectAccessReview come from `FakeHub` (the embedded API server does
-not serve the review APIs yet).
+The hub's TokenReview/SubjectAccessReview come from `FakeHub`, so tests choose its answers.
+c1 enforces RBAC on the impersonated hub user: the lab binds alice to cluster-admin there.
 """
 
 from __future__ import annotations
@@ -24,6 +24,8 @@ import grpc
 import yaml
 from aiohttp import web
 
+from ocm_core.api import gvr
+from ocm_core.kube import ApiClient, KubeConfig
 from proxy_server.identity import agent_subject
 from tests.support.apiserver_process import ApiServerProcess
 from tests.support.certs import Pair, TestCA
@@ -201,6 +203,7 @@ async def start_lab(workdir: Path) -> AsyncIterator[Lab]:
     spoke_c1.data_dir.mkdir()
     await asyncio.to_thread(spoke_c1.start)
     shutil.copy(spoke_c1.kubeconfig, workdir / "spokes" / "c1.kubeconfig")
+    await _grant_cluster_admin(spoke_c1, "alice")
 
     spoke_tls = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
     spoke_tls.load_cert_chain(server.cert, server.key)
@@ -257,6 +260,25 @@ async def start_lab(workdir: Path) -> AsyncIterator[Lab]:
 
 
 _ROBOT_USER = "system:serviceaccount:apps:robot"
+
+
+async def _grant_cluster_admin(spoke: ApiServerProcess, user: str) -> None:
+    """The spoke enforces RBAC on the impersonated hub user, as a real cluster would."""
+    async with ApiClient(KubeConfig.from_kubeconfig(spoke.kubeconfig)) as admin:
+        await admin.create(
+            gvr.CLUSTER_ROLE_BINDINGS,
+            {
+                "metadata": {"name": f"{user}-cluster-admin"},
+                "roleRef": {
+                    "apiGroup": "rbac.authorization.k8s.io",
+                    "kind": "ClusterRole",
+                    "name": "cluster-admin",
+                },
+                "subjects": [
+                    {"apiGroup": "rbac.authorization.k8s.io", "kind": "User", "name": user}
+                ],
+            },
+        )
 
 
 async def _wait_for_agents(lab: Lab, paths: tuple[str, ...]) -> None:

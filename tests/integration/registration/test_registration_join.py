@@ -198,11 +198,6 @@ async def test_a_short_lived_client_certificate_is_rotated(lab: Lab) -> None:
             agent.stop()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="the embedded API server authenticates client certificates but does not enforce RBAC "
-    "yet (AllowAuthenticated): cluster A's agent can read and write cluster B's objects",
-)
 async def test_a_clusters_credentials_cannot_touch_another_cluster(lab: Lab) -> None:
     async with admin_client(lab.hub) as hub:
         for name in ("c1", "c2"):

@@ -83,11 +83,6 @@ async def test_kubectl_without_the_proxy_right_is_forbidden(lab: Lab) -> None:
     assert 'user "bob" cannot get managedclusters/proxy "c1"' in out
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="the embedded API server neither serves SelfSubjectReview nor honours "
-    "Impersonate-* headers yet, so the spoke cannot report the impersonated user",
-)
 async def test_kubectl_auth_whoami_on_the_spoke_names_the_hub_user(lab: Lab) -> None:
     code, out = await kubectl(lab.kubeconfig("c1", ALICE), "auth", "whoami")
     assert code == 0, out

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import pytest
-
 from ocm_core.api import gvr, work
 from ocm_core.kube import ApiClient, errors
 from tests.integration.work.conftest import AgentFactory
@@ -21,10 +19,6 @@ CLUSTER_ROLE = {
     "metadata": {"name": "work-escalation"},
     "rules": [{"apiGroups": ["*"], "resources": ["*"], "verbs": ["*"]}],
 }
-RBAC_PENDING = (
-    "the embedded API server does not serve SubjectAccessReviews nor enforce RBAC and "
-    "impersonation yet (ocm_core/apiserver/auth is not wired into the server)"
-)
 
 
 def _executor(namespace: str, name: str) -> dict[str, object]:
@@ -97,7 +91,6 @@ async def test_executor_refusal_fails_closed(
     assert not await _cluster_role_exists(spoke)
 
 
-@pytest.mark.xfail(strict=True, reason=RBAC_PENDING)
 async def test_executor_without_rights_cannot_create_a_cluster_role(
     hub: ApiClient, spoke: ApiClient, cluster: str, start_agent: AgentFactory
 ) -> None:
@@ -121,7 +114,6 @@ async def test_executor_without_rights_cannot_create_a_cluster_role(
     )
 
 
-@pytest.mark.xfail(strict=True, reason=RBAC_PENDING)
 async def test_executor_with_rights_applies(
     hub: ApiClient, spoke: ApiClient, cluster: str, start_agent: AgentFactory
 ) -> None:

@@ -1,0 +1,110 @@
+"""``AuthCache``: the objects authentication and authorization read on every request.
+
+RBAC (Roles, ClusterRoles, RoleBindings, ClusterRoleBindings), bootstrap-token Secrets in
+kube-system and ServiceAccounts (their uids, so deleting an account revokes its tokens). Loaded
+from storage once at start-up, then kept current by the watch hub's synchronous listener, so a
+RoleBinding is in force as soon as its create returns and no request queries the database.
+Aggregated ClusterRoles get their rules filled in (kube's aggregation controller), recomputed
+lazily after any ClusterRole change.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any, Final
+
+from ocm_core.apiserver.auth import aggregate_cluster_roles
+from ocm_core.apiserver.auth.bootstrap import BOOTSTRAP_NAMESPACE, SECRET_NAME_PREFIX
+from ocm_core.apiserver.auth.serviceaccount import SERVICE_ACCOUNT_KIND
+from ocm_core.apiserver.storage import EventType, Storage, StoredEvent
+
+ROLES: Final = "rbac.authorization.k8s.io/roles"
+CLUSTER_ROLES: Final = "rbac.authorization.k8s.io/clusterroles"
+ROLE_BINDINGS: Final = "rbac.authorization.k8s.io/rolebindings"
+CLUSTER_ROLE_BINDINGS: Final = "rbac.authorization.k8s.io/clusterrolebindings"
+SECRETS: Final = "core/secrets"
+SERVICE_ACCOUNTS: Final = "core/serviceaccounts"
+CACHED_RESOURCES: Final = (
+    ROLES,
+    CLUSTER_ROLES,
+    ROLE_BINDINGS,
+    CLUSTER_ROLE_BINDINGS,
+    SECRETS,
+    SERVICE_ACCOUNTS,
+)
+
+Obj = Mapping[str, Any]
+_ByNamespace = dict[str, dict[str, Obj]]
+"""namespace ("" for cluster-scoped) → name → object: a request reads only its namespace."""
+
+
+def _cached(event_resource: str, namespace: str, name: str) -> bool:
+    if event_resource == SECRETS:
+        return namespace == BOOTSTRAP_NAMESPACE and name.startswith(SECRET_NAME_PREFIX)
+    return event_resource in CACHED_RESOURCES
+
+
+class AuthCache:
+    """An ``RBACSource``, a bootstrap-token ``SecretLookup`` and a ServiceAccount ``UIDLookup``."""
+
+    def __init__(self) -> None:
+        self._objects: dict[str, _ByNamespace] = {r: {} for r in CACHED_RESOURCES}
+        self._aggregated: Sequence[Obj] | None = None
+
+    async def load(self, storage: Storage) -> None:
+        """Fill the cache from storage (before the hub listener is attached)."""
+        for resource in CACHED_RESOURCES:
+            namespace = BOOTSTRAP_NAMESPACE if resource == SECRETS else None
+            for obj in (await storage.list(resource, namespace=namespace)).items:
+                meta = obj["metadata"]
+                namespace_of = meta.get("namespace", "")
+                if _cached(resource, namespace_of, meta["name"]):
+                    self._objects[resource].setdefault(namespace_of, {})[meta["name"]] = obj
+        self._aggregated = None
+
+    def apply(self, event: StoredEvent) -> None:
+        """The watch hub listener: mirror one committed change."""
+        if not _cached(event.resource, event.namespace, event.name):
+            return
+        table = self._objects[event.resource].setdefault(event.namespace, {})
+        if event.type is EventType.DELETED:
+            table.pop(event.name, None)
+        elif event.type in (EventType.ADDED, EventType.MODIFIED):
+            table[event.name] = event.object
+        if event.resource == CLUSTER_ROLES:
+            self._aggregated = None
+
+    def contains(self, resource: str, namespace: str, name: str) -> bool:
+        return name in self._objects[resource].get(namespace, {})
+
+    # --- RBACSource --------------------------------------------------------------------------
+
+    def roles(self, namespace: str) -> Sequence[Obj]:
+        return self._in_namespace(ROLES, namespace)
+
+    def cluster_roles(self) -> Sequence[Obj]:
+        if self._aggregated is None:
+            self._aggregated = aggregate_cluster_roles(self._in_namespace(CLUSTER_ROLES, ""))
+        return self._aggregated
+
+    def role_bindings(self, namespace: str) -> Sequence[Obj]:
+        return self._in_namespace(ROLE_BINDINGS, namespace)
+
+    def cluster_role_bindings(self) -> Sequence[Obj]:
+        return self._in_namespace(CLUSTER_ROLE_BINDINGS, "")
+
+    def _in_namespace(self, resource: str, namespace: str) -> list[Obj]:
+        return list(self._objects[resource].get(namespace, {}).values())
+
+    # --- lookups for the authenticators ------------------------------------------------------
+
+    def secret(self, namespace: str, name: str) -> Obj | None:
+        """A bootstrap-token Secret (the only Secrets cached)."""
+        return self._objects[SECRETS].get(namespace, {}).get(name)
+
+    def uid(self, kind: str, namespace: str, name: str) -> str | None:
+        """The live uid of a ServiceAccount; other kinds are not tracked (None)."""
+        if kind != SERVICE_ACCOUNT_KIND:
+            return None
+        account = self._objects[SERVICE_ACCOUNTS].get(namespace, {}).get(name)
+        return None if account is None else str(account["metadata"].get("uid", ""))
