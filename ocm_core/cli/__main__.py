@@ -14,6 +14,7 @@ import uvloop
 
 from ocm_core.cli import (
     addon,
+    addon_manager,
     apiserver,
     clusters,
     get,
@@ -25,7 +26,19 @@ from ocm_core.cli import (
     work,
 )
 
-SUBCOMMANDS = (apiserver, clusters, get, hub, join, klusterlet, localruntime, up, work, addon)
+SUBCOMMANDS = (
+    apiserver,
+    clusters,
+    get,
+    hub,
+    join,
+    klusterlet,
+    localruntime,
+    up,
+    work,
+    addon,
+    addon_manager,
+)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -158,7 +158,7 @@ def test_manager_runs_ocm_addon_manager_in_cluster(
     assert not [a for a in args if a.startswith("--kubeconfig")]
     assert f"--signer-secret-namespace={NAMESPACE}" in args
     assert "--agent-install-namespace=open-cluster-management-cluster-proxy" in args
-    assert f"--agent-image={IMAGE}" in args
+    assert f"--exposed-services-namespace={NAMESPACE}" in args
     assert deployment["spec"]["template"]["spec"]["serviceAccountName"] == (
         "cluster-proxy-addon-manager"
     )
