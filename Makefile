@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 export PATH := $(CURDIR)/$(BIN):$(PATH)
 
-.PHONY: run test lint typecheck imports protos protos-check unit integration e2e bench clean tools
+.PHONY: run demo test lint typecheck imports protos protos-check unit integration e2e bench clean tools
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -15,6 +15,9 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 run: $(STAMP)
+	$(BIN)/ocm up
+
+demo: $(STAMP)
 	$(BIN)/python scripts/demo.py
 
 test: $(STAMP) tools lint typecheck imports protos-check

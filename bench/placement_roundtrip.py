@@ -25,7 +25,6 @@ from pathlib import Path
 from typing import Any
 
 import uvloop
-import yaml
 
 from ocm_core.api import gvr
 from ocm_core.api.cluster import CLUSTER_SET_LABEL
@@ -33,9 +32,10 @@ from ocm_core.kube.client import ApiClient
 from ocm_core.kube.config import KubeConfig
 from ocm_core.kube.errors import KubeError
 from ocm_core.placement import controller as placement_controller
+from ocm_core.registration.hub.install import install_hub
+from ocm_core.runtime.clock import RealClock
 from ocm_core.runtime.manager import Manager
 
-CRDS = Path(__file__).resolve().parents[1] / "charts" / "ocm-hub" / "crds"
 NAMESPACE = "bench"
 CONCURRENCY = 16
 PROD = {"requiredClusterSelector": {"labelSelector": {"matchLabels": {"env": "prod"}}}}
@@ -65,8 +65,7 @@ async def wait_ready(data_dir: Path) -> ApiClient:
 
 
 async def install(api: ApiClient, clusters: int) -> None:
-    for path in sorted(CRDS.glob("*.yaml")):
-        await api.create(gvr.CUSTOM_RESOURCE_DEFINITIONS, yaml.safe_load(path.read_text()))
+    await install_hub(api, RealClock())
     await api.create(gvr.NAMESPACES, {"metadata": {"name": NAMESPACE}})
     await api.create(
         gvr.MANAGED_CLUSTER_SETS,

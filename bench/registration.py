@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import logging
 import os
 import signal
 import subprocess
@@ -21,6 +22,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 import uvloop
 
@@ -28,16 +30,47 @@ from ocm_core.api import cluster as cluster_api
 from ocm_core.api import gvr
 from ocm_core.kube.client import ApiClient
 from ocm_core.kube.config import KubeConfig
-from ocm_core.kube.errors import KubeError
+from ocm_core.kube.errors import AlreadyExistsError, KubeError, NotFoundError
 from ocm_core.registration.spoke.agent import AgentOptions, RegistrationAgent
 from ocm_core.runtime import patching
-from tests.support.fake_kube import FakeKubeApi
 
 READY_TIMEOUT = 60.0
 
 
-class SimulatedSpoke(FakeKubeApi):
-    """An in-memory spoke: stores the agent's Secret and answers the health/version probes."""
+class SimulatedSpoke:
+    """An in-memory spoke: keeps the agent's Secret and namespace, answers the health and
+    version probes, and serves no nodes or claims. Only what the agent calls is implemented."""
+
+    def __init__(self) -> None:
+        self.objects: dict[tuple[str, str | None, str], dict[str, Any]] = {}
+
+    @staticmethod
+    def _key(resource: Any, name: str, namespace: str | None) -> tuple[str, str | None, str]:
+        return str(resource), namespace, name
+
+    async def get(self, resource: Any, name: str, *, namespace: str | None = None, **_: Any) -> Any:
+        try:
+            return self.objects[self._key(resource, name, namespace)]
+        except KeyError:
+            raise NotFoundError(404, "NotFound", f"{resource} {name} not found") from None
+
+    async def create(
+        self, resource: Any, body: dict[str, Any], *, namespace: str | None = None, **_: Any
+    ) -> Any:
+        key = self._key(resource, body["metadata"]["name"], namespace)
+        if key in self.objects:
+            raise AlreadyExistsError(409, "AlreadyExists", f"{key} exists")
+        self.objects[key] = body
+        return body
+
+    async def replace(
+        self, resource: Any, body: dict[str, Any], *, namespace: str | None = None, **_: Any
+    ) -> Any:
+        self.objects[self._key(resource, body["metadata"]["name"], namespace)] = body
+        return body
+
+    async def list(self, resource: Any, **_: Any) -> Any:
+        raise NotFoundError(404, "NotFound", f"{resource} is not served")
 
     async def get_text(self, path: str, *, request_timeout: float | None = None) -> str:
         return '{"gitVersion": "v1.31.0-simulated"}' if path == "/version" else "ok"
@@ -109,7 +142,8 @@ async def run(args: argparse.Namespace, workdir: Path) -> None:
                 cluster_name=f"cluster{index:04d}",
                 status_period=args.status_period,
             )
-            agents.append(asyncio.create_task(RegistrationAgent(SimulatedSpoke(), options).run()))
+            spoke: Any = SimulatedSpoke()  # duck-typed: only the verbs the agent uses
+            agents.append(asyncio.create_task(RegistrationAgent(spoke, options).run()))
         available = 0
         while available < args.clusters:
             if time.perf_counter() - started > args.timeout:
@@ -150,6 +184,7 @@ def main() -> int:
     parser.add_argument("--timeout", type=float, default=600.0)
     parser.add_argument("--settle", type=float, default=2.0, help="seconds before reading RSS")
     args = parser.parse_args()
+    logging.basicConfig(level=logging.ERROR)  # agents warn while they wait for acceptance
     with (
         tempfile.TemporaryDirectory(prefix="bench-registration-") as tmp,
         asyncio.Runner(loop_factory=uvloop.new_event_loop) as runner,

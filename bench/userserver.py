@@ -4,7 +4,9 @@ Processes: a proxy-server with the in-process user-server, one agent exposing an
 (an aiohttp app in this process), and the standalone `user-server` (TunnelClient, one gRPC
 stream per connection). The hub reviews come from the in-process FakeHub (cached after the
 first request). Measures, per path: sequential small GETs (p50/p99 latency), concurrent small
-GETs (requests/s) and a large download (MB/s).
+GETs (requests/s), a large download (MB/s), and the CPU seconds the proxy processes (proxy-server,
+agent, standalone user-server) spent on it all: the machine is shared, so CPU per run is the
+steadier number.
 
     .venv/bin/python bench/userserver.py --requests 300 --concurrency 16 --size-mib 16
 """
@@ -13,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import ssl
 import statistics
 import sys
@@ -53,9 +56,24 @@ async def spoke(size: int) -> tuple[web.AppRunner, int]:
     return runner, runner.addresses[0][1]
 
 
+def cpu_seconds(procs: list[Proc]) -> float:
+    """User + system CPU of the processes so far (Linux /proc), to compare work per request."""
+    total = 0.0
+    for proc in procs:
+        assert proc.process is not None
+        fields = Path(f"/proc/{proc.process.pid}/stat").read_text().rsplit(")", 1)[1].split()
+        total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return total
+
+
 async def measure(
-    name: str, base: str, tls: ssl.SSLContext | None, args: argparse.Namespace
+    name: str,
+    base: str,
+    tls: ssl.SSLContext | None,
+    args: argparse.Namespace,
+    procs: list[Proc],
 ) -> None:
+    cpu_before = cpu_seconds(procs)
     headers = {"Authorization": f"Bearer {TOKEN}"}
     connector = aiohttp.TCPConnector(ssl=tls if tls is not None else False, limit=0)
     async with aiohttp.ClientSession(connector=connector, headers=headers) as session:
@@ -84,12 +102,13 @@ async def measure(
         start = time.perf_counter()
         total = sum([await get("/big") for _ in range(3)])
         mbps = total / (time.perf_counter() - start) / 1e6
+    cpu = cpu_seconds(procs) - cpu_before
     latencies.sort()
     p99 = latencies[int(len(latencies) * 0.99) - 1]
     print(
         f"{name:<24} p50 {statistics.median(latencies) * 1000:6.2f} ms   "
         f"p99 {p99 * 1000:6.2f} ms   {rate:7.0f} req/s (c={args.concurrency})   "
-        f"{mbps:7.1f} MB/s"
+        f"{mbps:7.1f} MB/s   proxy CPU {cpu:5.2f} s"
     )
 
 
@@ -175,10 +194,10 @@ async def main(args: argparse.Namespace) -> None:
         print(
             f"{args.requests} sequential, {args.requests * 2} concurrent, 3 x {args.size_mib} MiB"
         )
-        await measure("direct (plain HTTP)", f"http://127.0.0.1:{port}", None, args)
-        await measure("user-server in-process", in_process, tls, args)
+        await measure("direct (plain HTTP)", f"http://127.0.0.1:{port}", None, args, procs)
+        await measure("user-server in-process", in_process, tls, args, procs)
         standalone_url = f"https://127.0.0.1:{standalone_ports['user_server']}{service}"
-        await measure("user-server standalone", standalone_url, tls, args)
+        await measure("user-server standalone", standalone_url, tls, args, procs)
     finally:
         for proc in reversed(procs):
             await proc.stop(timeout=5)

@@ -323,7 +323,7 @@ def sign_csr(
         raise PKIError("the CA has expired; it cannot sign")
     return _sign_leaf(
         ca,
-        subject=csr.subject,
+        subject=_subject(csr),
         public_key=public_key,
         usages=parsed_usages,
         sans=_csr_sans(csr),
@@ -490,9 +490,9 @@ def parse_csr_subject(csr: x509.CertificateSigningRequest | bytes) -> CsrSubject
     request = load_csr_pem(csr) if isinstance(csr, bytes) else csr
     sans = _csr_sans(request)
     return CsrSubject(
-        common_name=_first_attribute(request.subject, NameOID.COMMON_NAME),
-        organizations=_attributes(request.subject, NameOID.ORGANIZATION_NAME),
-        organizational_units=_attributes(request.subject, NameOID.ORGANIZATIONAL_UNIT_NAME),
+        common_name=_first_attribute(_subject(request), NameOID.COMMON_NAME),
+        organizations=_attributes(_subject(request), NameOID.ORGANIZATION_NAME),
+        organizational_units=_attributes(_subject(request), NameOID.ORGANIZATIONAL_UNIT_NAME),
         dns_names=tuple(n.value for n in sans if isinstance(n, x509.DNSName)),
         ip_addresses=tuple(
             n.value
@@ -508,9 +508,16 @@ def parse_csr_subject(csr: x509.CertificateSigningRequest | bytes) -> CsrSubject
 def subject_user(certificate: x509.Certificate) -> tuple[str, tuple[str, ...]]:
     """Return the Kubernetes (user, groups) a client certificate names: its CN and O values."""
     return (
-        _first_attribute(certificate.subject, NameOID.COMMON_NAME),
-        _attributes(certificate.subject, NameOID.ORGANIZATION_NAME),
+        _first_attribute(_subject(certificate), NameOID.COMMON_NAME),
+        _attributes(_subject(certificate), NameOID.ORGANIZATION_NAME),
     )
+
+
+def _subject(item: x509.Certificate | x509.CertificateSigningRequest) -> x509.Name:
+    """`item.subject` without the warning cryptography gives for OCM's long (legal) names."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        return item.subject
 
 
 def _attributes(name: x509.Name, oid: x509.ObjectIdentifier) -> tuple[str, ...]:

@@ -28,6 +28,7 @@ class ProxyAgent:
         self.metrics = AgentMetrics()
         self.connector = Connector(config, lambda: self.exposure, self.metrics)
         self.metrics.open_endpoint_connections.set_function(self.connector.open_connections)
+        self.metrics.held_bytes.set_function(self.connector.held_bytes)
         self._health: web.AppRunner | None = None
         self._tasks: list[asyncio.Task[None]] = []
 

@@ -9,7 +9,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from protos.tunnel import AgentIdentifiers, RemoteProtocolError, parse_agent_identifiers
+from protos.tunnel.batching import FEATURE_BATCH
+from protos.tunnel.flow import DEFAULT_WINDOW, FEATURE_CREDIT, check_window
 from proxy_agent.exposure import Exposure, ExposureError, load_file, parse_service_flag
+
+#: Tunnel extensions this agent announces to servers (used only if the server agrees).
+KNOWN_FEATURES = (FEATURE_CREDIT, FEATURE_BATCH)
 
 
 @dataclass(frozen=True)
@@ -38,6 +43,14 @@ class AgentConfig:
     drain_timeout: float = 10.0
     keepalive_time: float = 30.0
     ports_file: Path | None = None
+    #: Tunnel extensions announced (empty: plain ANP, as an upstream agent).
+    features: frozenset[str] = frozenset(KNOWN_FEATURES)
+    #: Bytes per connection the server may send ahead of a slow target (credit window), and
+    #: where a plain server's connection counts as stalled.
+    connection_window: int = DEFAULT_WINDOW
+    #: Seconds a connection from a plain-ANP server may have its target stalled before it is
+    #: closed with an error; 0: never.
+    stalled_connection_timeout: float = 30.0
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -84,6 +97,25 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--drain-timeout", type=float, default=10.0)
     p.add_argument("--keepalive-time", type=float, default=30.0)
     p.add_argument("--ports-file", type=Path, help="write the bound health port here as JSON")
+    p.add_argument(
+        "--tunnel-features",
+        default=",".join(KNOWN_FEATURES),
+        help="tunnel extensions to announce, comma-separated "
+        f"(known: {', '.join(KNOWN_FEATURES)}; empty: plain ANP)",
+    )
+    p.add_argument(
+        "--connection-window",
+        type=int,
+        default=DEFAULT_WINDOW,
+        help="bytes per connection the server may send ahead of a slow target",
+    )
+    p.add_argument(
+        "--stalled-connection-timeout",
+        type=float,
+        default=30.0,
+        help="seconds a connection from a plain-ANP server may have its target stalled before "
+        "it is closed with an error (0: never)",
+    )
     p.add_argument("-v", "--verbose", action="count", default=0)
     return p
 
@@ -102,6 +134,18 @@ def from_args(args: argparse.Namespace) -> AgentConfig:
     except RemoteProtocolError as exc:
         raise ValueError(f"--agent-identifiers: {exc}") from exc
     exposure = _exposure(args, extra)
+    features = frozenset(f.strip() for f in args.tunnel_features.split(",") if f.strip())
+    unknown = sorted(features - set(KNOWN_FEATURES))
+    if unknown:
+        raise ValueError(
+            f"--tunnel-features: unknown {unknown}; choose from {', '.join(KNOWN_FEATURES)}"
+        )
+    try:
+        window = check_window(args.connection_window)
+    except ValueError as exc:
+        raise ValueError(f"--connection-window: {exc}") from exc
+    if args.stalled_connection_timeout < 0:
+        raise ValueError("--stalled-connection-timeout must be 0 (never) or more seconds")
     return AgentConfig(
         proxy_server_host=args.proxy_server_host,
         proxy_server_port=args.proxy_server_port,
@@ -121,6 +165,9 @@ def from_args(args: argparse.Namespace) -> AgentConfig:
         drain_timeout=args.drain_timeout,
         keepalive_time=args.keepalive_time,
         ports_file=args.ports_file,
+        features=features,
+        connection_window=window,
+        stalled_connection_timeout=args.stalled_connection_timeout,
     )
 
 

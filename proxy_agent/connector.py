@@ -19,7 +19,9 @@ import grpc
 
 from protos._gen.client_pb2 import Packet
 from protos.tunnel import headers
-from protos.tunnel.headers import single_value
+from protos.tunnel.batching import FEATURE_BATCH
+from protos.tunnel.flow import FEATURE_CREDIT
+from protos.tunnel.headers import feature_metadata, negotiate, single_value
 from proxy_agent.config import AgentConfig
 from proxy_agent.exposure import Exposure
 from proxy_agent.metrics import AgentMetrics
@@ -77,6 +79,10 @@ class Connector:
     def open_connections(self) -> int:
         sessions = [*self.sessions.values(), *self._retiring]
         return sum(s.endpoint.open_connections + s.endpoint.pending_dials for s in sessions)
+
+    def held_bytes(self) -> int:
+        sessions = [*self.sessions.values(), *self._retiring]
+        return sum(s.held_bytes() for s in sessions)
 
     def _resolve(self, address: str) -> str:
         return self._exposure().resolve(address)
@@ -140,6 +146,7 @@ class Connector:
             metadata=(
                 (headers.AGENT_ID, self.config.agent_id),
                 (headers.AGENT_IDENTIFIERS, identifiers),
+                *feature_metadata(self.config.features),
             ),
         )
         async with asyncio.timeout(HEADER_TIMEOUT):
@@ -150,6 +157,7 @@ class Connector:
             code = await call.code()
             details = await call.details()
             raise ServerRefusedError(f"{code.name}: {details}")
+        features = negotiate(self.config.features, metadata)
         self._server_count = max(1, int(count))
         self.metrics.known_server_count.set(self._server_count)
         if server_id in self.sessions:
@@ -161,6 +169,10 @@ class Connector:
             self._resolve,
             dial_timeout=self.config.dial_timeout,
             metrics=self.metrics,
+            credit=FEATURE_CREDIT in features,
+            batch=FEATURE_BATCH in features,
+            window=self.config.connection_window,
+            stalled_timeout=self.config.stalled_connection_timeout,
         )
         self.sessions[server_id] = session
         logger.info(
@@ -168,6 +180,7 @@ class Connector:
             server_id,
             len(self.sessions),
             self._server_count,
+            extra={"features": sorted(features)},
         )
         return session
 

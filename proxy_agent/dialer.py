@@ -1,20 +1,32 @@
-"""Sockets to in-cluster targets: dial with a deadline, pump bytes, report to the endpoint."""
+"""Sockets to in-cluster targets: dial with a deadline, pump bytes, report to the endpoint.
+
+Each connection has its own write queue and writer task, so the session's reader only
+appends (it serves every connection of the stream). When the server negotiated `credit`, the
+window bounds each queue and the reader never waits. A plain server cannot be paused per
+connection, so when a target keeps more than a window unread the reader waits for it
+(`wait_drained`, ANP's behaviour), but at most `stalled_timeout` seconds: then the connection
+is closed with an error, so the stream's other connections move again.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import socket
+from collections import deque
+from collections.abc import Callable
 from typing import Final
 
 from protos.tunnel import AgentEndpoint
+from protos.tunnel.switchboard import STALLED
 from proxy_agent.outbox import Outbox
+
+logger = logging.getLogger(__name__)
 
 #: Bytes read per DATA packet at most: large packets amortise gRPC's per-message cost, and a
 #: read returns whatever is available, so interactive traffic is not delayed by it.
 READ_CHUNK: Final = 256 * 1024
-#: Bytes buffered towards a slow target before the stream waits for it.
-WRITE_HIGH_WATER: Final = 4 * 1024 * 1024
 
 
 async def dial(target: str, timeout: float) -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
@@ -50,43 +62,137 @@ class TargetConnection:
         writer: asyncio.StreamWriter,
         endpoint: AgentEndpoint,
         outbox: Outbox,
+        *,
+        window: int,
+        stalled_timeout: float,
+        on_stalled: Callable[[], None],
     ) -> None:
         self.conn_id = conn_id
         self._reader = reader
         self._writer = writer
         self._endpoint = endpoint
         self._outbox = outbox
+        self._window = window
+        self._stalled_timeout = stalled_timeout
+        self._on_stalled = on_stalled
+        self._pending: deque[bytes] = deque()
+        self._writable = asyncio.Event()
+        self._credit = asyncio.Event()
+        #: Set whenever the target took bytes or the connection ended.
+        self._progress = asyncio.Event()
+        self._finished = False
         self.pump: asyncio.Task[None] | None = None
+        self._drainer: asyncio.Task[None] | None = None
 
     def start(self) -> None:
         self.pump = asyncio.ensure_future(self._read_target())
+        self._drainer = asyncio.ensure_future(self._write_target())
 
+    # -- target -> server ----------------------------------------------------------------------
     async def _read_target(self) -> None:
         error = ""
+        endpoint = self._endpoint
         try:
             while True:
-                chunk = await self._reader.read(READ_CHUNK)
+                allowance = endpoint.send_allowance(self.conn_id)
+                while allowance is not None and allowance <= 0:
+                    # Out of credit: stop reading this socket (the server holds a window).
+                    self._credit.clear()
+                    await self._credit.wait()
+                    allowance = endpoint.send_allowance(self.conn_id)
+                size = READ_CHUNK if allowance is None else min(READ_CHUNK, allowance)
+                chunk = await self._reader.read(size)
                 if not chunk:
                     break
-                self._endpoint.send_data(self.conn_id, chunk)
-                self._outbox.push(self._endpoint.packets_to_send())
+                endpoint.send_data(self.conn_id, chunk)
+                self._outbox.push(endpoint.packets_to_send())
                 await self._outbox.wait_room()
         except OSError as exc:
             error = str(exc)
         finally:
-            self._writer.close()
-            self._endpoint.closed(self.conn_id, error)
-            self._outbox.push(self._endpoint.packets_to_send())
+            self._finish(error)
 
-    async def write(self, data: bytes) -> None:
-        self._writer.write(data)
-        transport = self._writer.transport
-        if transport.get_write_buffer_size() > WRITE_HIGH_WATER:
-            with contextlib.suppress(ConnectionError):
-                await self._writer.drain()
+    def credit_granted(self) -> None:
+        self._credit.set()
+
+    # -- server -> target ----------------------------------------------------------------------
+    def enqueue(self, data: bytes) -> bool:
+        """Queue bytes for the target; never waits. True when a plain server's bytes for it
+        exceed the window: the caller should then `wait_drained()`."""
+        self._pending.append(data)
+        self._writable.set()
+        return not self._endpoint.credit and self._over_window()
+
+    def _over_window(self) -> bool:
+        return not self._finished and self._endpoint.held(self.conn_id) > self._window
+
+    async def wait_drained(self) -> None:
+        """Wait until the target took the excess, or close the connection as stalled."""
+        loop = asyncio.get_running_loop()
+        timeout = self._stalled_timeout
+        deadline = loop.time() + timeout if timeout > 0 else None
+        while self._over_window():
+            self._progress.clear()
+            try:
+                async with asyncio.timeout_at(deadline):
+                    await self._progress.wait()
+            except TimeoutError:
+                self._close_stalled()
+                return
+
+    async def _write_target(self) -> None:
+        writer = self._writer
+        with contextlib.suppress(ConnectionError):
+            while True:
+                await self._writable.wait()
+                self._writable.clear()
+                chunks = list(self._pending)
+                self._pending.clear()
+                writer.writelines(chunks)
+                await writer.drain()
+                self._consumed(sum(len(c) for c in chunks))
+
+    def _consumed(self, n: int) -> None:
+        endpoint = self._endpoint
+        endpoint.consumed(self.conn_id, n)
+        self._outbox.push(endpoint.packets_to_send())
+        self._progress.set()
+
+    def _close_stalled(self) -> None:
+        logger.warning(
+            "closing connection %d: its target kept more than %d bytes unread for %.1fs",
+            self.conn_id,
+            self._window,
+            self._stalled_timeout,
+        )
+        self._on_stalled()
+        self._pending.clear()
+        self._stop()
+        self._finish(STALLED)
+
+    # -- ending --------------------------------------------------------------------------------
+    def _finish(self, error: str) -> None:
+        """Hand what is queued to the socket, close it, and tell the server (idempotent)."""
+        self._close_socket()
+        self._finished = True
+        self._progress.set()
+        if self._drainer is not None:
+            self._drainer.cancel()
+        self._endpoint.closed(self.conn_id, error)
+        self._outbox.push(self._endpoint.packets_to_send())
+
+    def _stop(self) -> None:
+        if self.pump is not None:
+            self.pump.cancel()
+
+    def _close_socket(self) -> None:
+        """Close after what is queued: the transport flushes its buffer before closing."""
+        if self._pending:
+            self._writer.writelines(self._pending)
+            self._pending.clear()
+        self._writer.close()
 
     def close(self) -> None:
         """Close at the server's request; the pump reports CLOSE_RSP as it ends."""
-        if self.pump is not None:
-            self.pump.cancel()
-        self._writer.close()
+        self._stop()
+        self._close_socket()

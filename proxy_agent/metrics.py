@@ -38,6 +38,16 @@ class AgentMetrics:
             ["reason"],
             registry=r,
         )
+        self.stalled_closed = Counter(
+            f"{PREFIX}_stalled_connections_closed_total",
+            "Connections closed because their target stopped reading (plain-ANP servers)",
+            registry=r,
+        )
+        self.held_bytes = Gauge(
+            f"{PREFIX}_held_bytes",
+            "Bytes received for targets that their sockets have not taken yet",
+            registry=r,
+        )
         self.errors = Counter(
             f"{PREFIX}_stream_errors_total", "Refused input by reason", ["reason"], registry=r
         )

@@ -1,4 +1,10 @@
-"""One agent stream to one proxy-server: the protocol endpoint, its sockets and its pumps."""
+"""One agent stream to one proxy-server: the protocol endpoint, its sockets and its pumps.
+
+The reader serves every connection of the stream, so it does not wait on one: bytes for a
+target are queued on that connection (`TargetConnection.enqueue`), bounded by the credit
+window; only a plain server's stalled connection holds the reader, for a bounded time (see
+`dialer`).
+"""
 
 from __future__ import annotations
 
@@ -12,11 +18,14 @@ from protos._gen.client_pb2 import Packet
 from protos.tunnel import (
     AgentEndpoint,
     CloseRequested,
+    CreditGranted,
     DataReceived,
     DialRequested,
     RemoteProtocolError,
     packets,
 )
+from protos.tunnel.batching import BATCH, pack, unpack
+from protos.tunnel.flow import DEFAULT_WINDOW
 from proxy_agent.dialer import TargetConnection, describe_dial_error, dial
 from proxy_agent.metrics import AgentMetrics
 from proxy_agent.outbox import Outbox
@@ -35,15 +44,27 @@ class Session:
         *,
         dial_timeout: float,
         metrics: AgentMetrics,
+        credit: bool = False,
+        batch: bool = False,
+        window: int = DEFAULT_WINDOW,
+        stalled_timeout: float = 30.0,
     ) -> None:
+        """`credit`: the server negotiated per-connection flow control; `window`: bytes per
+        connection the server may send ahead of its target; `stalled_timeout`: see dialer."""
         self.call = call
         self.server_id = server_id
-        self.endpoint = AgentEndpoint(resolve)
+        self.endpoint = AgentEndpoint(resolve, credit=credit, window=window)
+        self._window = window
+        self._stalled_timeout = stalled_timeout
+        self._batch = batch
         self.outbox = Outbox()
         self.metrics = metrics
         self._dial_timeout = dial_timeout
         self._conns: dict[int, TargetConnection] = {}
         self._dials: set[asyncio.Task[None]] = set()
+
+    def held_bytes(self) -> int:
+        return sum(self.endpoint.held(conn_id) for conn_id in self._conns)
 
     @property
     def idle(self) -> bool:
@@ -71,37 +92,55 @@ class Session:
 
     async def _write(self) -> None:
         while True:
-            for packet in await self.outbox.take():
-                await self.call.write(packet)
+            queued = await self.outbox.take()
+            for message in pack(queued) if self._batch and len(queued) > 1 else queued:
+                await self.call.write(message)
 
     async def _read(self) -> None:
         while True:
-            packet = await self.call.read()
-            if not isinstance(packet, Packet):
+            message = await self.call.read()
+            if not isinstance(message, Packet):
                 return  # grpc.aio.EOF: the server ended the stream
-            try:
-                events = self.endpoint.receive_packet(packet)
-            except RemoteProtocolError as exc:
-                self.metrics.errors.labels("server_protocol").inc()
-                logger.warning(
-                    "dropped packet from server %s: %s (%s)",
-                    self.server_id,
-                    exc,
-                    packets.describe(packet),
-                )
-                continue
-            for event in events:
-                if isinstance(event, DataReceived):
-                    conn = self._conns.get(event.conn_id)
-                    if conn is not None:
-                        await conn.write(event.data)
-                elif isinstance(event, DialRequested):
-                    self._start_dial(event)
-                elif isinstance(event, CloseRequested):
-                    conn = self._conns.pop(event.conn_id, None)
-                    if conn is not None:
-                        conn.close()
-            self._flush()
+            if self._batch and message.type == BATCH:
+                try:
+                    batch = unpack(message)
+                except RemoteProtocolError as exc:
+                    self.metrics.errors.labels("server_protocol").inc()
+                    logger.warning("dropped a batch from server %s: %s", self.server_id, exc)
+                    continue
+            else:
+                batch = [message]
+            for packet in batch:
+                await self._handle(packet)
+
+    async def _handle(self, packet: Packet) -> None:
+        try:
+            events = self.endpoint.receive_packet(packet)
+        except RemoteProtocolError as exc:
+            self.metrics.errors.labels("server_protocol").inc()
+            logger.warning(
+                "dropped packet from server %s: %s (%s)",
+                self.server_id,
+                exc,
+                packets.describe(packet),
+            )
+            return
+        for event in events:
+            if isinstance(event, DataReceived):
+                conn = self._conns.get(event.conn_id)
+                if conn is not None and conn.enqueue(event.data):
+                    await conn.wait_drained()
+            elif isinstance(event, CreditGranted):
+                conn = self._conns.get(event.conn_id)
+                if conn is not None:
+                    conn.credit_granted()
+            elif isinstance(event, DialRequested):
+                self._start_dial(event)
+            elif isinstance(event, CloseRequested):
+                conn = self._conns.pop(event.conn_id, None)
+                if conn is not None:
+                    conn.close()
+        self._flush()
 
     def _start_dial(self, event: DialRequested) -> None:
         task = asyncio.ensure_future(self._dial(event))
@@ -125,7 +164,16 @@ class Session:
         if conn_id is None:
             writer.close()  # the server gave up on this dial meanwhile
             return
-        conn = TargetConnection(conn_id, reader, writer, self.endpoint, self.outbox)
+        conn = TargetConnection(
+            conn_id,
+            reader,
+            writer,
+            self.endpoint,
+            self.outbox,
+            window=self._window,
+            stalled_timeout=self._stalled_timeout,
+            on_stalled=self.metrics.stalled_closed.inc,
+        )
         self._conns[conn_id] = conn
         conn.start()
         assert conn.pump is not None

@@ -8,6 +8,8 @@
 
 Each dial is one `Proxy` stream (upstream's single-use contract) over one shared channel, so
 it works against upstream servers too; HTTP/2 multiplexes the streams on one TCP connection.
+Each stream announces our tunnel features; when the server answers with `credit`, the stream
+grants the server a window of `window` bytes and sends only within the server's window.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import random
+from collections import deque
 from typing import Final
 
 import grpc
@@ -28,9 +31,16 @@ from protos.tunnel import (
     FrontendEndpoint,
     RemoteProtocolError,
 )
+from protos.tunnel.flow import DEFAULT_WINDOW, FEATURE_CREDIT
+from protos.tunnel.headers import feature_metadata, negotiate
 
 METHOD: Final = "/ProxyService/Proxy"
 CLOSE_TIMEOUT: Final = 10.0
+#: Largest DATA packet a write is split into: well under the 8 MiB message limit, and large
+#: enough that gRPC's per-message cost stays small (see docs/performance.md).
+MAX_DATA: Final = 1024 * 1024
+#: Extensions a client announces unless told otherwise.
+DEFAULT_FEATURES: Final = frozenset({FEATURE_CREDIT})
 _random = random.SystemRandom()
 
 
@@ -45,7 +55,11 @@ class TunnelClient:
         *,
         credentials: grpc.ChannelCredentials | None = None,
         options: list[tuple[str, int | str]] | None = None,
+        features: frozenset[str] = DEFAULT_FEATURES,
+        window: int = DEFAULT_WINDOW,
     ) -> None:
+        self._features = features
+        self._window = window
         opts = [
             ("grpc.max_receive_message_length", 8 * 1024 * 1024),
             ("grpc.max_send_message_length", 8 * 1024 * 1024),
@@ -64,8 +78,8 @@ class TunnelClient:
 
     async def dial(self, address: str, *, timeout: float = 30.0) -> TunnelStream:
         """Open a connection to `address`; raises DialError with the reason if it fails."""
-        call = self._method(None)
-        stream = TunnelStream(call)
+        call = self._method(None, metadata=feature_metadata(self._features))
+        stream = TunnelStream(call, self._features, self._window)
         try:
             async with asyncio.timeout(timeout):
                 await stream.connect(address)
@@ -87,12 +101,28 @@ class TunnelClient:
 class TunnelStream:
     """One tunnelled connection: bytes in order both ways; a close ends both directions."""
 
-    def __init__(self, call: grpc.aio.StreamStreamCall[Packet, Packet]) -> None:
+    def __init__(
+        self,
+        call: grpc.aio.StreamStreamCall[Packet, Packet],
+        features: frozenset[str] = frozenset(),
+        window: int = DEFAULT_WINDOW,
+    ) -> None:
         self._call = call
-        self._endpoint = FrontendEndpoint(lambda: _random.randrange(1, 1 << 62))
+        self._features = features
+        self._negotiated = False
+        self._endpoint = FrontendEndpoint(lambda: _random.randrange(1, 1 << 62), window=window)
         self._conn_id = 0
-        self._buffer: list[bytes] = []
+        self._buffer: deque[bytes] = deque()
         self._closed_error: str | None = None
+        # A reader and a writer may both need the next packet (the writer for credit), and
+        # grpc.aio allows one read and one write at a time: whoever holds the lock reads.
+        self._read_lock = asyncio.Lock()
+        self._write_lock = asyncio.Lock()
+
+    @property
+    def credit(self) -> bool:
+        """The server negotiated per-connection flow control on this stream."""
+        return self._endpoint.credit
 
     @property
     def closed(self) -> bool:
@@ -111,17 +141,39 @@ class TunnelStream:
     async def read(self) -> bytes:
         """The next bytes from the far side; b"" once the connection is closed."""
         while not self._buffer and self._closed_error is None:
-            await self._next_events()
+            async with self._read_lock:
+                if not self._buffer and self._closed_error is None:
+                    await self._next_events()
         if self._buffer:
-            return self._buffer.pop(0)
+            data = self._buffer.popleft()
+            self._endpoint.consumed(self._conn_id, len(data))
+            # No grant to a stream the server ended: the write would fail and mask its status.
+            if not self._call.done():
+                with contextlib.suppress(grpc.aio.AioRpcError):
+                    await self._flush()
+            return data
         self._call.cancel()  # the connection is over: end the stream too
         return b""
 
     async def write(self, data: bytes) -> None:
-        if self._closed_error is not None:
-            raise ConnectionResetError(f"connection closed: {self._closed_error or 'by peer'}")
-        self._endpoint.send_data(self._conn_id, data)
-        await self._flush()
+        """Send `data`; with credit, waits while the server's window for us is used up."""
+        view = memoryview(data)
+        while True:
+            if self._closed_error is not None:
+                raise ConnectionResetError(f"connection closed: {self._closed_error or 'by peer'}")
+            if not view:
+                return
+            allowance = self._endpoint.send_allowance(self._conn_id)
+            size = min(len(view), MAX_DATA if allowance is None else min(allowance, MAX_DATA))
+            if size > 0:
+                chunk = data if size == len(data) else bytes(view[:size])  # no copy if whole
+                self._endpoint.send_data(self._conn_id, chunk)
+                view = view[size:]
+                await self._flush()
+                continue
+            async with self._read_lock:
+                if self._endpoint.send_allowance(self._conn_id) == 0:
+                    await self._next_events()
 
     async def shutdown(self) -> None:
         """Ask the far side to close without waiting: a concurrent `read()` sees the end.
@@ -136,7 +188,7 @@ class TunnelStream:
         """Close both directions and wait (bounded) for the far side to confirm."""
         if self._closed_error is None and self._conn_id:
             self._endpoint.close(self._conn_id)
-            with contextlib.suppress(grpc.aio.AioRpcError, TimeoutError):
+            with contextlib.suppress(grpc.aio.AioRpcError, asyncio.InvalidStateError, TimeoutError):
                 await self._flush()
                 async with asyncio.timeout(CLOSE_TIMEOUT):
                     while self._closed_error is None:
@@ -144,11 +196,24 @@ class TunnelStream:
         self._call.cancel()
 
     async def _flush(self) -> None:
-        for packet in self._endpoint.packets_to_send():
-            await self._call.write(packet)
+        async with self._write_lock:
+            for packet in self._endpoint.packets_to_send():
+                await self._call.write(packet)
+
+    async def _negotiate(self) -> None:
+        """Before the first packet is handled: did the server agree to our features?
+
+        Read only once a packet arrived, because an upstream server sends its headers with
+        its first message, not before."""
+        self._negotiated = True
+        metadata = await self._call.initial_metadata()
+        features = negotiate(self._features, metadata or ())
+        self._endpoint.credit = FEATURE_CREDIT in features
 
     async def _next_events(self) -> list[object]:
         packet = await self._call.read()
+        if not self._negotiated and isinstance(packet, Packet):
+            await self._negotiate()
         if not isinstance(packet, Packet):  # grpc.aio.EOF
             self._closed_error = self._closed_error or "stream ended"
             if not self._conn_id:

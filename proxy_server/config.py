@@ -8,9 +8,14 @@ import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
+from protos.tunnel.batching import FEATURE_BATCH
+from protos.tunnel.flow import DEFAULT_WINDOW, FEATURE_CREDIT, check_window
 from proxy_server.backends import STRATEGIES
 from proxy_server.userserver import config as userserver_config
 from proxy_server.userserver.config import UserServerConfig
+
+#: Tunnel extensions this server offers to agents and frontends that announce them.
+KNOWN_FEATURES = (FEATURE_CREDIT, FEATURE_BATCH)
 
 
 @dataclass(frozen=True)
@@ -44,8 +49,14 @@ class ServerConfig:
     graceful_shutdown_timeout: float = 10.0
     #: Largest gRPC message accepted: our DATA packets are at most 1 MiB, so 8 MiB is ample.
     max_message_bytes: int = 8 * 1024 * 1024
-    #: Packets queued per stream before its producer waits (upstream --xfr-channel-size is 10).
-    xfr_channel_size: int = 64
+    #: Tunnel extensions offered (negotiated per stream; empty: plain ANP for everybody).
+    features: frozenset[str] = frozenset(KNOWN_FEATURES)
+    #: Bytes per connection and direction held at most: the credit window granted to `credit`
+    #: peers, and where a plain peer is paused (frontend) or counted as stalled (agent).
+    connection_window: int = DEFAULT_WINDOW
+    #: Seconds a plain agent's connection may stay stalled (its reader not reading more than a
+    #: window) before it is closed with an error; 0: never (only the hard limit applies).
+    stalled_connection_timeout: float = 30.0
     #: Server-to-agent keepalive ping interval, seconds (upstream 1 h; we detect dead NATs sooner).
     keepalive_time: float = 30.0
     #: Let several replicas share the agent and frontend ports on one host (SO_REUSEPORT).
@@ -127,10 +138,23 @@ def build_parser() -> argparse.ArgumentParser:
         help="seconds between keepalive pings to agents",
     )
     p.add_argument(
-        "--xfr-channel-size",
+        "--tunnel-features",
+        default=",".join(KNOWN_FEATURES),
+        help="tunnel extensions offered to peers that announce them, comma-separated "
+        f"(known: {', '.join(KNOWN_FEATURES)}; empty: plain ANP)",
+    )
+    p.add_argument(
+        "--connection-window",
         type=int,
-        default=64,
-        help="packets buffered per stream before its producer waits",
+        default=DEFAULT_WINDOW,
+        help="bytes per connection and direction the server holds at most (credit window)",
+    )
+    p.add_argument(
+        "--stalled-connection-timeout",
+        type=float,
+        default=30.0,
+        help="seconds a connection from a plain-ANP agent may have its reader stalled before "
+        "it is closed with an error (0: never)",
     )
     p.add_argument(
         "--reuse-port",
@@ -175,6 +199,18 @@ def from_args(args: argparse.Namespace) -> ServerConfig:
         raise ValueError(f"--proxy-strategies: unknown {bad}; choose from {', '.join(STRATEGIES)}")
     if args.server_count < 1:
         raise ValueError("--server-count must be at least 1")
+    features = frozenset(f.strip() for f in args.tunnel_features.split(",") if f.strip())
+    unknown = sorted(features - set(KNOWN_FEATURES))
+    if unknown:
+        raise ValueError(
+            f"--tunnel-features: unknown {unknown}; choose from {', '.join(KNOWN_FEATURES)}"
+        )
+    try:
+        window = check_window(args.connection_window)
+    except ValueError as exc:
+        raise ValueError(f"--connection-window: {exc}") from exc
+    if args.stalled_connection_timeout < 0:
+        raise ValueError("--stalled-connection-timeout must be 0 (never) or more seconds")
     agent_tls = _tls(
         args.cluster_cert,
         args.cluster_key,
@@ -208,7 +244,9 @@ def from_args(args: argparse.Namespace) -> ServerConfig:
         backend_dial_timeout=args.backend_dial_timeout,
         graceful_shutdown_timeout=args.graceful_shutdown_timeout,
         keepalive_time=args.keepalive_time,
-        xfr_channel_size=args.xfr_channel_size,
+        features=features,
+        connection_window=window,
+        stalled_connection_timeout=args.stalled_connection_timeout,
         reuse_port=args.reuse_port,
         ports_file=args.ports_file,
         user_server=userserver_config.from_args(args, standalone=False),

@@ -27,8 +27,6 @@ from proxy_server.streams import TunnelConnection
 logger = logging.getLogger(__name__)
 
 DIAL_TIMEOUT: Final = 30.0
-#: DATA packets buffered per connection before the cluster's path waits for its reader.
-CONNECTION_QUEUE: Final = 64
 
 _random = random.SystemRandom()
 
@@ -102,19 +100,19 @@ class _Path:
         self._relay = relay
         self.cluster = cluster
         self.frontend, self._link = relay.add_frontend(single_use=False)
-        self._dials: dict[int, asyncio.Future[int]] = {}
+        self._dials: dict[int, asyncio.Future[RelayConnection]] = {}
         self.connections: dict[int, RelayConnection] = {}
         self.ended = False
         self._reader = asyncio.ensure_future(self._read(self._link))
 
     async def dial(self, address: str, timeout: float) -> RelayConnection:
         dial_id = _random.randrange(1, 1 << 62)
-        answer: asyncio.Future[int] = asyncio.get_running_loop().create_future()
+        answer: asyncio.Future[RelayConnection] = asyncio.get_running_loop().create_future()
         self._dials[dial_id] = answer
         try:
             await self._relay.from_frontend(self.frontend, packets.dial_request(address, dial_id))
             async with asyncio.timeout(timeout):
-                conn_id = await answer
+                return await answer
         except TimeoutError:
             await self.send(packets.close_dial(dial_id))
             raise DialError(
@@ -122,9 +120,6 @@ class _Path:
             ) from None
         finally:
             self._dials.pop(dial_id, None)
-        connection = RelayConnection(self, conn_id)
-        self.connections[conn_id] = connection
-        return connection
 
     async def send(self, packet: Packet) -> None:
         try:
@@ -135,7 +130,7 @@ class _Path:
     async def _read(self, link: Link) -> None:
         try:
             while True:
-                packet = await link.queue.get()
+                packet = await link.get()
                 if packet is None:
                     return
                 await self._dispatch(packet)
@@ -146,8 +141,13 @@ class _Path:
         kind = packet.type
         if kind == packets.DATA:
             connection = self.connections.get(packet.data.connectID)
-            if connection is not None:
-                await connection.inbound.put(packet.data.data)
+            if connection is None:
+                self.delivered(packet)  # nobody to give it to: it is gone, not held
+            else:
+                # Never wait here: the path carries every connection to the cluster. What a
+                # connection holds is bounded by the relay (credit window or stall policy),
+                # which learns of each read through `delivered`.
+                connection.inbound.put_nowait(packet)
         elif kind == packets.DIAL_RSP:
             rsp = packet.dialResponse
             answer = self._dials.get(rsp.random)
@@ -157,7 +157,11 @@ class _Path:
             elif rsp.error:
                 answer.set_exception(DialError(rsp.error))
             else:
-                answer.set_result(rsp.connectID)
+                # Registered now, not when dial() resumes: the agent's first bytes may be
+                # right behind the DIAL_RSP (server-first protocols) and must not be dropped.
+                connection = RelayConnection(self, rsp.connectID)
+                self.connections[rsp.connectID] = connection
+                answer.set_result(connection)
         elif kind == packets.CLOSE_RSP:
             closed = self.connections.pop(packet.closeResponse.connectID, None)
             if closed is not None:
@@ -180,16 +184,20 @@ class _Path:
         self._reader.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await self._reader
-        await self._relay.remove_frontend(self.frontend)
+        self._relay.remove_frontend(self.frontend)
+
+    def delivered(self, packet: Packet) -> None:
+        """A connection's reader took `packet`: its bytes count as written onwards."""
+        self._relay.frontend_wrote(self.frontend, packet)
 
 
 class RelayConnection:
-    """One connection on a path; `inbound` holds its DATA, None marks its end."""
+    """One connection on a path; `inbound` holds its DATA packets, None marks its end."""
 
     def __init__(self, path: _Path, conn_id: int) -> None:
         self._path = path
         self.conn_id = conn_id
-        self.inbound: asyncio.Queue[bytes | None] = asyncio.Queue(CONNECTION_QUEUE)
+        self.inbound: asyncio.Queue[Packet | None] = asyncio.Queue()
         self.error: str | None = None
         self._closing = False
         self._ended = False
@@ -197,10 +205,11 @@ class RelayConnection:
     async def read(self) -> bytes:
         if self._ended and self.inbound.empty():
             return b""
-        data = await self.inbound.get()
-        if data is None:
+        packet = await self.inbound.get()
+        if packet is None:
             return b""
-        return data
+        self._path.delivered(packet)
+        return packet.data.data
 
     async def write(self, data: bytes) -> None:
         if self._ended:
@@ -217,5 +226,4 @@ class RelayConnection:
         """The far side confirmed the end (CLOSE_RSP), or the whole path is gone."""
         self._ended = True
         self.error = error
-        with contextlib.suppress(asyncio.QueueFull):
-            self.inbound.put_nowait(None)
+        self.inbound.put_nowait(None)

@@ -65,5 +65,15 @@ class ServerMetrics:
             ["reason"],
             registry=r,
         )
+        self.held_bytes = Gauge(
+            f"{PREFIX}_held_bytes",
+            "Payload bytes held for connections (received, not yet written onwards)",
+            registry=r,
+        )
+        self.stalled_closed = Counter(
+            f"{PREFIX}_stalled_connections_closed_total",
+            "Connections closed because their reader stopped reading (plain-ANP peers)",
+            registry=r,
+        )
         self.to_agent_bytes = self.bytes.labels("to_agent")
         self.to_frontend_bytes = self.bytes.labels("to_frontend")

@@ -1,8 +1,15 @@
 """The relay: the switchboard plus the outbound queue of every stream it joins.
 
-Transports feed packets in (`from_agent`, `from_frontend`) and drain their `Link`; the relay
-carries out the switchboard's `Outgoing` instructions, runs the backend dial timers and keeps
-the metrics. Queues are bounded: a producer waits when a consumer falls behind.
+Transports feed packets in (`from_agent`, `from_frontend`), drain their `Link`, and report each
+DATA packet their writer sent (`agent_wrote`, `frontend_wrote`); the relay carries out the
+switchboard's `Outgoing` instructions, runs the dial and stalled-connection timers and keeps
+the metrics.
+
+Head-of-line rule: pushing onto a link never blocks, and the reader of an agent stream that
+negotiated `credit` never waits: each connection's window bounds what it can hold. A frontend's
+reader waits only for its own connection. A plain (ANP) agent cannot be paused per connection,
+so its reader waits while one of its connections is stalled (ANP's behaviour), but at most
+`stalled_timeout` seconds: then that connection is closed with an error, and counted.
 """
 
 from __future__ import annotations
@@ -10,11 +17,24 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from collections import deque
 from collections.abc import Hashable, Set
+from dataclasses import dataclass, field
 
 from protos._gen.client_pb2 import DialResponse, Packet
-from protos.tunnel import EndFrontend, Outgoing, Switchboard, ToAgent, ToFrontend, packets
-from protos.tunnel.switchboard import FrontendId
+from protos.tunnel import (
+    EndFrontend,
+    Outgoing,
+    PauseFrontend,
+    ResumeFrontend,
+    Stalled,
+    Switchboard,
+    ToAgent,
+    ToFrontend,
+    packets,
+)
+from protos.tunnel.flow import DEFAULT_WINDOW
+from protos.tunnel.switchboard import STALLED, FrontendId
 from proxy_server.backends import Backend, BackendRegistry
 from proxy_server.metrics import ServerMetrics
 
@@ -24,21 +44,80 @@ SHUTTING_DOWN = "proxy server is shutting down; retry on another replica"
 
 
 class Link:
-    """Packets bound for one stream; `None` in the queue means 'end the stream'."""
+    """Packets bound for one stream; `None` means 'end the stream'.
 
-    def __init__(self, size: int) -> None:
-        self.queue: asyncio.Queue[Packet | None] = asyncio.Queue(size)
+    `push` never blocks. A producer that can pause its own source awaits `wait_room()`, which
+    returns while fewer than `high_water` payload bytes are queued.
+    """
+
+    def __init__(self, high_water: int) -> None:
+        self._packets: deque[Packet | None] = deque()
+        self._readable = asyncio.Event()
+        self._room = asyncio.Event()
+        self._room.set()
+        self._high_water = high_water
+        self.queued_bytes = 0
         self.closed = False
+        #: Set when the stream must end now, dropping what is queued (`abort_reason` says why).
+        self.aborted = asyncio.Event()
+        self.abort_reason = ""
 
-    async def put(self, packet: Packet | None) -> None:
-        if not self.closed:
-            await self.queue.put(packet)
+    def push(self, packet: Packet | None) -> None:
+        if self.closed:
+            return
+        self._packets.append(packet)
+        self._readable.set()
+        if packet is not None and packet.type == packets.DATA:
+            self.queued_bytes += len(packet.data.data)
+            if self.queued_bytes >= self._high_water:
+                self._room.clear()
+
+    async def get(self) -> Packet | None:
+        """The next packet, waiting for one; None once the stream is to end."""
+        while not self._packets:
+            self._readable.clear()
+            await self._readable.wait()
+        return self._pop()
+
+    async def get_batch(self) -> list[Packet | None]:
+        """Everything queued (at least one packet), waiting until there is some; lets a
+        writer hand several packets to its socket before one drain."""
+        batch = [await self.get()]
+        while self._packets and batch[-1] is not None:
+            batch.append(self._pop())
+        return batch
+
+    def _pop(self) -> Packet | None:
+        packet = self._packets.popleft()
+        if packet is not None and packet.type == packets.DATA:
+            self.queued_bytes -= len(packet.data.data)
+            if self.queued_bytes < self._high_water:
+                self._room.set()
+        return packet
+
+    async def wait_room(self) -> None:
+        await self._room.wait()
 
     def close(self) -> None:
-        """Stop accepting packets and release any producer waiting on a full queue."""
+        """Stop accepting packets, drop the queue, end the writer, release waiting producers."""
+        self._packets.clear()
+        self._packets.append(None)
+        self._readable.set()
+        self.queued_bytes = 0
+        self._room.set()
         self.closed = True
-        while not self.queue.empty():
-            self.queue.get_nowait()
+
+    def abort(self, reason: str) -> None:
+        self.close()
+        self.abort_reason = reason
+        self.aborted.set()
+
+
+@dataclass(eq=False)
+class _FrontendSide:
+    link: Link
+    #: Cleared while the frontend's reader must wait (its bytes wait for the agent).
+    resumed: asyncio.Event = field(default_factory=asyncio.Event)
 
 
 class Relay:
@@ -47,22 +126,28 @@ class Relay:
         registry: BackendRegistry,
         metrics: ServerMetrics,
         *,
-        channel_size: int = 64,
         dial_timeout: float = 0.0,
+        window: int = DEFAULT_WINDOW,
+        stalled_timeout: float = 30.0,
     ) -> None:
+        """`window`: bytes per connection and direction held at most (see Switchboard);
+        `stalled_timeout`: seconds a plain agent's connection may stay stalled (0: no limit)."""
         self.registry = registry
         self.metrics = metrics
-        self.switchboard = Switchboard(self._choose)
+        self.switchboard = Switchboard(self._choose, window=window)
         self.accepting = True
-        self._channel_size = channel_size
+        self._window = window
         self._dial_timeout = dial_timeout
+        self._stalled_timeout = stalled_timeout
         self._agents: dict[Hashable, Link] = {}
-        self._frontends: dict[FrontendId, Link] = {}
+        self._frontends: dict[FrontendId, _FrontendSide] = {}
         self._dial_started: dict[int, float] = {}
-        self._timers: set[asyncio.Task[None]] = set()
+        #: Set whenever a stalled connection may have drained (writes, departures).
+        self._progress = asyncio.Event()
         metrics.pending_dials.set_function(lambda: self.switchboard.pending_dials)
         metrics.established.set_function(lambda: self.switchboard.connections)
         metrics.ready_backends.set_function(lambda: len(self.registry))
+        metrics.held_bytes.set_function(self.switchboard.held_bytes)
 
     def _choose(self, address: str, draining: Set[Hashable]) -> Hashable | None:
         if not self.accepting:
@@ -70,62 +155,119 @@ class Relay:
         return self.registry.choose(address, draining)
 
     # -- membership ----------------------------------------------------------------------------
-    def add_agent(self, backend: Backend) -> Link:
-        link = Link(self._channel_size)
+    def add_agent(self, backend: Backend, *, credit: bool = False) -> Link:
+        """Register an agent stream; `credit`: it negotiated per-connection flow control."""
+        link = Link(self._window)
         self._agents[backend.key] = link
         self.registry.add(backend)
-        self.switchboard.add_backend(backend.key)
+        self.switchboard.add_backend(backend.key, credit=credit)
         return link
 
-    async def remove_agent(self, key: Hashable) -> None:
+    def remove_agent(self, key: Hashable) -> None:
+        self._progress.set()
         self.registry.remove(key)
         link = self._agents.pop(key, None)
         if link is not None:
             link.close()
-        await self._dispatch(self.switchboard.remove_backend(key))
+        self._dispatch(self.switchboard.remove_backend(key))
 
-    def add_frontend(self, *, single_use: bool = True) -> tuple[FrontendId, Link]:
-        frontend = self.switchboard.add_frontend(single_use=single_use)
-        link = Link(self._channel_size)
-        self._frontends[frontend] = link
-        return frontend, link
+    def add_frontend(self, *, single_use: bool = True, credit: bool = False) -> tuple[int, Link]:
+        frontend = self.switchboard.add_frontend(single_use=single_use, credit=credit)
+        side = _FrontendSide(Link(self._window))
+        side.resumed.set()
+        self._frontends[frontend] = side
+        return frontend, side.link
 
-    async def remove_frontend(self, frontend: FrontendId) -> None:
-        link = self._frontends.pop(frontend, None)
-        if link is not None:
-            link.close()
-        await self._dispatch(self.switchboard.remove_frontend(frontend))
+    def remove_frontend(self, frontend: FrontendId) -> None:
+        self._progress.set()
+        side = self._frontends.pop(frontend, None)
+        if side is not None:
+            side.link.close()
+            side.resumed.set()
+        self._dispatch(self.switchboard.remove_frontend(frontend))
 
     # -- input ---------------------------------------------------------------------------------
     async def from_frontend(self, frontend: FrontendId, packet: Packet) -> None:
+        """Feed a frontend's packet in; waits (pausing only this frontend's reader) while its
+        connection's bytes wait for the agent."""
         if packet.type == packets.DIAL_REQ and not self.accepting:
-            await self._refuse_while_draining(frontend, packet.dialRequest.random)
+            self._refuse_while_draining(frontend, packet.dialRequest.random)
             return
-        await self._dispatch(self.switchboard.frontend_packet(frontend, packet))
-
-    async def from_agent(self, key: Hashable, packet: Packet) -> None:
-        await self._dispatch(self.switchboard.backend_packet(key, packet))
-
-    async def _refuse_while_draining(self, frontend: FrontendId, dial_id: int) -> None:
-        link = self._frontends.get(frontend)
-        if link is not None:
-            self.metrics.dial_failures.labels("shutting_down").inc()
-            await link.put(packets.dial_response(dial_id, error=SHUTTING_DOWN))
-            await link.put(None)
-
-    # -- output --------------------------------------------------------------------------------
-    async def _dispatch(self, outgoing: list[Outgoing]) -> None:
+        outgoing = self.switchboard.frontend_packet(frontend, packet)
+        self._dispatch(outgoing)
+        if packet.type != packets.DATA:
+            return
+        side = self._frontends.get(frontend)
+        if side is not None:
+            await side.resumed.wait()
         for item in outgoing:
             if isinstance(item, ToAgent):
-                await self._to_agent(item.backend, item.packet)
-            elif isinstance(item, ToFrontend):
-                await self._to_frontend(item.frontend, item.packet)
-            elif isinstance(item, EndFrontend):
-                link = self._frontends.get(item.frontend)
+                link = self._agents.get(item.backend)
                 if link is not None:
-                    await link.put(None)
+                    await link.wait_room()
 
-    async def _to_agent(self, key: Hashable, packet: Packet) -> None:
+    async def from_agent(self, key: Hashable, packet: Packet) -> None:
+        """Feed an agent's packet in. Waits only for a plain agent's stalled connection, and
+        at most `stalled_timeout` (then that connection is closed)."""
+        outgoing = self.switchboard.backend_packet(key, packet)
+        self._dispatch(outgoing)
+        for item in outgoing:
+            if isinstance(item, Stalled):
+                await self._wait_unstalled(item)
+
+    async def _wait_unstalled(self, stalled: Stalled) -> None:
+        loop = asyncio.get_running_loop()
+        timeout = self._stalled_timeout
+        deadline = loop.time() + timeout if timeout > 0 else None
+        switchboard = self.switchboard
+        while switchboard.is_stalled(stalled.backend, stalled.agent_conn):
+            self._progress.clear()
+            try:
+                async with asyncio.timeout_at(deadline):
+                    await self._progress.wait()
+            except TimeoutError:
+                self._dispatch(switchboard.stall_expired(stalled.backend, stalled.agent_conn))
+                return
+
+    def agent_wrote(self, key: Hashable, packet: Packet) -> None:
+        """The agent stream's writer sent `packet` (credit flows back to its frontend)."""
+        if packet.type == packets.DATA:
+            data = packet.data
+            self._dispatch(self.switchboard.agent_wrote(key, data.connectID, len(data.data)))
+
+    def frontend_wrote(self, frontend: FrontendId, packet: Packet) -> None:
+        """A frontend's writer handed `packet` to its client (credit flows back to the agent)."""
+        if packet.type == packets.DATA:
+            data = packet.data
+            self._dispatch(
+                self.switchboard.frontend_wrote(frontend, data.connectID, len(data.data))
+            )
+
+    def _refuse_while_draining(self, frontend: FrontendId, dial_id: int) -> None:
+        side = self._frontends.get(frontend)
+        if side is not None:
+            self.metrics.dial_failures.labels("shutting_down").inc()
+            side.link.push(packets.dial_response(dial_id, error=SHUTTING_DOWN))
+            side.link.push(None)
+
+    # -- output --------------------------------------------------------------------------------
+    def _dispatch(self, outgoing: list[Outgoing]) -> None:
+        for item in outgoing:
+            if isinstance(item, ToAgent):
+                self._to_agent(item.backend, item.packet)
+            elif isinstance(item, ToFrontend):
+                self._to_frontend(item.frontend, item.packet)
+            elif isinstance(item, EndFrontend):
+                self._end_frontend(item)
+            elif isinstance(item, PauseFrontend | ResumeFrontend):
+                side = self._frontends.get(item.frontend)
+                if side is not None:
+                    if isinstance(item, PauseFrontend):
+                        side.resumed.clear()
+                    else:
+                        side.resumed.set()
+
+    def _to_agent(self, key: Hashable, packet: Packet) -> None:
         link = self._agents.get(key)
         if link is None:
             return
@@ -136,19 +278,39 @@ class Relay:
             self._start_dial_clock(packet.dialRequest.random)
         elif kind == packets.DIAL_CLS:
             self._dial_started.pop(packet.closeDial.random, None)
-        await link.put(packet)
+        link.push(packet)
 
-    async def _to_frontend(self, frontend: FrontendId, packet: Packet) -> None:
+    def _to_frontend(self, frontend: FrontendId, packet: Packet) -> None:
         kind = packet.type
         if kind == packets.DATA:
             self.metrics.to_frontend_bytes.inc(len(packet.data.data))
         elif kind == packets.DIAL_RSP:
             self._stop_dial_clock(packet.dialResponse)
-        link = self._frontends.get(frontend)
-        if link is not None:
-            await link.put(packet)
+        side = self._frontends.get(frontend)
+        if side is None:
+            return
+        side.link.push(packet)
+        if kind == packets.CLOSE_RSP:
+            side.resumed.set()  # the connection is over: nothing to wait for
 
-    # -- dial clocks and timers ----------------------------------------------------------------
+    def _end_frontend(self, item: EndFrontend) -> None:
+        side = self._frontends.get(item.frontend)
+        if side is None:
+            return
+        if not item.abort:
+            side.link.push(None)
+            return
+        self.metrics.stalled_closed.inc()
+        logger.warning(
+            "closed a stalled connection: its reader kept more than %d bytes unread for %.1fs",
+            self._window,
+            self._stalled_timeout,
+            extra={"frontend": item.frontend},
+        )
+        side.link.abort(STALLED)
+        side.resumed.set()
+
+    # -- timers --------------------------------------------------------------------------------
     def _start_dial_clock(self, dial_id: int) -> None:
         self._dial_started[dial_id] = time.monotonic()
         if self._dial_timeout > 0:
@@ -163,11 +325,7 @@ class Relay:
             self.metrics.dial_duration.observe(time.monotonic() - started)
 
     def _fire_dial_timeout(self, dial_id: int) -> None:
-        outgoing = self.switchboard.dial_timed_out(dial_id)
-        if outgoing:
-            task = asyncio.ensure_future(self._dispatch(outgoing))
-            self._timers.add(task)
-            task.add_done_callback(self._timers.discard)
+        self._dispatch(self.switchboard.dial_timed_out(dial_id))
 
 
 def _failure_reason(error: str) -> str:

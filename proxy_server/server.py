@@ -91,8 +91,9 @@ class ProxyServer:
         self.relay = Relay(
             self.registry,
             self.metrics,
-            channel_size=config.xfr_channel_size,
             dial_timeout=config.backend_dial_timeout,
+            window=config.connection_window,
+            stalled_timeout=config.stalled_connection_timeout,
         )
         self._grpc_servers: list[grpc.aio.Server] = []
         self._http_server: asyncio.Server | None = None
@@ -155,6 +156,7 @@ class ProxyServer:
             server_id=config.server_id,
             server_count=config.server_count,
             require_identity=config.require_agent_identity,
+            features=config.features,
         )
         server.add_generic_rpc_handlers((service.handler(),))
         address = f"{config.bind_address}:{config.agent_port}"
@@ -172,7 +174,8 @@ class ProxyServer:
             port: int = self._http_server.sockets[0].getsockname()[1]
             return port
         server = grpc.aio.server(options=grpc_options(config))
-        server.add_generic_rpc_handlers((ProxyService(self.relay).handler(),))
+        service = ProxyService(self.relay, features=config.features)
+        server.add_generic_rpc_handlers((service.handler(),))
         address = f"{config.bind_address}:{config.server_port}"
         port = _bind(server, address, config.frontend_tls, "frontend")
         await server.start()

@@ -29,9 +29,6 @@ class AddonCatalog:
     def get(self, name: str) -> AgentAddon | None:
         return self._addons.get(name)
 
-    def __iter__(self) -> Any:
-        return iter(self._addons.values())
-
     @property
     def names(self) -> list[str]:
         return sorted(self._addons)

@@ -7,6 +7,7 @@ a usable credential:
   from a hub CSR (`generateName: addon-<cluster>-<addon>-`, labels cluster-name and
   addon-name). A certificate in the last 20 % of its life is re-requested, so rotation happens
   before expiry; the old certificate stays in the Secret until the new one is issued.
+- with the hub's address given, the kubeClient Secret also gets a `kubeconfig` using those files;
 - `kubeClient` with driver `token`: a short-lived token from TokenRequest on the hub
   ServiceAccount `<addon>-agent` in the cluster namespace, renewed once 80 % of its lifetime
   has passed.
@@ -22,6 +23,8 @@ import logging
 from dataclasses import dataclass
 from typing import Any, Final
 
+import yaml
+
 from ocm_core import pki
 from ocm_core.addon.controllers.csr import CLUSTER_NAME_LABEL
 from ocm_core.api import addon, gvr
@@ -33,6 +36,7 @@ logger = logging.getLogger(__name__)
 Object = dict[str, Any]
 
 TOKEN_KEY: Final = "token"
+KUBECONFIG_KEY: Final = "kubeconfig"
 TOKEN_EXPIRY_ANNOTATION: Final = "addon.open-cluster-management.io/token-expiration"
 TOKEN_ISSUED_ANNOTATION: Final = "addon.open-cluster-management.io/token-issued"
 TOKEN_EXPIRATION_SECONDS: Final = 3600
@@ -63,7 +67,11 @@ class AddonCredentialsAgent:
         addon_name: str,
         clock: Clock,
         token_seconds: int = TOKEN_EXPIRATION_SECONDS,
+        hub_server: str | None = None,
+        hub_ca_pem: bytes | None = None,
     ) -> None:
+        self.hub_server = hub_server
+        self.hub_ca_pem = hub_ca_pem
         self.hub = hub
         self.spoke = spoke
         self.cluster = cluster
@@ -84,7 +92,9 @@ class AddonCredentialsAgent:
                 signer = registration["customSigner"]["signerName"]
                 subject = registration["customSigner"].get("subject") or {}
                 secret = addon.custom_signer_secret_name(self.addon_name, signer)
-                due = await self._ensure_certificate(namespace, secret, signer, subject)
+                due = await self._ensure_certificate(
+                    namespace, secret, signer, subject, kubeconfig=False
+                )
             elif (registration.get("kubeClient") or {}).get("driver") == addon.DRIVER_TOKEN:
                 secret = addon.hub_kubeconfig_secret_name(self.addon_name)
                 due = await self._ensure_token(namespace, secret)
@@ -92,7 +102,7 @@ class AddonCredentialsAgent:
                 subject = (registration.get("kubeClient") or {}).get("subject") or {}
                 secret = addon.hub_kubeconfig_secret_name(self.addon_name)
                 due = await self._ensure_certificate(
-                    namespace, secret, addon.KUBE_APISERVER_CLIENT_SIGNER, subject
+                    namespace, secret, addon.KUBE_APISERVER_CLIENT_SIGNER, subject, kubeconfig=True
                 )
             next_due = min(next_due, due)
         return max(next_due, 0.0)
@@ -100,7 +110,7 @@ class AddonCredentialsAgent:
     # -- certificates ---------------------------------------------------------------------
 
     async def _ensure_certificate(
-        self, namespace: str, secret_name: str, signer: str, subject: Object
+        self, namespace: str, secret_name: str, signer: str, subject: Object, *, kubeconfig: bool
     ) -> float:
         now = self.clock.wall()
         secret = await self._secret(namespace, secret_name)
@@ -113,9 +123,12 @@ class AddonCredentialsAgent:
             issued = await self._issued(pending)
             if issued is None:
                 return PENDING_RETRY_SECONDS
-            await self._write_secret(
-                namespace, secret_name, {"tls.crt": issued, "tls.key": pending.key_pem}, {}
-            )
+            data = {"tls.crt": issued, "tls.key": pending.key_pem}
+            if kubeconfig:
+                data.update(
+                    self._kubeconfig({"client-certificate": "tls.crt", "client-key": "tls.key"})
+                )
+            await self._write_secret(namespace, secret_name, data, {})
             del self._pending[secret_name]
             due_at = pki.rotation_due_at(pki.load_certificate_pem(issued))
             return (due_at - now).total_seconds()
@@ -195,11 +208,40 @@ class AddonCredentialsAgent:
         await self._write_secret(
             namespace,
             secret_name,
-            {TOKEN_KEY: token.encode()},
+            {TOKEN_KEY: token.encode(), **self._kubeconfig({"tokenFile": TOKEN_KEY})},
             {TOKEN_ISSUED_ANNOTATION: _format_time(now), TOKEN_EXPIRY_ANNOTATION: expiry_text},
         )
         expiry = _parse_time(expiry_text)
         return ((expiry - now) * (1 - pki.ROTATION_FRACTION)).total_seconds()
+
+    def _kubeconfig(self, user: Object) -> dict[str, bytes]:
+        """The `kubeconfig` entry (paths relative to the mounted secret), if the hub is known."""
+        if self.hub_server is None:
+            return {}
+        cluster: Object = {"server": self.hub_server}
+        if self.hub_ca_pem is not None:
+            cluster["certificate-authority-data"] = base64.b64encode(self.hub_ca_pem).decode()
+        document = {
+            "apiVersion": "v1",
+            "kind": "Config",
+            "clusters": [{"name": "hub", "cluster": cluster}],
+            "users": [{"name": self.addon_name, "user": user}],
+            "contexts": [{"name": "hub", "context": {"cluster": "hub", "user": self.addon_name}}],
+            "current-context": "hub",
+        }
+        return {KUBECONFIG_KEY: yaml.safe_dump(document).encode()}
+
+    async def run(self) -> None:
+        """Keep the credentials fresh until cancelled; errors are logged and retried."""
+        while True:
+            try:
+                delay = await self.sync()
+            except (errors.KubeError, CredentialError, pki.PKIError) as exc:
+                logger.warning(
+                    "add-on credentials sync failed: %s", exc, extra={"addon": self.addon_name}
+                )
+                delay = PENDING_RETRY_SECONDS
+            await self.clock.sleep(min(delay, IDLE_RESYNC_SECONDS))
 
     # -- secrets --------------------------------------------------------------------------
 

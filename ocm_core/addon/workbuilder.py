@@ -98,8 +98,12 @@ def _resource_identifier(manifest: Mapping[str, Any]) -> Object:
 
 
 def work_needs_update(current: Mapping[str, Any], desired: Mapping[str, Any]) -> bool:
-    """True when the spec, labels or annotations we own differ from the live work."""
-    if current.get("spec") != desired.get("spec"):
+    """True when the spec, labels or annotations we own differ from the live work.
+
+    Fields the API server added (CRD defaults) do not count: the desired spec only has to be
+    contained in the live one, or every write would be followed by another.
+    """
+    if not contains(current.get("spec"), desired.get("spec")):
         return True
     current_meta, desired_meta = current.get("metadata") or {}, desired.get("metadata") or {}
     for field in ("labels", "annotations"):
@@ -107,3 +111,18 @@ def work_needs_update(current: Mapping[str, Any], desired: Mapping[str, Any]) ->
         if any(have.get(k) != v for k, v in (desired_meta.get(field) or {}).items()):
             return True
     return False
+
+
+def contains(live: Any, wanted: Any) -> bool:
+    """`wanted` is `live` with possibly fewer mapping keys (at any depth)."""
+    if isinstance(wanted, Mapping):
+        return isinstance(live, Mapping) and all(
+            key in live and contains(live[key], value) for key, value in wanted.items()
+        )
+    if isinstance(wanted, list):
+        return (
+            isinstance(live, list)
+            and len(live) == len(wanted)
+            and all(contains(a, b) for a, b in zip(live, wanted, strict=True))
+        )
+    return bool(live == wanted)

@@ -1,5 +1,6 @@
-"""``ocm hub``: run the hub controllers against a hub API server: registration, placement
-and ManifestWorkReplicaSet (the add-on manager runs as ``ocm addon-manager``)."""
+"""``ocm hub``: run the hub controllers against a hub API server: registration, placement,
+ManifestWorkReplicaSet and, with ``--enable-cluster-proxy``, the add-on framework with the
+cluster-proxy add-on manager."""
 
 from __future__ import annotations
 
@@ -8,6 +9,8 @@ import asyncio
 import signal
 import sys
 
+from ocm_core.addon.cluster_proxy import build_controllers as build_cluster_proxy
+from ocm_core.addon.cluster_proxy.install import install_cluster_proxy_crds
 from ocm_core.kube.client import ApiClient
 from ocm_core.kube.config import KubeConfig
 from ocm_core.kube.errors import KubeError, TransportError
@@ -33,6 +36,11 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         action="store_true",
         help="do not create the OCM CRDs and shared roles on start",
     )
+    parser.add_argument(
+        "--enable-cluster-proxy",
+        action="store_true",
+        help="also run the cluster-proxy add-on manager (installs its CRDs unless --skip-install)",
+    )
     parser.set_defaults(handler=run)
 
 
@@ -57,6 +65,10 @@ async def run(args: argparse.Namespace) -> int:
         build_hub(manager, options)
         for controller in [*placement_controller.build(manager), *replicaset.build(manager)]:
             manager.add(controller)
+        if args.enable_cluster_proxy:
+            if not args.skip_install:
+                await install_cluster_proxy_crds(api, manager.clock)
+            build_cluster_proxy(manager)
         await manager.run()
     except TransportError as exc:
         print(f"ocm hub: cannot reach the hub API at {api.config.server}: {exc}", file=sys.stderr)

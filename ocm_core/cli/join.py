@@ -174,7 +174,6 @@ async def run_join(args: argparse.Namespace) -> int:
         path.write_text(text)
         agent_args = [
             "ocm", "klusterlet", "--cluster-name", args.cluster_name,
-            "--bootstrap-kubeconfig", str(path),
             "--hub-kubeconfig-dir", str(args.hub_kubeconfig_dir),
         ]  # fmt: skip
         if args.spoke_kubeconfig:

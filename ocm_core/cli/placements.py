@@ -26,14 +26,15 @@ from ocm_core.runtime.patching import find_condition
 LIST_COLUMNS: Final = ("NAMESPACE", "NAME", "SUCCEEDED", "REASON", "SELECTEDCLUSTERS")
 CLUSTER_COLUMNS: Final = ("CLUSTER", "DECISION", "REASON")
 NOT_CHOSEN: Final = "<none>"
-DEFAULT_NAMESPACE: Final = "default"
 
 Obj = Mapping[str, Any]
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("name", nargs="?", help="one Placement, to list its clusters")
-    parser.add_argument("-n", "--namespace", help="namespace (default: all; with NAME: 'default')")
+    parser.add_argument(
+        "-n", "--namespace", help="namespace (default: all; with NAME: the kubeconfig context's)"
+    )
     parser.add_argument(
         "-o",
         "--output",
@@ -101,7 +102,8 @@ async def run(args: argparse.Namespace) -> int:
         async with ApiClient(config) as client:
             if args.name is None:
                 return await _list(client, args.namespace)
-            return await _show(client, args.name, args.namespace or DEFAULT_NAMESPACE, args.output)
+            namespace = args.namespace or config.namespace
+            return await _show(client, args.name, namespace, args.output)
     except NotFoundError as error:
         return _fail(f"{error} (are the OCM CRDs installed on this hub?)")
     except KubeError as error:

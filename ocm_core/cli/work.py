@@ -78,6 +78,13 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         help="seconds between status refreshes of a work",
     )
     agent.add_argument("--workers", type=int, default=work.WORKLOAD_AGENT_WORKERS)
+    agent.add_argument(
+        "--appliedmanifestwork-eviction-grace-period",
+        dest="eviction_grace_period",
+        type=float,
+        default=float(work.EVICTION_GRACE_PERIOD_SECONDS),
+        help="seconds before the resources of a vanished ManifestWork are deleted",
+    )
     agent.set_defaults(handler=_agent)
 
 
@@ -251,8 +258,11 @@ async def _agent(args: argparse.Namespace) -> int:
         )
     except errors.ConfigError as exc:
         return _fail(str(exc))
-    if args.workers < 1 or args.status_sync_interval <= 0:
-        return _fail("--workers must be at least 1 and --status-sync-interval positive")
+    if args.workers < 1 or args.status_sync_interval <= 0 or args.eviction_grace_period < 0:
+        return _fail(
+            "--workers must be at least 1, --status-sync-interval positive and "
+            "--appliedmanifestwork-eviction-grace-period not negative"
+        )
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
@@ -265,6 +275,7 @@ async def _agent(args: argparse.Namespace) -> int:
             agent_id=args.agent_id,
             status_sync_interval=args.status_sync_interval,
             workers=args.workers,
+            eviction_grace_period=args.eviction_grace_period,
         )
     )
     stopping = asyncio.create_task(stop.wait())

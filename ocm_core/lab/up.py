@@ -29,6 +29,7 @@ from ocm_core.kube import ApiClient, KubeConfig, errors
 from ocm_core.lab.layout import HUB, LabLayout
 from ocm_core.localruntime.podspec import ProcessPlan
 from ocm_core.localruntime.supervisor import ManagedProcess
+from proxy_server.identity import agent_subject
 
 REPO: Final = Path(__file__).resolve().parents[2]
 CRD_DIRS: Final = (REPO / "charts" / "ocm-hub" / "crds", REPO / "charts" / "cluster-proxy" / "crds")
@@ -71,6 +72,8 @@ class Lab:
         for cluster in self.clusters:
             await self._step(f"cluster {cluster}: klusterlet", self._start_klusterlet(cluster))
         await self._step("clusters joined, accepted and available", self._wait_available())
+        for cluster in self.clusters:
+            await self._step(f"cluster {cluster}: proxy-agent (tunnel)", self._start_agent(cluster))
         self.state["clusters"] = list(self.clusters)
         layout.save_state(self.state)
         layout.pid_file.write_text(str(os.getpid()))
@@ -208,6 +211,62 @@ class Lab:
             f"see {self.layout.logs}/klusterlet-*.log and hub-controllers.log"
         )
 
+    async def _start_agent(self, cluster: str) -> None:
+        """A proxy-agent with a certificate bound to `cluster`, exposing its kube-apiserver as
+        the identifier `<cluster>`, and a kubeconfig that reaches that API through the tunnel."""
+        certs = await asyncio.to_thread(_agent_pki, self.layout.pki, cluster)
+        ports = self.state["ports"]
+        api = self._api_address(cluster)
+        health = self.layout.port(self.state, f"agent-health-{cluster}")
+        self._spawn(
+            f"proxy-agent-{cluster}",
+            _python_module(
+                "proxy_agent",
+                "--proxy-server-host",
+                "127.0.0.1",
+                "--proxy-server-port",
+                str(ports["proxy-agent"]),
+                "--ca-cert",
+                str(self.layout.pki / "ca.crt"),
+                "--agent-cert",
+                str(certs["crt"]),
+                "--agent-key",
+                str(certs["key"]),
+                "--server-name",
+                "localhost",
+                "--cluster-name",
+                cluster,
+                "--kube-apiserver",
+                api,
+                "--health-bind-address",
+                "127.0.0.1",
+                "--health-server-port",
+                str(health),
+            ),
+        )
+        await _wait_http(f"http://127.0.0.1:{health}/readyz", f"the {cluster} proxy-agent")
+        await asyncio.to_thread(self._write_tunnel_kubeconfig, cluster)
+
+    def _api_address(self, cluster: str) -> str:
+        return f"127.0.0.1:{self.state['ports'][f'apiserver-{cluster}']}"
+
+    def tunnel_kubeconfig(self, cluster: str) -> Path:
+        return self.layout.root / "clusters" / cluster / "via-tunnel.kubeconfig"
+
+    def _write_tunnel_kubeconfig(self, cluster: str) -> None:
+        """The cluster's admin kubeconfig, but reaching `https://<cluster>` through the
+        proxy-server's HTTP CONNECT frontend: the agent maps `<cluster>` to its API server."""
+        config = yaml.safe_load(self.layout.kubeconfig(cluster).read_text())
+        for entry in config.get("clusters") or []:
+            entry["cluster"]["server"] = f"https://{cluster}:443"
+            entry["cluster"]["proxy-url"] = (
+                f"http://127.0.0.1:{self.state['ports']['proxy-frontend']}"
+            )
+            entry["cluster"]["tls-server-name"] = "localhost"
+        path = self.tunnel_kubeconfig(cluster)
+        path.write_text(yaml.safe_dump(config))
+        path.chmod(0o600)
+
     async def _start_local_runtime(self, cluster: str) -> None:
         self._spawn(
             f"localruntime-{cluster}",
@@ -251,7 +310,9 @@ class Lab:
             "",
             "Try:",
             f"  ocm get clusters --kubeconfig {hub}",
-            f"  kubectl --kubeconfig {self.layout.kubeconfig(first)} get namespaces",
+            f"  kubectl --kubeconfig {self.tunnel_kubeconfig(first)} get namespaces"
+            "   # through the tunnel",
+            f"  .venv/bin/ocm work create --cluster {first} -f <manifest.yaml> --kubeconfig {hub}",
             f"  curl -s http://127.0.0.1:{ports.get('proxy-health')}/metrics | grep ready_backends",
             "",
             "Ctrl-C stops everything; `ocm up` again resumes; `ocm down` removes the lab.",
@@ -291,6 +352,18 @@ async def _wait_http(url: str, what: str) -> None:
                 pass
             await asyncio.sleep(0.1)
     raise SystemExit(f"{what} did not come up at {url}")
+
+
+def _agent_pki(directory: Path, cluster: str) -> dict[str, str]:
+    """A client certificate naming `cluster` (the proxy-server's identity binding reads it)."""
+    files = {"crt": directory / f"agent-{cluster}.crt", "key": directory / f"agent-{cluster}.key"}
+    if not all(path.exists() for path in files.values()):
+        ca = pki.load_ca(directory / "ca.crt", directory / "ca.key")
+        common_name, organization = agent_subject(cluster)
+        agent = pki.issue_client_cert(ca, user=common_name, groups=[organization])
+        pki.write_pem(files["crt"], agent.cert_pem())
+        pki.write_pem(files["key"], agent.key_pem(), private=True)
+    return {name: str(path) for name, path in files.items()}
 
 
 def _lab_pki(directory: Path) -> dict[str, Path]:

@@ -4,6 +4,11 @@ The transport feeds it every packet the server sends (`receive_packet`), acts on
 returns (dial a socket, write bytes, close a socket), reports outcomes back (`dial_succeeded`,
 `dial_failed`, `send_data`, `closed`), and after every call flushes `packets_to_send()` to the
 server. It never does I/O and never decides *how* to dial; `resolve` decides *whether* to.
+
+Flow control (`flow.py`): the transport reports `consumed(conn_id, n)` as each connection's
+socket takes bytes, and reads a socket only while `send_allowance(conn_id)` is positive. With
+`credit` negotiated the endpoint grants and obeys windows; without it, it still counts the
+bytes each connection holds (`held`) so the transport can apply its stalled-connection policy.
 """
 
 from __future__ import annotations
@@ -16,11 +21,13 @@ from protos.tunnel import packets
 from protos.tunnel.errors import LocalProtocolError, RemoteProtocolError, TunnelError
 from protos.tunnel.events import (
     CloseRequested,
+    CreditGranted,
     DataReceived,
     DialCancelled,
     DialRequested,
     Event,
 )
+from protos.tunnel.flow import DEFAULT_WINDOW, ReceiveWindow, SendWindow
 from protos.tunnel.states import ConnState, Input, next_state
 
 # ANP parity: these reason strings are what upstream agents answer.
@@ -37,12 +44,20 @@ Resolver = Callable[[str], str]
 
 
 class AgentEndpoint:
-    def __init__(self, resolve: Resolver) -> None:
+    def __init__(
+        self, resolve: Resolver, *, credit: bool = False, window: int = DEFAULT_WINDOW
+    ) -> None:
+        """`credit`: the server negotiated the `credit` feature; `window`: bytes per connection
+        the server may send ahead of the target socket."""
         self._resolve = resolve
+        self.credit = credit
+        self._window = window
         self._outbox: list[Packet] = []
         #: Dials in flight: dial id -> cancelled by the server?
         self._dials: dict[int, bool] = {}
         self._conns: dict[int, ConnState] = {}
+        self._receiving: dict[int, ReceiveWindow] = {}
+        self._sending: dict[int, SendWindow] = {}
         # ANP parity: connectIDs count from 1 per server stream.
         self._next_conn_id = 1
         self.draining = False
@@ -55,6 +70,16 @@ class AgentEndpoint:
     @property
     def pending_dials(self) -> int:
         return len(self._dials)
+
+    def held(self, conn_id: int) -> int:
+        """Bytes received for `conn_id` that its socket has not taken yet."""
+        window = self._receiving.get(conn_id)
+        return window.held if window is not None else 0
+
+    def send_allowance(self, conn_id: int) -> int | None:
+        """Bytes of `conn_id` we may send now; None means no limit (plain ANP)."""
+        window = self._sending.get(conn_id)
+        return window.credit if window is not None else None
 
     def packets_to_send(self) -> list[Packet]:
         """Packets for the server, in order; call after every other method."""
@@ -75,6 +100,8 @@ class AgentEndpoint:
             return self._on_close_request(packet.closeRequest.connectID)
         if kind == packets.DIAL_CLS:
             return self._on_dial_close(packet.closeDial.random)
+        if kind == packets.CREDIT and self.credit:
+            return self._on_credit(packet.data.connectID, packets.credit_grant(packet))
         raise RemoteProtocolError(
             f"the server sent {packets.type_name(kind)}, which only agents send"
         )
@@ -102,8 +129,21 @@ class AgentEndpoint:
             self._outbox.append(packets.close_response(conn_id, UNRECOGNIZED_CONN))
             return []
         next_state(state, Input.DATA, remote=True)
-        # Bytes for a connection we are closing have nowhere to go.
-        return [DataReceived(conn_id, payload)] if state is ConnState.OPEN else []
+        window = self._receiving.get(conn_id)
+        if window is not None:
+            window.received(len(payload))
+        if state is not ConnState.OPEN:
+            # Bytes for a connection we are closing have nowhere to go: consumed at once.
+            self.consumed(conn_id, len(payload))
+            return []
+        return [DataReceived(conn_id, payload)]
+
+    def _on_credit(self, conn_id: int, grant: int) -> list[Event]:
+        window = self._sending.get(conn_id)
+        if window is None:
+            return []  # crossed our CLOSE_RSP
+        window.grant(grant)
+        return [CreditGranted(conn_id, window.credit)]
 
     def _on_close_request(self, conn_id: int) -> list[Event]:
         state = self._conns.get(conn_id)
@@ -131,6 +171,13 @@ class AgentEndpoint:
         self._next_conn_id += 1
         self._conns[conn_id] = ConnState.OPEN
         self._outbox.append(packets.dial_response(dial_id, conn_id))
+        receiving = ReceiveWindow(self._window, enforce=self.credit)
+        self._receiving[conn_id] = receiving
+        if self.credit:
+            self._sending[conn_id] = SendWindow()
+            grant = receiving.opening_grant()
+            if grant:
+                self._outbox.append(packets.credit(conn_id, grant))
         return conn_id
 
     def dial_failed(self, dial_id: int, error: str) -> None:
@@ -142,8 +189,20 @@ class AgentEndpoint:
         state = self._conns.get(conn_id)
         if state is None:
             raise LocalProtocolError(f"send_data on connection {conn_id}, which is not open")
+        sending = self._sending.get(conn_id)
+        if sending is not None:
+            sending.take(len(payload))
         # ANP parity: data read before a close request is still flushed while CLOSING.
         self._outbox.append(packets.data(conn_id, payload))
+
+    def consumed(self, conn_id: int, n: int) -> None:
+        """The socket of `conn_id` took `n` of the bytes received for it (grants credit back)."""
+        window = self._receiving.get(conn_id)
+        if window is None:
+            return  # closed meanwhile: the window went with it
+        grant = window.consumed(n)
+        if grant:
+            self._outbox.append(packets.credit(conn_id, grant))
 
     def closed(self, conn_id: int, error: str = "") -> None:
         """The socket of `conn_id` is closed (remote EOF, error, or after CloseRequested).
@@ -151,6 +210,8 @@ class AgentEndpoint:
         Idempotent, because the reading and the closing side of a transport may both report it.
         """
         if self._conns.pop(conn_id, None) is not None:
+            self._receiving.pop(conn_id, None)
+            self._sending.pop(conn_id, None)
             self._outbox.append(packets.close_response(conn_id, error))
 
     def drain(self) -> None:

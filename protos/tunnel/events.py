@@ -37,6 +37,14 @@ class DataReceived:
 
 
 @dataclass(frozen=True, slots=True)
+class CreditGranted:
+    """The peer let us send more of `conn_id`: `credit` bytes may be sent now."""
+
+    conn_id: int
+    credit: int
+
+
+@dataclass(frozen=True, slots=True)
 class CloseRequested:
     """Agent side: the server wants `conn_id` closed; close the socket, then call `closed()`."""
 
@@ -63,6 +71,7 @@ Event = (
     | DialSucceeded
     | DialFailed
     | DataReceived
+    | CreditGranted
     | CloseRequested
     | ConnectionClosed
     | DialCancelled

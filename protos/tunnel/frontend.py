@@ -15,17 +15,25 @@ from protos.tunnel import packets
 from protos.tunnel.errors import LocalProtocolError, RemoteProtocolError
 from protos.tunnel.events import (
     ConnectionClosed,
+    CreditGranted,
     DataReceived,
     DialFailed,
     DialSucceeded,
     Event,
 )
+from protos.tunnel.flow import DEFAULT_WINDOW, ReceiveWindow, SendWindow
 from protos.tunnel.states import ConnState, Input, next_state
 
 
 class FrontendEndpoint:
-    def __init__(self, next_dial_id: Callable[[], int]) -> None:
+    def __init__(
+        self, next_dial_id: Callable[[], int], *, credit: bool = False, window: int = DEFAULT_WINDOW
+    ) -> None:
         self._next_dial_id = next_dial_id
+        self.credit = credit
+        self._window = window
+        self._receiving: dict[int, ReceiveWindow] = {}
+        self._sending: dict[int, SendWindow] = {}
         self._outbox: list[Packet] = []
         self._dials: set[int] = set()
         #: Dials we gave up on: if the server still answers, we close what it opened.
@@ -39,6 +47,24 @@ class FrontendEndpoint:
     @property
     def pending_dials(self) -> int:
         return len(self._dials)
+
+    def held(self, conn_id: int) -> int:
+        window = self._receiving.get(conn_id)
+        return window.held if window is not None else 0
+
+    def send_allowance(self, conn_id: int) -> int | None:
+        """Bytes of `conn_id` we may send now; None means no limit (plain ANP)."""
+        window = self._sending.get(conn_id)
+        return window.credit if window is not None else None
+
+    def consumed(self, conn_id: int, n: int) -> None:
+        """The application read `n` of the bytes received for `conn_id`."""
+        window = self._receiving.get(conn_id)
+        if window is None:
+            return
+        grant = window.consumed(n)
+        if grant:
+            self._outbox.append(packets.credit(conn_id, grant))
 
     def packets_to_send(self) -> list[Packet]:
         out, self._outbox = self._outbox, []
@@ -65,6 +91,9 @@ class FrontendEndpoint:
         state = self._conns.get(conn_id)
         if state is not ConnState.OPEN:
             raise LocalProtocolError(f"connection {conn_id} is not open")
+        sending = self._sending.get(conn_id)
+        if sending is not None:
+            sending.take(len(payload))
         self._outbox.append(packets.data(conn_id, payload))
 
     def close(self, conn_id: int) -> None:
@@ -93,6 +122,8 @@ class FrontendEndpoint:
                 self._dials.discard(dial_id)
                 return [DialFailed(dial_id, "dial closed by the agent")]
             return []
+        if kind == packets.CREDIT and self.credit:
+            return self._on_credit(packet.data.connectID, packets.credit_grant(packet))
         raise RemoteProtocolError(f"the server sent {packets.type_name(kind)} to a frontend")
 
     def _on_dial_response(self, dial_id: int, conn_id: int, error: str) -> list[Event]:
@@ -110,16 +141,38 @@ class FrontendEndpoint:
         if conn_id == 0 or conn_id in self._conns:
             raise RemoteProtocolError(f"DIAL_RSP gave unusable connectID {conn_id}")
         self._conns[conn_id] = ConnState.OPEN
+        receiving = ReceiveWindow(self._window, enforce=self.credit)
+        self._receiving[conn_id] = receiving
+        if self.credit:
+            self._sending[conn_id] = SendWindow()
+            grant = receiving.opening_grant()
+            if grant:
+                self._outbox.append(packets.credit(conn_id, grant))
         return [DialSucceeded(dial_id, conn_id)]
+
+    def _on_credit(self, conn_id: int, grant: int) -> list[Event]:
+        window = self._sending.get(conn_id)
+        if window is None:
+            return []
+        window.grant(grant)
+        return [CreditGranted(conn_id, window.credit)]
 
     def _on_data(self, conn_id: int, payload: bytes) -> list[Event]:
         state = self._conns.get(conn_id)
         if state is None:
             raise RemoteProtocolError(f"DATA for connectID {conn_id}, which is not open")
         next_state(state, Input.DATA, remote=True)
-        return [DataReceived(conn_id, payload)] if state is ConnState.OPEN else []
+        window = self._receiving.get(conn_id)
+        if window is not None:
+            window.received(len(payload))
+        if state is not ConnState.OPEN:
+            self.consumed(conn_id, len(payload))
+            return []
+        return [DataReceived(conn_id, payload)]
 
     def _on_closed(self, conn_id: int, error: str) -> list[Event]:
         if self._conns.pop(conn_id, None) is None:
             return []
+        self._receiving.pop(conn_id, None)
+        self._sending.pop(conn_id, None)
         return [ConnectionClosed(conn_id, error)]

@@ -134,6 +134,21 @@ def format_features(features: Iterable[str]) -> str:
     return ",".join(sorted(features))
 
 
+def negotiate(ours: Iterable[str], metadata: Iterable[tuple[str, str | bytes]]) -> frozenset[str]:
+    """The features both ends support: ours intersected with what the peer's metadata lists.
+
+    A peer that sends no `x-ocm-tunnel-features` (every ANP party) negotiates nothing, so it
+    only ever sees plain ANP packets.
+    """
+    return frozenset(ours) & parse_features(single_value(metadata, FEATURES))
+
+
+def feature_metadata(features: Iterable[str]) -> tuple[tuple[str, str], ...]:
+    """`((FEATURES, "a,b"),)`, or nothing when there is nothing to announce."""
+    text = format_features(features)
+    return ((FEATURES, text),) if text else ()
+
+
 def server_headers(
     server_id: str, server_count: int, features: Iterable[str] = ()
 ) -> Mapping[str, str]:

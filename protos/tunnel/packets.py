@@ -11,6 +11,7 @@ from typing import Final
 from protos._gen import client_pb2
 from protos._gen.client_pb2 import Packet, PacketType
 from protos.tunnel.errors import RemoteProtocolError
+from protos.tunnel.flow import decode_varint, encode_varint
 
 DIAL_REQ: Final = client_pb2.DIAL_REQ
 DIAL_RSP: Final = client_pb2.DIAL_RSP
@@ -19,6 +20,8 @@ CLOSE_RSP: Final = client_pb2.CLOSE_RSP
 DATA: Final = client_pb2.DATA
 DIAL_CLS: Final = client_pb2.DIAL_CLS
 DRAIN: Final = client_pb2.DRAIN
+#: Our extension, sent only to peers that negotiated the `credit` feature (see `flow`).
+CREDIT: Final = 100
 
 #: The oneof payload field each packet type must carry.
 PAYLOAD_FIELD: Final[dict[int, str]] = {
@@ -29,6 +32,7 @@ PAYLOAD_FIELD: Final[dict[int, str]] = {
     DATA: "data",
     DIAL_CLS: "closeDial",
     DRAIN: "drain",
+    CREDIT: "data",
 }
 
 
@@ -68,8 +72,22 @@ def drain() -> Packet:
     return Packet(type=DRAIN, drain=client_pb2.Drain())
 
 
+def credit(conn_id: int, grant: int) -> Packet:
+    """A window update: the receiver of `conn_id` may be sent `grant` more bytes."""
+    return Packet(
+        type=CREDIT,  # type: ignore[arg-type]  # proto3 enums are open; see flow.py
+        data=client_pb2.Data(connectID=conn_id, data=encode_varint(grant)),
+    )
+
+
+def credit_grant(packet: Packet) -> int:
+    return decode_varint(packet.data.data)
+
+
 def type_name(packet_type: int) -> str:
     """`DATA`, `DIAL_REQ`, ...; unknown values as `UNKNOWN(n)` (enums are open in proto3)."""
+    if packet_type == CREDIT:
+        return "CREDIT"
     try:
         return PacketType.Name(packet_type)  # type: ignore[arg-type]
     except ValueError:
@@ -111,4 +129,6 @@ def describe(packet: Packet) -> str:
         return f"CLOSE_RSP conn={rsp2.connectID} error={rsp2.error!r}"
     if kind == DIAL_CLS:
         return f"DIAL_CLS dial={packet.closeDial.random}"
+    if kind == CREDIT:
+        return f"CREDIT conn={packet.data.connectID}"
     return type_name(kind)

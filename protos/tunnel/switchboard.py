@@ -12,10 +12,27 @@ transports carry out. Which backend serves an address is decided by the injected
 * every connection ends in exactly one CLOSE_RSP to its frontend, unless the frontend left;
 * frontends see connection ids of their own, so one frontend may hold connections to several
   agents whose connectIDs collide (upstream frontends never notice: they echo what DIAL_RSP gave).
+
+Flow control (`flow.py`) keeps one slow consumer from stalling an agent's other connections.
+The transports never block the reader of a shared stream; instead they report what each
+stream's writer actually wrote (`agent_wrote`, `frontend_wrote`), and the switchboard counts
+the bytes it holds per connection and direction:
+
+* towards a party that negotiated `credit`, bytes are released only within its window (held
+  here until a CREDIT arrives), and credit is granted back to a `credit` sender as the other
+  side's writer drains its bytes; so every connection holds at most one window per direction;
+* a plain frontend that outruns its agent is paused (`PauseFrontend`/`ResumeFrontend`): its own
+  stream stops being read, nobody else's;
+* a plain agent cannot be paused per connection, so when a connection's consumer keeps more
+  than a window unwritten it is `Stalled`: the transport stops reading that agent stream (the
+  only way to push back on a plain agent, as ANP does) until `is_stalled` turns false, and if
+  that takes longer than its stalled-connection timeout it calls `stall_expired`, which closes
+  the connection with an error so the agent's other connections move again.
 """
 
 from __future__ import annotations
 
+from collections import deque
 from collections.abc import Callable, Hashable, Set
 from dataclasses import dataclass, field
 from typing import Final
@@ -23,6 +40,7 @@ from typing import Final
 from protos._gen.client_pb2 import Packet
 from protos.tunnel import packets
 from protos.tunnel.errors import RemoteProtocolError
+from protos.tunnel.flow import DEFAULT_WINDOW, ReceiveWindow, SendWindow
 from protos.tunnel.states import ConnState, Input, next_state
 
 BackendId = Hashable
@@ -33,6 +51,7 @@ NO_AGENT: Final = "No agent available"
 DIAL_TIMEOUT: Final = "timed out waiting for backend dial"
 AGENT_GONE: Final = "agent disconnected"
 BACKEND_NOT_INITIALIZED: Final = "backend not initialized"
+STALLED: Final = "connection closed: its reader stopped reading"
 
 ChooseBackend = Callable[[str, Set[BackendId]], BackendId | None]
 """`(address, draining backends) -> backend or None`: routing strategies live outside."""
@@ -52,12 +71,37 @@ class ToFrontend:
 
 @dataclass(frozen=True, slots=True)
 class EndFrontend:
-    """A single-use frontend's one connection is over: end its stream after flushing."""
+    """A single-use frontend's one connection is over: end its stream after flushing.
+
+    `abort`: end it now, dropping what is queued for it (its reader stopped reading).
+    """
+
+    frontend: FrontendId
+    abort: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class PauseFrontend:
+    """Stop reading this frontend's stream: its bytes wait for the agent to take them."""
 
     frontend: FrontendId
 
 
-Outgoing = ToAgent | ToFrontend | EndFrontend
+@dataclass(frozen=True, slots=True)
+class ResumeFrontend:
+    frontend: FrontendId
+
+
+@dataclass(frozen=True, slots=True)
+class Stalled:
+    """A plain agent's connection outruns its frontend's reader: stop reading the agent's
+    stream while `is_stalled`, and call `stall_expired` after the stalled-connection timeout."""
+
+    backend: BackendId
+    agent_conn: int
+
+
+Outgoing = ToAgent | ToFrontend | EndFrontend | PauseFrontend | ResumeFrontend | Stalled
 
 
 @dataclass(eq=False, slots=True)
@@ -71,11 +115,21 @@ class _Route:
     state: ConnState = ConnState.DIALING
     agent_conn: int = 0
     frontend_conn: int = 0
+    # Flow control, set up when the dial succeeds (see the module docstring).
+    from_agent: ReceiveWindow | None = None
+    from_frontend: ReceiveWindow | None = None
+    to_agent: SendWindow | None = None
+    to_frontend: SendWindow | None = None
+    held_for_agent: deque[bytes] = field(default_factory=deque)
+    held_for_frontend: deque[bytes] = field(default_factory=deque)
+    paused: bool = False
+    stalled: bool = False
 
 
 @dataclass(slots=True)
 class _Frontend:
     single_use: bool
+    credit: bool = False
     next_conn: int = 1
     dialled: bool = False
     conns: dict[int, _Route] = field(default_factory=dict)
@@ -83,8 +137,12 @@ class _Frontend:
 
 
 class Switchboard:
-    def __init__(self, choose_backend: ChooseBackend) -> None:
+    def __init__(self, choose_backend: ChooseBackend, *, window: int = DEFAULT_WINDOW) -> None:
+        """`window`: bytes per connection and direction this server holds at most for a
+        `credit` peer, and the point where a plain peer is paused or counted as stalled."""
         self._choose = choose_backend
+        self._window = window
+        self._credit_backends: set[BackendId] = set()
         self._frontends: dict[FrontendId, _Frontend] = {}
         self._next_frontend: FrontendId = 1
         self._backends: dict[BackendId, set[_Route]] = {}
@@ -113,15 +171,34 @@ class Switchboard:
     def draining(self) -> Set[BackendId]:
         return self._draining
 
+    def held_bytes(self) -> int:
+        """Payload bytes held for all connections (received, not yet written onwards)."""
+        total = 0
+        for route in self._by_agent.values():
+            for window in (route.from_agent, route.from_frontend):
+                total += window.held if window is not None else 0
+        return total
+
+    def held_for(self, backend: BackendId, agent_conn: int) -> tuple[int, int]:
+        """(bytes from the agent, bytes from the frontend) held for one connection."""
+        route = self._by_agent.get((backend, agent_conn))
+        if route is None or route.from_agent is None or route.from_frontend is None:
+            return (0, 0)
+        return (route.from_agent.held, route.from_frontend.held)
+
     # -- membership ----------------------------------------------------------------------------
-    def add_backend(self, backend: BackendId) -> None:
+    def add_backend(self, backend: BackendId, *, credit: bool = False) -> None:
+        """Register an agent stream; `credit`: it negotiated per-connection flow control."""
         self._backends.setdefault(backend, set())
+        if credit:
+            self._credit_backends.add(backend)
 
     def remove_backend(self, backend: BackendId) -> list[Outgoing]:
         """The agent stream is gone: fail its dials and close its connections at once (upstream
         leaves pending dials to a 30 s client timeout)."""
         out: list[Outgoing] = []
         self._draining.discard(backend)
+        self._credit_backends.discard(backend)
         for route in self._backends.pop(backend, set()):
             if route.state is ConnState.DIALING:
                 self._pending.pop(route.dial_id, None)
@@ -131,11 +208,12 @@ class Switchboard:
                 self._close_for_frontend(route, AGENT_GONE, out)
         return out
 
-    def add_frontend(self, *, single_use: bool = True) -> FrontendId:
-        """Register a frontend; single-use (upstream gRPC) means one connection per stream."""
+    def add_frontend(self, *, single_use: bool = True, credit: bool = False) -> FrontendId:
+        """Register a frontend; single-use (upstream gRPC) means one connection per stream;
+        `credit`: it negotiated per-connection flow control."""
         frontend = self._next_frontend
         self._next_frontend += 1
-        self._frontends[frontend] = _Frontend(single_use=single_use)
+        self._frontends[frontend] = _Frontend(single_use=single_use, credit=credit)
         return frontend
 
     def remove_frontend(self, frontend: FrontendId) -> list[Outgoing]:
@@ -149,7 +227,7 @@ class Switchboard:
             self._forget(route)
             out.append(ToAgent(route.backend, packets.close_dial(route.dial_id)))
         for route in state.conns.values():
-            route.frontend = None
+            self._detach_frontend(route)
             if route.state is ConnState.OPEN:
                 route.state = ConnState.CLOSING
                 out.append(ToAgent(route.backend, packets.close_request(route.agent_conn)))
@@ -170,6 +248,8 @@ class Switchboard:
             return self._frontend_close(frontend, state, packet.closeRequest.connectID)
         if kind == packets.DIAL_CLS:
             return self._frontend_cancel(frontend, state, packet.closeDial.random)
+        if kind == packets.CREDIT and state.credit:
+            return self._frontend_credit(state, packet)
         raise RemoteProtocolError(
             f"a frontend sent {packets.type_name(kind)}, which only agents send"
         )
@@ -216,8 +296,31 @@ class Switchboard:
             reason = BACKEND_NOT_INITIALIZED if not state.conns else f"unknown connectID {conn_id}"
             return [ToFrontend(frontend, packets.close_response(conn_id, reason))]
         next_state(route.state, Input.DATA, remote=True)
-        packet.data.connectID = route.agent_conn
-        return [ToAgent(route.backend, packet)]
+        payload = packet.data.data
+        assert route.from_frontend is not None
+        route.from_frontend.received(len(payload))
+        out: list[Outgoing] = []
+        if route.to_agent is None or _fits(route.held_for_agent, route.to_agent, payload):
+            if route.to_agent is not None:
+                route.to_agent.take(len(payload))
+            packet.data.connectID = route.agent_conn
+            out.append(ToAgent(route.backend, packet))  # forwarded as is: no copy
+        else:
+            route.held_for_agent.append(payload)
+            self._release_to_agent(route, out)
+        if not route.paused and route.from_frontend.held > self._window:
+            route.paused = True
+            out.append(PauseFrontend(frontend))
+        return out
+
+    def _frontend_credit(self, state: _Frontend, packet: Packet) -> list[Outgoing]:
+        route = state.conns.get(packet.data.connectID)
+        if route is None or route.to_frontend is None:
+            return []  # crossed our CLOSE_RSP
+        route.to_frontend.grant(packets.credit_grant(packet))
+        out: list[Outgoing] = []
+        self._release_to_frontend(route, out)
+        return out
 
     def _frontend_close(
         self, frontend: FrontendId, state: _Frontend, conn_id: int
@@ -262,6 +365,8 @@ class Switchboard:
             if backend in self._backends:
                 self._draining.add(backend)
             return []
+        if kind == packets.CREDIT and backend in self._credit_backends:
+            return self._backend_credit(backend, packet)
         raise RemoteProtocolError(
             f"an agent sent {packets.type_name(kind)}, which only frontends send"
         )
@@ -272,10 +377,33 @@ class Switchboard:
         if route is None:
             # ANP parity: DATA for nobody makes the agent free the connection.
             return [ToAgent(backend, packets.close_request(conn_id))]
-        if route.frontend is None:
+        if route.frontend is None or route.from_agent is None:
             return []  # the frontend left; the agent's CLOSE_RSP is on its way
-        packet.data.connectID = route.frontend_conn
-        return [ToFrontend(route.frontend, packet)]
+        payload = packet.data.data
+        window = route.from_agent
+        window.received(len(payload))
+        out: list[Outgoing] = []
+        if route.to_frontend is None or _fits(route.held_for_frontend, route.to_frontend, payload):
+            if route.to_frontend is not None:
+                route.to_frontend.take(len(payload))
+            packet.data.connectID = route.frontend_conn
+            out.append(ToFrontend(route.frontend, packet))  # forwarded as is: no copy
+        else:
+            route.held_for_frontend.append(payload)
+            self._release_to_frontend(route, out)
+        if not window.enforce and window.held > self._window and not route.stalled:
+            route.stalled = True
+            out.append(Stalled(backend, route.agent_conn))
+        return out
+
+    def _backend_credit(self, backend: BackendId, packet: Packet) -> list[Outgoing]:
+        route = self._by_agent.get((backend, packet.data.connectID))
+        if route is None or route.to_agent is None:
+            return []  # crossed our CLOSE_REQ or its CLOSE_RSP
+        route.to_agent.grant(packets.credit_grant(packet))
+        out: list[Outgoing] = []
+        self._release_to_agent(route, out)
+        return out
 
     def _backend_dial_response(self, backend: BackendId, packet: Packet) -> list[Outgoing]:
         rsp = packet.dialResponse
@@ -307,6 +435,19 @@ class Switchboard:
         out.append(
             ToFrontend(route.frontend, packets.dial_response(route.dial_id, route.frontend_conn))
         )
+        agent_credit = route.backend in self._credit_backends
+        route.from_agent = ReceiveWindow(self._window, enforce=agent_credit)
+        route.from_frontend = ReceiveWindow(self._window, enforce=state.credit)
+        if agent_credit:
+            route.to_agent = SendWindow()
+            grant = route.from_agent.opening_grant()
+            if grant:
+                out.append(ToAgent(route.backend, packets.credit(agent_conn, grant)))
+        if state.credit:
+            route.to_frontend = SendWindow()
+            grant = route.from_frontend.opening_grant()
+            if grant:
+                out.append(ToFrontend(route.frontend, packets.credit(route.frontend_conn, grant)))
 
     def _backend_closed(self, backend: BackendId, conn_id: int, error: str) -> list[Outgoing]:
         route = self._by_agent.pop((backend, conn_id), None)
@@ -325,6 +466,82 @@ class Switchboard:
         out: list[Outgoing] = []
         self._fail_dial(route, "dial closed by the agent", out)
         return out
+
+    # -- what the stream writers drained -------------------------------------------------------
+    def agent_wrote(self, backend: BackendId, agent_conn: int, n: int) -> list[Outgoing]:
+        """The agent stream's writer sent `n` bytes of DATA for `agent_conn`."""
+        route = self._by_agent.get((backend, agent_conn))
+        if route is None or route.from_frontend is None:
+            return []
+        out: list[Outgoing] = []
+        grant = route.from_frontend.consumed(n)
+        if route.frontend is None:
+            return out
+        if grant:
+            out.append(ToFrontend(route.frontend, packets.credit(route.frontend_conn, grant)))
+        if route.paused and route.from_frontend.held * 2 <= self._window:
+            route.paused = False
+            out.append(ResumeFrontend(route.frontend))
+        return out
+
+    def frontend_wrote(self, frontend: FrontendId, frontend_conn: int, n: int) -> list[Outgoing]:
+        """The frontend's writer handed `n` bytes of DATA for `frontend_conn` to its socket."""
+        state = self._frontends.get(frontend)
+        route = state.conns.get(frontend_conn) if state is not None else None
+        if route is None or route.from_agent is None:
+            return []
+        out: list[Outgoing] = []
+        grant = route.from_agent.consumed(n)
+        if grant:
+            out.append(ToAgent(route.backend, packets.credit(route.agent_conn, grant)))
+        if route.stalled and route.from_agent.held <= self._window:
+            route.stalled = False
+        return out
+
+    def is_stalled(self, backend: BackendId, agent_conn: int) -> bool:
+        route = self._by_agent.get((backend, agent_conn))
+        return route is not None and route.stalled
+
+    def stall_expired(self, backend: BackendId, agent_conn: int) -> list[Outgoing]:
+        """The stalled-connection timeout of a `Stalled` ran out: close the connection with an
+        error if it is still stalled; otherwise nothing."""
+        route = self._by_agent.get((backend, agent_conn))
+        out: list[Outgoing] = []
+        if route is not None and route.stalled:
+            self._close_stalled(route, out)
+        return out
+
+    def _close_stalled(self, route: _Route, out: list[Outgoing]) -> None:
+        """Close at the agent, and end the frontend now with the reason (dropping its queue)."""
+        route.stalled = False
+        route.held_for_frontend.clear()
+        if route.state is ConnState.OPEN:
+            route.state = ConnState.CLOSING
+            out.append(ToAgent(route.backend, packets.close_request(route.agent_conn)))
+        frontend = route.frontend
+        state = self._frontends.get(frontend) if frontend is not None else None
+        self._detach_frontend(route)
+        if frontend is None or state is None:
+            return
+        state.conns.pop(route.frontend_conn, None)
+        out.append(ToFrontend(frontend, packets.close_response(route.frontend_conn, STALLED)))
+        if state.single_use:
+            out.append(EndFrontend(frontend, abort=True))
+
+    def _release_to_agent(self, route: _Route, out: list[Outgoing]) -> None:
+        window = route.to_agent
+        assert window is not None
+        for chunk in _take(route.held_for_agent, window):
+            out.append(ToAgent(route.backend, packets.data(route.agent_conn, chunk)))
+
+    def _release_to_frontend(self, route: _Route, out: list[Outgoing]) -> None:
+        window = route.to_frontend
+        assert window is not None
+        if route.frontend is None:
+            route.held_for_frontend.clear()
+            return
+        for chunk in _take(route.held_for_frontend, window):
+            out.append(ToFrontend(route.frontend, packets.data(route.frontend_conn, chunk)))
 
     # -- timers driven by the transport --------------------------------------------------------
     def dial_timed_out(self, dial_id: int) -> list[Outgoing]:
@@ -363,7 +580,35 @@ class Switchboard:
         if state.single_use:
             out.append(EndFrontend(route.frontend))
 
+    @staticmethod
+    def _detach_frontend(route: _Route) -> None:
+        """The frontend is gone: what was queued for it is dropped, so it is held no more."""
+        route.frontend = None
+        route.from_agent = None
+        route.held_for_frontend.clear()
+        route.stalled = False
+
     def _forget(self, route: _Route) -> None:
         routes = self._backends.get(route.backend)
         if routes is not None:
             routes.discard(route)
+
+
+def _fits(held: deque[bytes], window: SendWindow, payload: bytes) -> bool:
+    """Nothing waits ahead of `payload` and the window takes all of it."""
+    return not held and len(payload) <= window.credit
+
+
+def _take(held: deque[bytes], window: SendWindow) -> list[bytes]:
+    """Pop what `window` lets through from `held`, splitting the chunk at the boundary."""
+    chunks: list[bytes] = []
+    while held and window.credit > 0:
+        chunk = held[0]
+        if len(chunk) <= window.credit:
+            held.popleft()
+        else:
+            held[0] = chunk[window.credit :]
+            chunk = chunk[: window.credit]
+        window.take(len(chunk))
+        chunks.append(chunk)
+    return chunks

@@ -2,7 +2,9 @@
 
 Handshake as upstream: read `agentid` (exactly one) and `agentidentifiers`, check who the
 certificate says the agent is, answer at once with `serverid` and `servercount` headers, then
-pump packets both ways until either side ends the stream.
+pump packets both ways until either side ends the stream. Our extension: an agent that lists
+`x-ocm-tunnel-features` gets the intersection with ours back in the same headers, and those
+features (per-connection `credit`) are used on the stream; ANP agents see nothing new.
 """
 
 from __future__ import annotations
@@ -10,13 +12,15 @@ from __future__ import annotations
 import asyncio
 import itertools
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 
 import grpc
 
 from protos._gen.client_pb2 import Packet
 from protos.tunnel import RemoteProtocolError, headers, packets
-from protos.tunnel.headers import parse_agent_identifiers, single_value
+from protos.tunnel.batching import BATCH, FEATURE_BATCH, pack, unpack
+from protos.tunnel.flow import FEATURE_CREDIT
+from protos.tunnel.headers import negotiate, parse_agent_identifiers, single_value
 from proxy_server.backends import Backend, identity_violations
 from proxy_server.identity import cluster_of_certificate
 from proxy_server.relay import Link, Relay
@@ -29,9 +33,16 @@ _stream_ids = itertools.count(1)
 
 class AgentService:
     def __init__(
-        self, relay: Relay, *, server_id: str, server_count: int, require_identity: bool
+        self,
+        relay: Relay,
+        *,
+        server_id: str,
+        server_count: int,
+        require_identity: bool,
+        features: frozenset[str] = frozenset(),
     ) -> None:
         self._relay = relay
+        self._features = features
         self._server_id = server_id
         self._server_count = server_count
         self._require_identity = require_identity
@@ -47,32 +58,47 @@ class AgentService:
     async def connect(
         self, requests: AsyncIterator[Packet], context: grpc.aio.ServicerContext[Packet, Packet]
     ) -> None:
-        backend = await self._admit(context)
-        if backend is None:
+        admitted = await self._admit(context)
+        if admitted is None:
             return
+        backend, features = admitted
         await context.send_initial_metadata(
-            tuple(headers.server_headers(self._server_id, self._server_count).items())
+            tuple(headers.server_headers(self._server_id, self._server_count, features).items())
         )
-        link = self._relay.add_agent(backend)
+        relay = self._relay
+        link = relay.add_agent(backend, credit=FEATURE_CREDIT in features)
         gauge = self._relay.metrics.grpc_connections.labels("Connect")
         gauge.inc()
         logger.info(
-            "agent connected", extra={"agent_id": backend.agent_id, "cluster": backend.cluster}
+            "agent connected",
+            extra={
+                "agent_id": backend.agent_id,
+                "cluster": backend.cluster,
+                "features": sorted(features),
+            },
         )
-        reader = asyncio.ensure_future(self._read(backend, requests))
-        writer = asyncio.ensure_future(_write(link, context))
+        key = backend.key
+        batch = FEATURE_BATCH in features
+        reader = asyncio.ensure_future(self._read(backend, requests, batch=batch))
+        writer = asyncio.ensure_future(
+            write_link(link, context, lambda packet: relay.agent_wrote(key, packet), batch=batch)
+        )
         try:
             await asyncio.wait({reader, writer}, return_when=asyncio.FIRST_COMPLETED)
         finally:
             reader.cancel()
             writer.cancel()
             gauge.dec()
-            await self._relay.remove_agent(backend.key)
+            relay.remove_agent(key)
             logger.info("agent disconnected", extra={"agent_id": backend.agent_id})
 
-    async def _admit(self, context: grpc.aio.ServicerContext[Packet, Packet]) -> Backend | None:
+    async def _admit(
+        self, context: grpc.aio.ServicerContext[Packet, Packet]
+    ) -> tuple[Backend, frozenset[str]] | None:
+        """The agent's backend and the negotiated features, or None once refused."""
         pairs = list(context.invocation_metadata() or ())
         try:
+            features = negotiate(self._features, pairs)
             agent_id = single_value(pairs, headers.AGENT_ID)
             if not agent_id:
                 raise RemoteProtocolError("expected one agentID in the stream metadata")
@@ -102,12 +128,13 @@ class AgentService:
                     "identity",
                 )
                 return None
-        return Backend(
+        backend = Backend(
             key=(agent_id, next(_stream_ids)),
             agent_id=agent_id,
             identifiers=identifiers,
             cluster=cluster,
         )
+        return backend, features
 
     async def _refuse(
         self,
@@ -120,11 +147,14 @@ class AgentService:
         self._relay.metrics.errors.labels(reason).inc()
         await context.abort(code, message)
 
-    async def _read(self, backend: Backend, requests: AsyncIterator[Packet]) -> None:
+    async def _read(
+        self, backend: Backend, requests: AsyncIterator[Packet], *, batch: bool
+    ) -> None:
         relay = self._relay
-        async for packet in requests:
+        async for message in requests:
             try:
-                await relay.from_agent(backend.key, packet)
+                for packet in unpack(message) if batch and message.type == BATCH else (message,):
+                    await relay.from_agent(backend.key, packet)
             except RemoteProtocolError as exc:
                 # One bad packet must not take the agent's other connections down: drop it.
                 relay.metrics.errors.labels("agent_protocol").inc()
@@ -132,17 +162,29 @@ class AgentService:
                     "dropped packet from agent %s: %s",
                     backend.agent_id,
                     exc,
-                    extra={"packet": packets.describe(packet)},
+                    extra={"packet": packets.describe(message)},
                 )
 
 
-async def _write(link: Link, context: grpc.aio.ServicerContext[Packet, Packet]) -> None:
-    queue = link.queue
+async def write_link(
+    link: Link,
+    context: grpc.aio.ServicerContext[Packet, Packet],
+    wrote: Callable[[Packet], None],
+    *,
+    batch: bool = False,
+) -> None:
+    """Write the link's packets to the stream, reporting each one written, until it ends;
+    with `batch` (negotiated), small queued packets share messages."""
     while True:
-        packet = await queue.get()
-        if packet is None:
+        queued = await link.get_batch()
+        ended = queued[-1] is None
+        ready = [packet for packet in queued if packet is not None]
+        for message in pack(ready) if batch and len(ready) > 1 else ready:
+            await context.write(message)
+        for packet in ready:
+            wrote(packet)
+        if ended:
             return
-        await context.write(packet)
 
 
 def _peer_cluster(context: grpc.aio.ServicerContext[Packet, Packet]) -> str | None:

@@ -1,4 +1,8 @@
-"""`ProxyService.Proxy`: one frontend stream (upstream clients: one connection per stream)."""
+"""`ProxyService.Proxy`: one frontend stream (upstream clients: one connection per stream).
+
+A client that lists `x-ocm-tunnel-features` (our TunnelClient) gets the intersection with ours
+in the response headers, sent at once; upstream clients send none and see plain ANP.
+"""
 
 from __future__ import annotations
 
@@ -10,16 +14,19 @@ import grpc
 
 from protos._gen.client_pb2 import Packet
 from protos.tunnel import RemoteProtocolError
+from protos.tunnel.flow import FEATURE_CREDIT
+from protos.tunnel.headers import feature_metadata, negotiate
 from proxy_server.relay import Relay
-from proxy_server.transport.grpc_agent import _write
+from proxy_server.transport.grpc_agent import write_link
 
 logger = logging.getLogger(__name__)
 METHOD = "/ProxyService/Proxy"
 
 
 class ProxyService:
-    def __init__(self, relay: Relay) -> None:
+    def __init__(self, relay: Relay, *, features: frozenset[str] = frozenset()) -> None:
         self._relay = relay
+        self._features = features
 
     def handler(self) -> grpc.GenericRpcHandler[Packet, Packet]:
         method = grpc.stream_stream_rpc_method_handler(
@@ -35,18 +42,30 @@ class ProxyService:
         # One connection per stream, as upstream clients expect: HTTP/2 already multiplexes
         # streams over one channel, so a client loses nothing by opening a stream per dial.
         relay = self._relay
-        frontend, link = relay.add_frontend(single_use=True)
+        try:
+            features = negotiate(self._features, context.invocation_metadata() or ())
+        except RemoteProtocolError as exc:
+            await context.abort(grpc.StatusCode.INVALID_ARGUMENT, str(exc))
+        if features:
+            await context.send_initial_metadata(feature_metadata(features))
+        frontend, link = relay.add_frontend(single_use=True, credit=FEATURE_CREDIT in features)
         gauge = relay.metrics.grpc_connections.labels("Proxy")
         gauge.inc()
         reader = asyncio.ensure_future(self._read(frontend, requests))
-        writer = asyncio.ensure_future(_write(link, context))
+        writer = asyncio.ensure_future(
+            write_link(link, context, lambda packet: relay.frontend_wrote(frontend, packet))
+        )
+        aborted = asyncio.ensure_future(link.aborted.wait())
         try:
-            await asyncio.wait({reader, writer}, return_when=asyncio.FIRST_COMPLETED)
+            await asyncio.wait({reader, writer, aborted}, return_when=asyncio.FIRST_COMPLETED)
         finally:
             reader.cancel()
             writer.cancel()
+            aborted.cancel()
             gauge.dec()
-            await relay.remove_frontend(frontend)
+            relay.remove_frontend(frontend)
+        if link.abort_reason:
+            await context.abort(grpc.StatusCode.RESOURCE_EXHAUSTED, link.abort_reason)
         error = reader.exception() if reader.done() and not reader.cancelled() else None
         if isinstance(error, RemoteProtocolError):
             relay.metrics.errors.labels("frontend_protocol").inc()

@@ -13,6 +13,7 @@ import logging
 import random
 import socket
 import ssl
+from collections.abc import Callable
 from typing import Final
 
 from protos._gen.client_pb2 import Packet
@@ -95,15 +96,21 @@ class HTTPConnectFrontend:
             if conn_id is None:
                 return
             writer.write(b"HTTP/1.1 200 Connection Established\r\n\r\n")
-            upstream = asyncio.ensure_future(_copy_to_client(link, writer))
+            upstream = asyncio.ensure_future(
+                _copy_to_client(link, writer, lambda p: relay.frontend_wrote(frontend, p))
+            )
             downstream = asyncio.ensure_future(self._copy_from_client(frontend, conn_id, reader))
+            aborted = asyncio.ensure_future(link.aborted.wait())
             try:
-                await asyncio.wait({upstream, downstream}, return_when=asyncio.FIRST_COMPLETED)
+                await asyncio.wait(
+                    {upstream, downstream, aborted}, return_when=asyncio.FIRST_COMPLETED
+                )
             finally:
                 upstream.cancel()
                 downstream.cancel()
+                aborted.cancel()
         finally:
-            await relay.remove_frontend(frontend)
+            relay.remove_frontend(frontend)
 
     async def _copy_from_client(
         self, frontend: int, conn_id: int, reader: asyncio.StreamReader
@@ -119,7 +126,7 @@ class HTTPConnectFrontend:
 
 
 async def _await_dial(link: Link, writer: asyncio.StreamWriter) -> int | None:
-    packet = await link.queue.get()
+    packet = await link.get()
     if packet is None or packet.type != packets.DIAL_RSP:
         await _respond(writer, 502, "the tunnel ended before the dial was answered")
         return None
@@ -131,15 +138,22 @@ async def _await_dial(link: Link, writer: asyncio.StreamWriter) -> int | None:
     return packet.dialResponse.connectID
 
 
-async def _copy_to_client(link: Link, writer: asyncio.StreamWriter) -> None:
-    queue = link.queue
+async def _copy_to_client(
+    link: Link, writer: asyncio.StreamWriter, wrote: Callable[[Packet], None]
+) -> None:
+    """Write what the agent sent; everything queued goes out before one drain (fewer wake-ups
+    for small packets), then each packet is reported written so credit flows back."""
     while True:
-        packet: Packet | None = await queue.get()
-        if packet is None or packet.type == packets.CLOSE_RSP:
-            return
-        if packet.type == packets.DATA:
-            writer.write(packet.data.data)
-            await writer.drain()
+        written: list[Packet] = []
+        for packet in await link.get_batch():
+            if packet is None or packet.type == packets.CLOSE_RSP:
+                return  # the handler's close() flushes what was written
+            if packet.type == packets.DATA:
+                writer.write(packet.data.data)
+                written.append(packet)
+        await writer.drain()
+        for packet in written:
+            wrote(packet)
 
 
 def _status_for(error: str) -> int:

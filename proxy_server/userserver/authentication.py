@@ -53,7 +53,9 @@ class CertificateAuthenticator:
 class TokenReviewAuthenticator:
     def __init__(self, hub: HubApi, *, cache_ttl: float = 10.0) -> None:
         self._hub = hub
-        self._cache: TTLCache[UserInfo | None] = TTLCache(cache_ttl)
+        # Rejections are cached too: a stream of bad tokens must not become a stream of
+        # TokenReviews on the hub. A 1-tuple tells "cached: nobody" from "not cached".
+        self._cache: TTLCache[tuple[UserInfo | None]] = TTLCache(cache_ttl)
 
     async def authenticate(self, presented: Presented) -> UserInfo | None:
         token = presented.token
@@ -62,10 +64,9 @@ class TokenReviewAuthenticator:
         key = hashlib.sha256(token.encode()).hexdigest()
         cached = self._cache.get(key)
         if cached is not None:
-            return cached
+            return cached[0]
         user = await self._review(token)
-        if user is not None:
-            self._cache.put(key, user)
+        self._cache.put(key, (user,))
         return user
 
     async def _review(self, token: str) -> UserInfo | None:

@@ -19,6 +19,8 @@ from proxy_server.userserver.allowlist import DEFAULT_CONFIGMAP
 
 DEFAULT_PORT: Final = 9092
 DEFAULT_NAMESPACE: Final = "open-cluster-management-addon"
+#: Set in every pod: without --hub-kubeconfig the pod's service account reaches the hub.
+IN_CLUSTER_ENV: Final = "KUBERNETES_SERVICE_HOST"
 
 
 @dataclass(frozen=True)
@@ -30,7 +32,8 @@ class UserServerConfig:
     bind_address: str = "0.0.0.0"
     #: CA that client certificates must chain to; None: no client certificates, tokens only.
     client_ca: Path | None = None
-    #: The hub, for TokenReview, SubjectAccessReview and the exposed-services ConfigMap.
+    #: The hub, for TokenReview, SubjectAccessReview and the exposed-services ConfigMap;
+    #: None uses the pod's service account (in-cluster).
     hub_kubeconfig: Path | None = None
     #: `<dir>/<cluster>.kubeconfig`: the user-server's own credential on each spoke.
     spoke_kubeconfig_dir: Path | None = None
@@ -111,10 +114,10 @@ def from_args(args: argparse.Namespace, *, standalone: bool) -> UserServerConfig
         flags = "--user-server-cert and --user-server-key"
     if cert is None or key is None:
         raise ValueError(f"the user-server serves HTTPS only: pass {flags}")
-    if args.hub_kubeconfig is None:
+    if args.hub_kubeconfig is None and not os.environ.get(IN_CLUSTER_ENV):
         raise ValueError(
-            "--hub-kubeconfig is required: the user-server checks tokens (TokenReview) and "
-            "permissions (SubjectAccessReview) on the hub"
+            "pass --hub-kubeconfig (or run in the hub cluster): the user-server checks tokens "
+            "(TokenReview) and permissions (SubjectAccessReview) on the hub"
         )
     if args.spoke_kubeconfig_dir is None and args.spoke_token_file is None:
         raise ValueError(

@@ -123,23 +123,35 @@ class Forwarder:
         except OSError as exc:  # TLS failures
             return status_response(502, f"cluster {upstream.cluster!r}: TLS failed: {exc}")
         try:
+            return await self._exchange(request, upstream, reader, writer)
+        except BaseException:
+            writer.close()  # cancelled (the client left) or failed before the splice
+            raise
+
+    async def _exchange(
+        self,
+        request: web.Request,
+        upstream: Upstream,
+        reader: asyncio.StreamReader,
+        writer: asyncio.StreamWriter,
+    ) -> web.StreamResponse:
+        where = f"cluster {upstream.cluster!r}"
+        try:
             body = await _request_body(request)
             writer.write(_request_head(request.method, upstream, len(body or b"")) + (body or b""))
             async with asyncio.timeout(HEAD_TIMEOUT):
                 head = await reader.readuntil(b"\r\n\r\n")
-        except (ConnectionError, OSError, asyncio.IncompleteReadError, TimeoutError) as exc:
-            writer.close()
-            return status_response(502, f"cluster {upstream.cluster!r}: no answer: {exc}")
+            status, headers = _parse_head(head)
+            if status != 101:
+                payload = await _response_body(reader, headers)
+                writer.close()
+                return _plain_response(status, headers, payload)
         except asyncio.LimitOverrunError:
             writer.close()
-            return status_response(502, f"cluster {upstream.cluster!r}: answer head too large")
-        status, headers = _parse_head(head)
-        if status != 101:
-            try:
-                payload = await _response_body(reader, headers)
-            finally:
-                writer.close()
-            return _plain_response(status, headers, payload)
+            return status_response(502, f"{where}: the upstream answer head is too large")
+        except (ConnectionError, OSError, asyncio.IncompleteReadError, TimeoutError) as exc:
+            writer.close()
+            return status_response(502, f"{where}: no complete answer to the upgrade: {exc}")
         await self._switch(request, head, (reader, writer))
         response = web.Response(status=101)
         response.force_close()
@@ -195,9 +207,14 @@ async def _relay_answer(request: web.Request, answer: aiohttp.ClientResponse) ->
     if "Content-Length" not in answer.headers:
         response.enable_chunked_encoding()
     await response.prepare(request)
-    async for chunk in answer.content.iter_any():
-        await response.write(chunk)
-    await response.write_eof()
+    try:
+        async for chunk in answer.content.iter_any():
+            await response.write(chunk)
+        await response.write_eof()
+    except ConnectionError:
+        # The client left (a watch or `logs -f` ended): leaving the `async with` releases the
+        # upstream connection unfinished, which closes it (never back to the pool).
+        logger.debug("client went away during the response", extra={"path": request.path})
     return response
 
 

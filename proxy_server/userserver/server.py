@@ -65,8 +65,11 @@ def build_parts(
     config: UserServerConfig, dialer: Dialer, registry: CollectorRegistry
 ) -> tuple[UserServerParts, ApiClient]:
     """The default parts, and the hub client they share (close it on shutdown)."""
-    assert config.hub_kubeconfig is not None, "validated by config.from_args"
-    hub = ApiClient(KubeConfig.from_kubeconfig(config.hub_kubeconfig))
+    hub = ApiClient(
+        KubeConfig.from_kubeconfig(config.hub_kubeconfig)
+        if config.hub_kubeconfig is not None
+        else KubeConfig.in_cluster()
+    )
     ttl = config.token_review_cache_ttl
     if config.exposed_services_file is not None:
         load = file_loader(config.exposed_services_file)
@@ -110,8 +113,13 @@ class UserServer:
         config = self.config
         await self.parts.allowlist.refresh()
         self._reload = asyncio.ensure_future(self._reload_allowlist())
+        # handler_cancellation: a client that leaves a quiet watch must free its tunnel
+        # connection now, not when the spoke next writes.
         self._runner = web.AppRunner(
-            make_app(self.parts), access_log=None, shutdown_timeout=SHUTDOWN_TIMEOUT
+            make_app(self.parts),
+            access_log=None,
+            shutdown_timeout=SHUTDOWN_TIMEOUT,
+            handler_cancellation=True,
         )
         await self._runner.setup()
         site = web.TCPSite(

@@ -5,34 +5,24 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
-from pathlib import Path
 from typing import Any
-
-import yaml
 
 from ocm_core.api import gvr
 from ocm_core.kube.client import ApiClient
 from ocm_core.kube.config import KubeConfig
 from ocm_core.kube.errors import AlreadyExistsError
+from ocm_core.registration.hub.install import install_hub
+from ocm_core.runtime.clock import RealClock
 from ocm_core.runtime.controller import Controller
 from ocm_core.runtime.manager import Manager
 from tests.support.apiserver_process import ApiServerProcess
-
-HUB_CRDS = Path(__file__).resolve().parents[2] / "charts" / "ocm-hub" / "crds"
 
 Builder = Callable[[Manager], Sequence[Controller]]
 
 
 async def install_hub_crds(api: ApiClient) -> None:
-    """Create every CRD of charts/ocm-hub/crds (existing ones are left alone)."""
-    for path in sorted(HUB_CRDS.glob("*.yaml")):
-        for document in yaml.safe_load_all(path.read_text()):
-            if not document:
-                continue
-            try:
-                await api.create(gvr.CUSTOM_RESOURCE_DEFINITIONS, document)
-            except AlreadyExistsError:
-                continue
+    """The OCM CRDs (and hub roles) as `ocm hub` installs them, once they are served."""
+    await install_hub(api, RealClock())
 
 
 async def ensure_namespaces(api: ApiClient, *names: str) -> None:

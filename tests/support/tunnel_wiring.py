@@ -14,6 +14,7 @@ from protos._gen.client_pb2 import Packet
 from protos.tunnel import (
     AgentEndpoint,
     CloseRequested,
+    CreditGranted,
     DataReceived,
     DialCancelled,
     DialRefusedError,
@@ -22,10 +23,14 @@ from protos.tunnel import (
     Event,
     FrontendEndpoint,
     Outgoing,
+    PauseFrontend,
+    ResumeFrontend,
+    Stalled,
     Switchboard,
     ToAgent,
     ToFrontend,
     host_of,
+    packets,
 )
 
 
@@ -42,6 +47,8 @@ class FakeAgent:
     sockets: dict[int, bytearray] = field(default_factory=dict)
     cancelled: set[int] = field(default_factory=set)
     closed: list[int] = field(default_factory=list)
+    #: Connections whose target socket takes nothing (their bytes stay held).
+    stuck: set[int] = field(default_factory=set)
 
 
 @dataclass
@@ -50,11 +57,22 @@ class FakeFrontend:
     endpoint: FrontendEndpoint
     events: list[Event] = field(default_factory=list)
     ended: bool = False
+    #: The server's writer to this frontend is blocked: packets queue up in `unsent`.
+    stuck: bool = False
+    unsent: list[Packet] = field(default_factory=list)
+    paused: bool = False
+    aborted: bool = False
+    received: dict[int, bytearray] = field(default_factory=dict)
 
 
 class Wiring:
-    def __init__(self) -> None:
-        self.switchboard = Switchboard(self._choose)
+    def __init__(self, *, window: int | None = None) -> None:
+        self.switchboard = (
+            Switchboard(self._choose, window=window)
+            if window is not None
+            else Switchboard(self._choose)
+        )
+        self.stalls: list[Stalled] = []
         self.agents: dict[str, FakeAgent] = {}
         self.frontends: dict[int, FakeFrontend] = {}
         self._to_agent: list[tuple[str, Packet]] = []
@@ -72,20 +90,20 @@ class Wiring:
         return matches[0].name if matches else None
 
     # -- building --------------------------------------------------------------------------------
-    def add_agent(self, name: str, *hosts: str) -> FakeAgent:
+    def add_agent(self, name: str, *hosts: str, credit: bool = False) -> FakeAgent:
         def resolve(address: str) -> str:
             if host_of(address) in agent.refuse:
                 raise DialRefusedError(f"{address} is not exposed by this agent")
             return address
 
-        agent = FakeAgent(name, set(hosts), AgentEndpoint(resolve))
+        agent = FakeAgent(name, set(hosts), AgentEndpoint(resolve, credit=credit))
         self.agents[name] = agent
-        self.switchboard.add_backend(name)
+        self.switchboard.add_backend(name, credit=credit)
         return agent
 
-    def add_frontend(self, *, single_use: bool = True) -> FakeFrontend:
-        fe_id = self.switchboard.add_frontend(single_use=single_use)
-        frontend = FakeFrontend(fe_id, FrontendEndpoint(lambda: next(self._ids)))
+    def add_frontend(self, *, single_use: bool = True, credit: bool = False) -> FakeFrontend:
+        fe_id = self.switchboard.add_frontend(single_use=single_use, credit=credit)
+        frontend = FakeFrontend(fe_id, FrontendEndpoint(lambda: next(self._ids), credit=credit))
         self.frontends[fe_id] = frontend
         return frontend
 
@@ -124,12 +142,41 @@ class Wiring:
         for name, packet in to_agent:
             agent = self.agents.get(name)
             if agent is not None:
+                # The agent stream's writer sent it: report, as the relay does.
+                self._route(self._agent_wrote(name, packet))
                 self._agent_events(agent, agent.endpoint.receive_packet(packet))
         to_fe, self._to_frontend = self._to_frontend, []
         for fe_id, packet in to_fe:
             fe = self.frontends.get(fe_id)
-            if fe is not None:
-                fe.events += fe.endpoint.receive_packet(packet)
+            if fe is None or fe.aborted:
+                continue
+            if fe.stuck:
+                fe.unsent.append(packet)
+                continue
+            self._deliver_to_frontend(fe, packet)
+
+    def _agent_wrote(self, name: str, packet: Packet) -> list[Outgoing]:
+        if packet.type != packets.DATA:
+            return []
+        return self.switchboard.agent_wrote(name, packet.data.connectID, len(packet.data.data))
+
+    def _deliver_to_frontend(self, fe: FakeFrontend, packet: Packet) -> None:
+        if packet.type == packets.DATA:
+            data = packet.data
+            self._route(self.switchboard.frontend_wrote(fe.id, data.connectID, len(data.data)))
+        events = fe.endpoint.receive_packet(packet)
+        fe.events += events
+        for event in events:
+            if isinstance(event, DataReceived):
+                fe.received.setdefault(event.conn_id, bytearray()).extend(event.data)
+                fe.endpoint.consumed(event.conn_id, len(event.data))
+
+    def unstick(self, fe: FakeFrontend) -> None:
+        """The frontend's writer moves again: deliver what queued up."""
+        fe.stuck = False
+        unsent, fe.unsent = fe.unsent, []
+        for packet in unsent:
+            self._deliver_to_frontend(fe, packet)
 
     def _route(self, outgoing: list[Outgoing]) -> None:
         for item in outgoing:
@@ -138,7 +185,18 @@ class Wiring:
             elif isinstance(item, ToFrontend):
                 self._to_frontend.append((item.frontend, item.packet))
             elif isinstance(item, EndFrontend) and item.frontend in self.frontends:
-                self.frontends[item.frontend].ended = True
+                fe = self.frontends[item.frontend]
+                fe.ended = True
+                if item.abort:
+                    # As the relay's Link.abort: everything queued for it is dropped.
+                    fe.aborted = True
+                    fe.unsent.clear()
+                    self._to_frontend = [(f, p) for f, p in self._to_frontend if f != item.frontend]
+            elif isinstance(item, PauseFrontend | ResumeFrontend):
+                if item.frontend in self.frontends:
+                    self.frontends[item.frontend].paused = isinstance(item, PauseFrontend)
+            elif isinstance(item, Stalled):
+                self.stalls.append(item)
 
     def _agent_events(self, agent: FakeAgent, events: list[Event]) -> None:
         for event in events:
@@ -148,6 +206,10 @@ class Wiring:
                     self.complete_dial(agent, event.dial_id)
             elif isinstance(event, DataReceived):
                 agent.sockets[event.conn_id] += event.data
+                if event.conn_id not in agent.stuck:
+                    agent.endpoint.consumed(event.conn_id, len(event.data))
+            elif isinstance(event, CreditGranted):
+                pass  # the fake target readers send within send_allowance themselves
             elif isinstance(event, CloseRequested):
                 agent.closed.append(event.conn_id)
                 agent.sockets.pop(event.conn_id, None)

@@ -89,7 +89,8 @@ class FakeHub:
 
 class RecordingSpoke:
     """A TLS HTTP/1.1 server: answers every request with the headers it got (JSON),
-    `/stream` with a chunked body released step by step, and upgrades with 101 + echo."""
+    `/stream` with a chunked body released step by step, upgrades with 101 + echo (or 403
+    under `/refuse`)."""
 
     def __init__(self, tls: ssl.SSLContext) -> None:
         self._tls = tls
@@ -115,10 +116,20 @@ class RecordingSpoke:
                 if length:
                     await reader.readexactly(length)
                 self.seen.append(headers)
+                path = request_line.split(" ")[1]
+                if _first(headers, "upgrade") and path.startswith("/refuse"):
+                    body = b'{"kind":"Status","code":403,"message":"no exec for you"}'
+                    writer.write(
+                        b"HTTP/1.1 403 Forbidden\r\nContent-Type: application/json\r\n"
+                        + f"Content-Length: {len(body)}\r\n\r\n".encode()
+                        + body
+                    )
+                    await writer.drain()
+                    continue
                 if _first(headers, "upgrade"):
                     await self._echo_upgraded(reader, writer)
                     return
-                if request_line.split(" ")[1].startswith("/stream"):
+                if path.startswith("/stream"):
                     await self._stream(writer)
                     continue
                 body = json.dumps({"request": request_line, "headers": headers}).encode()

@@ -12,13 +12,16 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Final
 
 from ocm_core.addon.cluster_proxy.addon import ClusterProxyAddon, ClusterProxyOptions, HubState
 from ocm_core.addon.cluster_proxy.configuration import ManagedProxyConfigurationController
 from ocm_core.addon.manager import AddonControllers, AddonManagerOptions, build_addon_controllers
 from ocm_core.api import gvr, proxy
 from ocm_core.runtime import EventHandler, Manager, Source
+
+CONFIGURATION_RESYNC_SECONDS: Final = 300.0
+"""Re-check the hub objects this often (a deleted Secret or Deployment comes back)."""
 
 
 @dataclass(frozen=True)
@@ -86,5 +89,6 @@ def build_controllers(
             on_agents_changed=rerender,
         ),
         [Source(configurations)],
+        resync=CONFIGURATION_RESYNC_SECONDS,
     )
     return ClusterProxyControllers(state, cluster_proxy, framework)

@@ -29,6 +29,7 @@ from typing import Any, Final
 from ocm_core import pki
 from ocm_core.addon.cluster_proxy import hub_render, leaf, signer
 from ocm_core.addon.cluster_proxy.addon import HubState
+from ocm_core.addon.status import write_status
 from ocm_core.api import gvr, proxy
 from ocm_core.api.gvr import Resource
 from ocm_core.kube import errors
@@ -75,16 +76,14 @@ class ManagedProxyConfigurationController:
         if key != proxy.CONFIGURATION_NAME or mpc is None or patching.is_deleting(mpc):
             return None
         now = self.clock.wall()
-        before = (
-            self.state.signer.bundle.pem() if self.state.signer else None,
-            self.state.entrypoint_address,
-        )
+        before = self._agent_inputs()
         state = await self._ensure_signer(mpc, now)
         namespace = hub_render.server_namespace(mpc)
         await self._ensure_namespace(namespace)
         address, waiting = await self._entrypoint_address(mpc, namespace)
         self.state.entrypoint_address = address
-        if before != (state.bundle.pem(), address):
+        if before != self._agent_inputs():
+            # A new bundle, a promoted CA (new agent-certificate OU) or a new address.
             self.on_agents_changed()
         conditions = list((mpc.get("status") or {}).get("conditions") or [])
         deadlines = [signer.next_change_at(state, self.ca_overlap)]
@@ -122,11 +121,19 @@ class ManagedProxyConfigurationController:
             "lastObservedGeneration": mpc["metadata"].get("generation"),
             "conditions": conditions,
         }
-        await patching.patch_status(self.api, gvr.MANAGED_PROXY_CONFIGURATIONS, mpc, status)
+        await write_status(self.api, gvr.MANAGED_PROXY_CONFIGURATIONS, mpc, status)
         delay = max(1.0, (min(deadlines) - now).total_seconds())
         if waiting:
             delay = min(delay, WAIT_FOR_LOAD_BALANCER_SECONDS)
         return Result(requeue_after=delay)
+
+    def _agent_inputs(self) -> tuple[bytes | None, bytes | None, str | None]:
+        current = self.state.signer
+        return (
+            current.bundle.pem() if current else None,
+            current.current.cert_pem() if current else None,
+            self.state.entrypoint_address,
+        )
 
     # -- CA ---------------------------------------------------------------------------------
 

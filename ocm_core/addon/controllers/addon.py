@@ -5,7 +5,8 @@ For the add-on's ManagedClusterAddOn in a cluster namespace it:
    computes their spec hashes and, under a Progressive rollout, holds a changed config back
    while `maxConcurrency` other clusters are still applying theirs (`Configured`);
 2. publishes the agent's registrations, install namespace and health mode
-   (`RegistrationApplied`) and, for the token driver, the hub ServiceAccount, Role and
+   (`RegistrationApplied`), lets a kubeClient identity keep its Lease in the cluster namespace,
+   and, for the token driver, the hub ServiceAccount, Role and
    RoleBinding (`TokenInfrastructureReady`);
 3. renders the agent, decorates it with the AddOnDeploymentConfig, and applies the
    `addon-<name>-deploy-<i>` ManifestWorks (`ManifestApplied`), deleting surplus ones;
@@ -27,13 +28,16 @@ from ocm_core.addon import configs as configrefs
 from ocm_core.addon import rollout
 from ocm_core.addon.agent import (
     AgentAddon,
+    KubeClientRegistration,
     NotReadyError,
     registration_status,
     uses_token_driver,
 )
 from ocm_core.addon.catalog import AddonCatalog, render_context
+from ocm_core.addon.controllers.permission import ensure_agent_permissions
 from ocm_core.addon.controllers.tokeninfra import ensure_token_infrastructure
 from ocm_core.addon.deploymentconfig import DeploymentConfig, cluster_registries, decorate
+from ocm_core.addon.status import write_status
 from ocm_core.addon.workbuilder import build_works, work_needs_update
 from ocm_core.api import addon, gvr, work
 from ocm_core.kube import errors
@@ -116,7 +120,7 @@ class ManagedClusterAddOnController:
                     f"cannot render the agent: {exc}",
                 )
                 retry = Result(requeue_after=NOT_READY_RETRY_SECONDS)
-        await patching.patch_status(self.api, gvr.MANAGED_CLUSTER_ADDONS, mca, status)
+        await write_status(self.api, gvr.MANAGED_CLUSTER_ADDONS, mca, status)
         return retry
 
     def _set(
@@ -240,6 +244,8 @@ class ManagedClusterAddOnController:
                 addon.REASON_NIL_REGISTRATION,
                 "Registration of the addon agent is not required",
             )
+        if any(isinstance(r, KubeClientRegistration) for r in registrations):
+            await ensure_agent_permissions(self.api, agent.name, cluster)
         conditions = self._set(
             conditions, addon.CONDITION_REGISTRATION_APPLIED, TRUE, reason, message
         )

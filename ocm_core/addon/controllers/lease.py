@@ -15,6 +15,7 @@ from typing import Any
 
 from ocm_core.addon.agent import HealthCheck
 from ocm_core.addon.catalog import AddonCatalog
+from ocm_core.addon.status import write_status
 from ocm_core.api import addon, gvr
 from ocm_core.kube.protocol import KubeApi
 from ocm_core.runtime import Clock, Informer, Result, keys, patching
@@ -84,5 +85,5 @@ class AddonLeaseController:
             message=message,
             clock=self.clock,
         )
-        await patching.patch_status(self.api, gvr.MANAGED_CLUSTER_ADDONS, mca, status)
+        await write_status(self.api, gvr.MANAGED_CLUSTER_ADDONS, mca, status)
         return Result(requeue_after=requeue) if requeue else None

@@ -68,13 +68,14 @@ def token_objects(addon_name: str, cluster: str) -> tuple[Object, Object, Object
 async def ensure_token_infrastructure(api: KubeApi, addon_name: str, cluster: str) -> Object:
     """Create what is missing; returns the ServiceAccount (its UID goes into the condition)."""
     service_account, role, binding = token_objects(addon_name, cluster)
-    created = await _ensure(api, gvr.SERVICE_ACCOUNTS, service_account)
-    await _ensure(api, gvr.ROLES, role)
-    await _ensure(api, gvr.ROLE_BINDINGS, binding)
+    created = await ensure_object(api, gvr.SERVICE_ACCOUNTS, service_account)
+    await ensure_object(api, gvr.ROLES, role)
+    await ensure_object(api, gvr.ROLE_BINDINGS, binding)
     return created
 
 
-async def _ensure(api: KubeApi, resource: Resource, body: Object) -> Object:
+async def ensure_object(api: KubeApi, resource: Resource, body: Object) -> Object:
+    """The object named like `body`, created from it when missing (never overwritten)."""
     name, namespace = body["metadata"]["name"], body["metadata"]["namespace"]
     try:
         return await api.get(resource, name, namespace=namespace)

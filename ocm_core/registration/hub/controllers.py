@@ -6,6 +6,7 @@ from collections.abc import Collection
 from dataclasses import dataclass, field
 
 from ocm_core.api import gvr
+from ocm_core.registration.conflicts import RetryOnConflict
 from ocm_core.registration.hub.accept import ManagedClusterAcceptController
 from ocm_core.registration.hub.cleanup import (
     ManagedClusterCleanupController,
@@ -22,7 +23,8 @@ from ocm_core.registration.hub.clustersets import (
 )
 from ocm_core.registration.hub.csr import CsrApprovingController
 from ocm_core.registration.hub.lease import ClusterLeaseController, is_cluster_lease
-from ocm_core.runtime import EventRecorder, Manager, Source, keys
+from ocm_core.registration.hub.taints import ManagedClusterTaintController
+from ocm_core.runtime import Controller, EventRecorder, Manager, Reconciler, Source, keys
 
 COMPONENT = "registration-controller"
 
@@ -47,7 +49,12 @@ def build_hub(manager: Manager, options: HubOptions) -> None:
     works = manager.informer(gvr.MANIFEST_WORKS)
     workers = options.workers
 
-    manager.controller(
+    def add(
+        name: str, reconciler: Reconciler, sources: list[Source], *, workers: int = 1
+    ) -> Controller:
+        return manager.controller(name, RetryOnConflict(reconciler), sources, workers=workers)
+
+    add(
         "managedcluster-accept",
         ManagedClusterAcceptController(api, clusters, clock, events),
         [Source(clusters)],
@@ -56,25 +63,25 @@ def build_hub(manager: Manager, options: HubOptions) -> None:
     approver = CsrApprovingController(
         api, csrs, clusters, clock, events, auto_approval_users=options.auto_approval_users
     )
-    manager.controller(
+    add(
         "csr-approving",
         approver,
         [Source(csrs), Source(clusters, key_fn=approver.pending_csrs_of)],
         workers=workers,
     )
-    manager.controller(
+    add(
         "managedcluster-lease",
         ClusterLeaseController(api, clusters, leases, clock, events),
         [Source(clusters), Source(leases, key_fn=keys.by_namespace, predicate=is_cluster_lease)],
         workers=workers,
     )
-    manager.controller(
+    add(
         "managedcluster-cleanup",
         ManagedClusterCleanupController(api, clusters, clock),
         [Source(clusters)],
         workers=workers,
     )
-    manager.controller(
+    add(
         "work-rolebinding-cleanup",
         WorkRoleBindingCleanupController(api, role_bindings, works),
         [
@@ -82,22 +89,24 @@ def build_hub(manager: Manager, options: HubOptions) -> None:
             Source(works, key_fn=work_binding_key),
         ],
     )
-    defaults = manager.controller(
-        "default-clustersets", DefaultClusterSetsController(api, sets), [Source(sets)]
+    add(
+        "managedcluster-taint",
+        ManagedClusterTaintController(api, clusters, clock),
+        [Source(clusters)],
+        workers=workers,
     )
+    defaults = add("default-clustersets", DefaultClusterSetsController(api, sets), [Source(sets)])
     for name in WANTED_SELECTORS:
         defaults.enqueue(name)
-    manager.controller(
-        "clusterset-label", ClusterSetLabelController(api, clusters), [Source(clusters)]
-    )
+    add("clusterset-label", ClusterSetLabelController(api, clusters), [Source(clusters)])
     set_status = ClusterSetStatusController(api, sets, clusters, clock)
-    manager.controller(
+    add(
         "clusterset-status",
         set_status,
         [Source(sets), Source(clusters, key_fn=set_status.all_sets)],
     )
     binding_status = ClusterSetBindingController(api, bindings, sets, clock)
-    manager.controller(
+    add(
         "clustersetbinding-status",
         binding_status,
         [Source(bindings), Source(sets, key_fn=binding_status.bindings_of_set)],

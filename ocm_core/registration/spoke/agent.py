@@ -23,6 +23,9 @@ import yaml
 from ocm_core.api import gvr
 from ocm_core.kube.client import ApiClient
 from ocm_core.kube.config import KubeConfig
+from ocm_core.kube.errors import NotFoundError
+from ocm_core.registration import names
+from ocm_core.registration.conflicts import RetryOnConflict
 from ocm_core.registration.spoke import bootstrap, credentials
 from ocm_core.registration.spoke.controllers import (
     ClientCertRotationController,
@@ -69,7 +72,7 @@ class RegistrationAgent:
         stored = await self.store.load()
         cluster = self.options.cluster_name or (stored.cluster if stored else str(uuid.uuid4()))
         agent = self.options.agent_id or (stored.agent if stored else random_agent_id())
-        bootstrap_config = self._bootstrap_config()
+        bootstrap_config = await self._bootstrap_config()
         if stored is not None:
             why = self._unusable(stored, cluster, agent, bootstrap_config)
             if why is None:
@@ -78,18 +81,29 @@ class RegistrationAgent:
             logger.info("stored hub credentials are not usable: %s", why)
         if bootstrap_config is None:
             raise credentials.CredentialError(
-                "no usable hub credentials and no bootstrap kubeconfig: pass "
-                "--bootstrap-kubeconfig (from `ocm join` / `ocm init`)"
+                "no usable hub credentials and no bootstrap kubeconfig: run `ocm join` on this "
+                "cluster first, or pass --bootstrap-kubeconfig"
             )
         return await self._bootstrap(bootstrap_config, cluster, agent)
 
-    def _bootstrap_config(self) -> dict[str, Any] | None:
+    async def _bootstrap_config(self) -> dict[str, Any] | None:
+        """The ``--bootstrap-kubeconfig`` file, else the spoke Secret ``bootstrap-hub-kubeconfig``
+        (written by ``ocm join``), else None."""
         path = self.options.bootstrap_kubeconfig
-        if path is None:
-            return None
-        loaded = yaml.safe_load(path.read_text())
+        if path is not None:
+            text, where = path.read_text(), str(path)
+        else:
+            try:
+                secret = await self.spoke.get(
+                    gvr.SECRETS, names.BOOTSTRAP_SECRET, namespace=names.AGENT_NAMESPACE
+                )
+            except NotFoundError:
+                return None
+            text = (credentials.secret_field(secret, names.KEY_KUBECONFIG) or b"").decode()
+            where = f"secret {names.AGENT_NAMESPACE}/{names.BOOTSTRAP_SECRET}"
+        loaded = yaml.safe_load(text)
         if not isinstance(loaded, dict):
-            raise credentials.CredentialError(f"{path} is not a kubeconfig")
+            raise credentials.CredentialError(f"{where} is not a kubeconfig")
         return loaded
 
     def _unusable(
@@ -110,10 +124,9 @@ class RegistrationAgent:
     async def _bootstrap(
         self, bootstrap_config: dict[str, Any], cluster: str, agent: str
     ) -> HubCredentials:
-        assert self.options.bootstrap_kubeconfig is not None
-        config = KubeConfig.from_kubeconfig_data(
-            bootstrap_config, base_dir=self.options.bootstrap_kubeconfig.parent
-        )
+        path = self.options.bootstrap_kubeconfig
+        base_dir = path.parent if path is not None else self.options.data_dir
+        config = KubeConfig.from_kubeconfig_data(bootstrap_config, base_dir=base_dir)
         logger.info("bootstrapping", extra={"cluster": cluster, "agent": agent})
         async with ApiClient(config) as hub:
             await bootstrap.ensure_managed_cluster(hub, cluster, self.clock)
@@ -146,13 +159,15 @@ class RegistrationAgent:
         )
         lease = manager.controller(
             "lease-update",
-            LeaseUpdateController(hub, clusters, self.clock),
+            RetryOnConflict(LeaseUpdateController(hub, clusters, self.clock)),
             [Source(clusters, update_filter=spec_or_acceptance_changed)],
         )
         status = manager.controller(
             "cluster-status",
-            ClusterStatusController(
-                hub, self.spoke, clusters, self.clock, self.options.status_period
+            RetryOnConflict(
+                ClusterStatusController(
+                    hub, self.spoke, clusters, self.clock, self.options.status_period
+                )
             ),
             [Source(clusters, update_filter=spec_or_acceptance_changed)],
         )

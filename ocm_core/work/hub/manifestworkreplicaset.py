@@ -14,7 +14,6 @@ Foreground.
 """
 
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
 from typing import Any, Final
 
 from ocm_core.api import gvr
@@ -22,18 +21,7 @@ from ocm_core.api.placement import PLACEMENT_LABEL
 from ocm_core.api.spechash import config_spec_hash
 from ocm_core.api.work import (
     CASCADE_DELETION_FOREGROUND,
-    CONDITION_MANIFEST_WORK_APPLIED,
-    CONDITION_PLACEMENT_ROLLED_OUT,
-    CONDITION_PLACEMENT_VERIFIED,
     PLACEMENT_NAME_LABEL,
-    REASON_AS_EXPECTED,
-    REASON_COMPLETE,
-    REASON_INVALID_MANIFEST_WORK_NAME,
-    REASON_NOT_AS_EXPECTED,
-    REASON_PLACEMENT_DECISION_EMPTY,
-    REASON_PLACEMENT_DECISION_NOT_FOUND,
-    REASON_PROCESSING,
-    REASON_PROGRESSING,
     REPLICA_SET_FINALIZER,
     REPLICA_SET_LABEL,
 )
@@ -54,11 +42,14 @@ from ocm_core.runtime.informer import Informer
 from ocm_core.runtime.keys import KeyFunc, make_key
 from ocm_core.runtime.manager import Manager
 from ocm_core.work.hub.replicaset_status import (
+    ROLLOUT_TIME_ANNOTATION,
     SPEC_HASH_ANNOTATION,
+    DeployOutcome,
     available_groups_message,
     decision_groups,
-    failed_to_apply,
+    replica_set_conditions,
     rollout_status,
+    spec_hash,
     summarize,
 )
 
@@ -82,23 +73,6 @@ def owner_key(work: Obj) -> Iterable[str]:
         return ()
     namespace, _, name = value.partition(".")
     return (make_key(namespace, name),)
-
-
-@dataclass
-class _Pass:
-    """What one reconcile found, for the status."""
-
-    wanted: dict[str, str] = field(default_factory=dict)
-    """cluster → placement name whose work the cluster keeps."""
-    missing: list[str] = field(default_factory=list)
-    invalid: list[str] = field(default_factory=list)
-    name_clashes: list[str] = field(default_factory=list)
-    summaries: list[dict[str, Any]] = field(default_factory=list)
-    complete: bool = True
-    recheck_after: float | None = None
-
-    def recheck(self, seconds: float) -> None:
-        self.recheck_after = min(seconds, self.recheck_after or seconds)
 
 
 class ManifestWorkReplicaSetController:
@@ -144,11 +118,11 @@ class ManifestWorkReplicaSetController:
             OWNER_INDEX, owner_value(metadata["namespace"], metadata["name"])
         )
 
-    async def _deploy(self, mwrs: Obj) -> _Pass:
+    async def _deploy(self, mwrs: Obj) -> DeployOutcome:
         spec = mwrs.get("spec") or {}
         template = spec.get("manifestWorkTemplate") or {}
         template_hash = config_spec_hash({"spec": template})
-        found = _Pass()
+        found = DeployOutcome()
         for ref in spec.get("placementRefs") or []:
             await self._deploy_ref(mwrs, ref, template, template_hash, found)
         for work in self._owned(mwrs):
@@ -159,7 +133,7 @@ class ManifestWorkReplicaSetController:
         return found
 
     async def _deploy_ref(
-        self, mwrs: Obj, ref: Obj, template: Obj, template_hash: str, found: _Pass
+        self, mwrs: Obj, ref: Obj, template: Obj, template_hash: str, found: DeployOutcome
     ) -> None:
         namespace, name = mwrs["metadata"]["namespace"], mwrs["metadata"]["name"]
         placement = ref.get("name", "")
@@ -205,18 +179,18 @@ class ManifestWorkReplicaSetController:
         self, mwrs: Obj, cluster: str, placement: str, template: Obj, template_hash: str
     ) -> None:
         metadata = mwrs["metadata"]
-        labels = {
+        labels = {  # the replica set's own labels are carried over, as upstream does
+            **(metadata.get("labels") or {}),
             REPLICA_SET_LABEL: owner_value(metadata["namespace"], metadata["name"]),
             PLACEMENT_NAME_LABEL: placement,
         }
         current = self._works.get_named(metadata["name"], cluster)
-        if (
-            current is not None
-            and (current["metadata"].get("annotations") or {}).get(SPEC_HASH_ANNOTATION)
-            == template_hash
-            and _has_labels(current, labels)
-        ):
+        outdated = spec_hash(current) != template_hash
+        if current is not None and not outdated and _has_labels(current, labels):
             return
+        annotations = {SPEC_HASH_ANNOTATION: template_hash}
+        if outdated:
+            annotations[ROLLOUT_TIME_ANNOTATION] = patching.format_time(self._clock.wall())
         body: dict[str, Any] = {
             "apiVersion": gvr.MANIFEST_WORKS.api_version,
             "kind": gvr.MANIFEST_WORKS.kind,
@@ -224,7 +198,7 @@ class ManifestWorkReplicaSetController:
                 "name": metadata["name"],
                 "namespace": cluster,
                 "labels": labels,
-                "annotations": {SPEC_HASH_ANNOTATION: template_hash},
+                "annotations": annotations,
             },
             "spec": dict(template),
         }
@@ -237,10 +211,7 @@ class ManifestWorkReplicaSetController:
         body["metadata"] = {
             **current_meta,
             "labels": {**(current_meta.get("labels") or {}), **labels},
-            "annotations": {
-                **(current_meta.get("annotations") or {}),
-                SPEC_HASH_ANNOTATION: template_hash,
-            },
+            "annotations": {**(current_meta.get("annotations") or {}), **annotations},
         }
         await self._api.replace(
             gvr.MANIFEST_WORKS, body, namespace=cluster, field_manager=FIELD_MANAGER
@@ -268,18 +239,14 @@ class ManifestWorkReplicaSetController:
             self._api, gvr.MANIFEST_WORK_REPLICA_SETS, mwrs, REPLICA_SET_FINALIZER
         )
 
-    async def _write_status(self, mwrs: Obj, found: _Pass) -> None:
+    async def _write_status(self, mwrs: Obj, found: DeployOutcome) -> None:
         spec = mwrs.get("spec") or {}
         template_hash = config_spec_hash({"spec": spec.get("manifestWorkTemplate") or {}})
         works = self._owned(mwrs)
         total = summarize(works, template_hash, len(found.wanted))
         conditions = (mwrs.get("status") or {}).get("conditions")
         generation = mwrs["metadata"].get("generation")
-        for kind, state, reason, message in (
-            _verified(found),
-            _rolled_out(found),
-            _applied(found, works, total),
-        ):
+        for kind, state, reason, message in replica_set_conditions(found, works, total):
             conditions = patching.set_condition(
                 conditions,
                 type=kind,
@@ -293,68 +260,6 @@ class ManifestWorkReplicaSetController:
         await patching.patch_status(
             self._api, gvr.MANIFEST_WORK_REPLICA_SETS, mwrs, status, field_manager=FIELD_MANAGER
         )
-
-
-_Condition = tuple[str, str, str, str]
-
-
-def _verified(found: _Pass) -> _Condition:
-    kind = CONDITION_PLACEMENT_VERIFIED
-    if found.missing:
-        missing = ",".join(found.missing)
-        return (
-            kind,
-            patching.CONDITION_FALSE,
-            REASON_PLACEMENT_DECISION_NOT_FOUND,
-            (f"Placements not found: {missing}"),
-        )
-    if found.invalid:
-        return kind, patching.CONDITION_FALSE, REASON_NOT_AS_EXPECTED, "; ".join(found.invalid)
-    if not found.wanted:
-        return (
-            kind,
-            patching.CONDITION_FALSE,
-            REASON_PLACEMENT_DECISION_EMPTY,
-            ("the placements decided no cluster"),
-        )
-    return kind, patching.CONDITION_TRUE, REASON_AS_EXPECTED, ""
-
-
-def _rolled_out(found: _Pass) -> _Condition:
-    kind = CONDITION_PLACEMENT_ROLLED_OUT
-    if found.complete and found.wanted:
-        return kind, patching.CONDITION_TRUE, REASON_COMPLETE, ""
-    return kind, patching.CONDITION_FALSE, REASON_PROGRESSING, ""
-
-
-def _applied(found: _Pass, works: Sequence[Obj], total: Mapping[str, int]) -> _Condition:
-    kind = CONDITION_MANIFEST_WORK_APPLIED
-    if found.name_clashes:
-        clusters = ",".join(found.name_clashes)
-        return (
-            kind,
-            patching.CONDITION_FALSE,
-            REASON_INVALID_MANIFEST_WORK_NAME,
-            (
-                f"a ManifestWork of that name that this ManifestWorkReplicaSet does not own "
-                f"exists in cluster namespaces {clusters}"
-            ),
-        )
-    if any(failed_to_apply(w) for w in works):
-        return (
-            kind,
-            patching.CONDITION_FALSE,
-            REASON_NOT_AS_EXPECTED,
-            (f"{total['applied']} of {total['total']} ManifestWorks applied"),
-        )
-    if total["total"] and total["applied"] == total["total"]:
-        return kind, patching.CONDITION_TRUE, REASON_AS_EXPECTED, ""
-    return (
-        kind,
-        patching.CONDITION_FALSE,
-        REASON_PROCESSING,
-        (f"{total['applied']} of {total['total']} ManifestWorks applied"),
-    )
 
 
 def _owned_by(work: Obj | None, mwrs: Obj) -> bool:

@@ -21,6 +21,7 @@ from ocm_core.runtime.controller import Controller, Source, generation_changed
 from ocm_core.runtime.informer import InformerSettings
 from ocm_core.runtime.manager import Manager
 from ocm_core.work.spoke.controller import AgentSettings, ManifestWorkController, ResourceResolver
+from ocm_core.work.spoke.eviction import AppliedWorkEviction
 from ocm_core.work.spoke.executor import Executor, ImpersonatorFactory, PermissionChecker
 from ocm_core.work.spoke.watching import AppliedObjectWatcher
 
@@ -63,6 +64,13 @@ class WorkAgent:
             settings=self.settings,
             clock=self.clock,
         )
+        self.eviction = AppliedWorkEviction(
+            spoke=self.spoke,
+            works=works,
+            controller=self.reconciler,
+            settings=self.settings,
+            clock=self.clock,
+        )
         self.controller: Controller = self.manager.controller(
             CONTROLLER_NAME,
             self.reconciler,
@@ -82,10 +90,12 @@ class WorkAgent:
     async def run(self) -> None:
         """Run until `stop` or cancellation."""
         async with asyncio.TaskGroup() as group:
-            watcher = group.create_task(self.watcher.run()) if self.watcher else None
+            helpers = [group.create_task(self.eviction.run())]
+            if self.watcher is not None:
+                helpers.append(group.create_task(self.watcher.run()))
             await self.manager.run()
-            if watcher is not None:
-                watcher.cancel()
+            for helper in helpers:
+                helper.cancel()
 
 
 class _ImpersonatedClients:
@@ -117,6 +127,7 @@ async def run_work_agent(
     agent_id: str = "",
     status_sync_interval: float = float(work.STATUS_SYNC_INTERVAL_SECONDS),
     workers: int = work.WORKLOAD_AGENT_WORKERS,
+    eviction_grace_period: float = float(work.EVICTION_GRACE_PERIOD_SECONDS),
     ready: asyncio.Event | None = None,
 ) -> None:
     """Run the work agent of ``cluster_name`` until cancelled; sets ``ready`` once synced."""
@@ -125,6 +136,7 @@ async def run_work_agent(
         hub_hash=work.hub_hash(hub_config.server),
         agent_id=agent_id,
         status_sync_interval=status_sync_interval,
+        eviction_grace_period=eviction_grace_period,
     )
     impersonated = _ImpersonatedClients(spoke_config)
     async with ApiClient(hub_config) as hub, ApiClient(spoke_config) as spoke:

@@ -69,6 +69,10 @@ class AgentSettings:
     """Seconds before a work refused by its executor's rights is checked again (upstream)."""
     deletion_poll_interval: float = 1.0
     """Seconds between checks that deleted resources are gone."""
+    eviction_grace_period: float = float(work.EVICTION_GRACE_PERIOD_SECONDS)
+    """Seconds an AppliedManifestWork outlives its vanished ManifestWork (100 years: never)."""
+    eviction_check_interval: float = 60.0
+    """Seconds between sweeps for AppliedManifestWorks whose ManifestWork is gone."""
 
     @property
     def effective_agent_id(self) -> str:
@@ -392,7 +396,7 @@ class ManifestWorkController:
         name = self._applied_work_name(manifest_work)
         applied_work = await appliers.read(self.spoke, gvr.APPLIED_MANIFEST_WORKS, None, name)
         if applied_work is not None:
-            remaining = await self._release_all(manifest_work, applied_work)
+            remaining = await self.release_all(manifest_work, applied_work)
             if remaining:
                 logger.debug(
                     "waiting for %d applied resources to go", remaining, extra={"key": key}
@@ -411,8 +415,9 @@ class ManifestWorkController:
         )
         return None
 
-    async def _release_all(self, manifest_work: Object, applied_work: Object) -> int:
-        """Release every recorded resource; returns how many deleted ones still exist."""
+    async def release_all(self, manifest_work: Object, applied_work: Object) -> int:
+        """Release every resource ``applied_work`` records, by ``manifest_work``'s delete
+        option (``{}``: delete them all); returns how many deleted ones still exist."""
         remaining = 0
         for record in manifests.applied_resources_of(applied_work):
             await self._release(manifest_work, applied_work, record)

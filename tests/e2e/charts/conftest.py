@@ -16,5 +16,16 @@ def cluster_proxy_default() -> list[Manifest]:
 
 
 @pytest.fixture(scope="session")
+def cluster_proxy_self_contained() -> list[Manifest]:
+    """The chart with its own manager and proxy-server (no hub controller runs them)."""
+    return render(
+        "cluster-proxy",
+        release="cluster-proxy",
+        namespace=CLUSTER_PROXY_NAMESPACE,
+        sets=["manager.enabled=true", "proxyServer.renderInChart=true"],
+    )
+
+
+@pytest.fixture(scope="session")
 def ocm_hub_default() -> list[Manifest]:
     return render("ocm-hub", release="ocm-hub", namespace=OCM_HUB_NAMESPACE)

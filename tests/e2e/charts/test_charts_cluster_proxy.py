@@ -8,6 +8,7 @@ import pytest
 import yaml
 
 from ocm_core.api import schema
+from ocm_core.kube.config import KubeConfig
 from tests.support.helm import CHARTS_DIR, Manifest, container, find, render
 
 NAMESPACE = "open-cluster-management-addon"
@@ -29,36 +30,48 @@ def _crd_schemas() -> dict[tuple[str, str, str], schema.Schema]:
 
 
 def test_renders_the_expected_objects(cluster_proxy_default: list[Manifest]) -> None:
+    # The manager builds the proxy-server from the MPC, so the chart does not render it.
     names = sorted(f"{m['kind']}/{m['metadata']['name']}" for m in cluster_proxy_default)
     assert names == sorted(
         [
             "ClusterManagementAddOn/cluster-proxy",
             "ClusterRole/open-cluster-management:cluster-proxy:addon-manager",
-            "ClusterRole/open-cluster-management:cluster-proxy:user-server",
             "ClusterRoleBinding/open-cluster-management:cluster-proxy:addon-manager",
-            "ClusterRoleBinding/open-cluster-management:cluster-proxy:user-server",
-            "ConfigMap/cluster-proxy-exposed-services",
-            "Deployment/cluster-proxy",
             "Deployment/cluster-proxy-addon-manager",
+            "Role/open-cluster-management:cluster-proxy:addon-manager",
+            "RoleBinding/open-cluster-management:cluster-proxy:addon-manager",
+            "ServiceAccount/cluster-proxy-addon-manager",
+            "ClusterRole/open-cluster-management:cluster-proxy:user-server",
+            "ClusterRoleBinding/open-cluster-management:cluster-proxy:user-server",
+            "ConfigMap/cluster-proxy-addon-user-hub-kubeconfig",
+            "ConfigMap/cluster-proxy-exposed-services",
             "Deployment/cluster-proxy-addon-user",
             "ManagedClusterSetBinding/global",
             "ManagedProxyConfiguration/cluster-proxy",
             "Placement/cluster-proxy-placement",
-            "Role/open-cluster-management:cluster-proxy:addon-manager",
             "Role/open-cluster-management:cluster-proxy:user-server",
-            "RoleBinding/open-cluster-management:cluster-proxy:addon-manager",
             "RoleBinding/open-cluster-management:cluster-proxy:user-server",
             "Service/cluster-proxy-addon-user",
-            "Service/proxy-entrypoint",
-            "ServiceAccount/cluster-proxy",
             "ServiceAccount/cluster-proxy-addon-user",
-            "ServiceAccount/cluster-proxy-proxy-server",
         ]
     )
 
 
+def test_render_in_chart_adds_the_proxy_server(
+    cluster_proxy_default: list[Manifest], cluster_proxy_self_contained: list[Manifest]
+) -> None:
+    before = {f"{m['kind']}/{m['metadata']['name']}" for m in cluster_proxy_default}
+    after = {f"{m['kind']}/{m['metadata']['name']}" for m in cluster_proxy_self_contained}
+    assert after - before == {
+        "Deployment/cluster-proxy",
+        "Service/proxy-entrypoint",
+        "ServiceAccount/cluster-proxy-proxy-server",
+    }
+    assert before <= after
+
+
 def test_namespaced_objects_land_in_the_release_namespace(
-    cluster_proxy_default: list[Manifest],
+    cluster_proxy_self_contained: list[Manifest],
 ) -> None:
     cluster_scoped = {
         "ClusterRole",
@@ -66,7 +79,7 @@ def test_namespaced_objects_land_in_the_release_namespace(
         "ClusterManagementAddOn",
         "ManagedProxyConfiguration",
     }
-    for manifest in cluster_proxy_default:
+    for manifest in cluster_proxy_self_contained:
         namespace = manifest["metadata"].get("namespace")
         if manifest["kind"] in cluster_scoped:
             assert namespace is None, manifest["metadata"]["name"]
@@ -75,9 +88,9 @@ def test_namespaced_objects_land_in_the_release_namespace(
 
 
 def test_proxy_server_runs_our_image_with_upstream_ports_and_dest_host_routing(
-    cluster_proxy_default: list[Manifest],
+    cluster_proxy_self_contained: list[Manifest],
 ) -> None:
-    deployment = find(cluster_proxy_default, "Deployment", "cluster-proxy")
+    deployment = find(cluster_proxy_self_contained, "Deployment", "cluster-proxy")
     server = container(deployment, "proxy-server")
     assert server["image"] == IMAGE
     args = server["args"]
@@ -99,15 +112,15 @@ def test_proxy_server_runs_our_image_with_upstream_ports_and_dest_host_routing(
 
 
 def test_entrypoint_service_exposes_frontend_and_agent_ports(
-    cluster_proxy_default: list[Manifest],
+    cluster_proxy_self_contained: list[Manifest],
 ) -> None:
-    service = find(cluster_proxy_default, "Service", "proxy-entrypoint")
+    service = find(cluster_proxy_self_contained, "Service", "proxy-entrypoint")
     assert service["spec"]["type"] == "ClusterIP"
     assert {p["name"]: p["port"] for p in service["spec"]["ports"]} == {
         "proxy-server": 8090,
         "agent-server": 8091,
     }
-    pods = find(cluster_proxy_default, "Deployment", "cluster-proxy")
+    pods = find(cluster_proxy_self_contained, "Deployment", "cluster-proxy")
     assert service["spec"]["selector"] == pods["spec"]["selector"]["matchLabels"]
 
 
@@ -121,7 +134,11 @@ def test_user_server_serves_9092_and_dials_the_proxy_server(
     assert f"--host=proxy-entrypoint.{NAMESPACE}.svc" in user["args"]
     assert "--server-port=9092" in user["args"]
     assert "--exposed-services-configmap=cluster-proxy-exposed-services" in user["args"]
-    assert user["ports"] == [{"name": "user-server", "containerPort": 9092}]
+    assert user["ports"] == [
+        {"name": "user-server", "containerPort": 9092},
+        {"name": "health", "containerPort": 8000},
+    ]
+    assert user["readinessProbe"]["httpGet"] == {"path": "/readyz", "port": "health"}
     service = find(cluster_proxy_default, "Service", "cluster-proxy-addon-user")
     assert service["spec"]["ports"][0]["port"] == 9092
     assert deployment["spec"]["template"]["spec"]["serviceAccountName"] == (
@@ -129,23 +146,28 @@ def test_user_server_serves_9092_and_dials_the_proxy_server(
     )
 
 
-def test_manager_runs_ocm_addon_manager_in_cluster(cluster_proxy_default: list[Manifest]) -> None:
-    deployment = find(cluster_proxy_default, "Deployment", "cluster-proxy-addon-manager")
+def test_manager_runs_ocm_addon_manager_in_cluster(
+    cluster_proxy_self_contained: list[Manifest],
+) -> None:
+    deployment = find(cluster_proxy_self_contained, "Deployment", "cluster-proxy-addon-manager")
     manager = container(deployment, "manager")
     assert manager["image"] == IMAGE
     args = manager["args"]
     assert args[:2] == ["ocm", "addon-manager"]
-    assert "--kubeconfig=" in args
+    # In-cluster credentials come from leaving --kubeconfig out (see test_charts_in_cluster).
+    assert not [a for a in args if a.startswith("--kubeconfig")]
     assert f"--signer-secret-namespace={NAMESPACE}" in args
     assert "--agent-install-namespace=open-cluster-management-cluster-proxy" in args
     assert f"--agent-image={IMAGE}" in args
-    assert deployment["spec"]["template"]["spec"]["serviceAccountName"] == "cluster-proxy"
+    assert deployment["spec"]["template"]["spec"]["serviceAccountName"] == (
+        "cluster-proxy-addon-manager"
+    )
     env = {e["name"]: e["valueFrom"]["fieldRef"]["fieldPath"] for e in manager["env"]}
     assert env == {"POD_NAMESPACE": "metadata.namespace"}
 
 
-def test_every_container_runs_unprivileged(cluster_proxy_default: list[Manifest]) -> None:
-    deployments = [m for m in cluster_proxy_default if m["kind"] == "Deployment"]
+def test_every_container_runs_unprivileged(cluster_proxy_self_contained: list[Manifest]) -> None:
+    deployments = [m for m in cluster_proxy_self_contained if m["kind"] == "Deployment"]
     assert len(deployments) == 3
     for deployment in deployments:
         for item in deployment["spec"]["template"]["spec"]["containers"]:
@@ -255,6 +277,8 @@ def test_overrides_reach_images_replicas_and_arguments() -> None:
             "spokeAddonNamespace=agents",
             "proxyServer.additionalArgs={--backend-dial-timeout=5}",
             "imagePullSecrets={pull-secret}",
+            "manager.enabled=true",
+            "proxyServer.renderInChart=true",
         ],
     )
     server = find(manifests, "Deployment", "cluster-proxy")
@@ -282,7 +306,10 @@ def test_overrides_reach_images_replicas_and_arguments() -> None:
     ("sets", "expected"),
     [
         (["proxyServer.entrypointAddress=proxy.example.com", "proxyServer.port=443"], "Hostname"),
-        (["proxyServer.entrypointLoadBalancer=true"], "LoadBalancerService"),
+        (
+            ["proxyServer.entrypointLoadBalancer=true", "proxyServer.renderInChart=true"],
+            "LoadBalancerService",
+        ),
         (["proxyServer.entrypointType=PortForward"], "PortForward"),
         ([], "Hostname"),
     ],
@@ -317,7 +344,7 @@ def test_hostname_entrypoint_uses_the_given_address_and_port() -> None:
 def test_load_balancer_annotations_reach_service_and_configuration() -> None:
     manifests = render(
         "cluster-proxy",
-        sets=["proxyServer.entrypointLoadBalancer=true"],
+        sets=["proxyServer.entrypointLoadBalancer=true", "proxyServer.renderInChart=true"],
         set_json=['proxyServer.loadBalancerAnnotations={"lb.example.com/internal":"true"}'],
     )
     service = find(manifests, "Service", "proxy-agent-entrypoint")
@@ -393,7 +420,14 @@ def test_additional_sans_reach_the_configuration() -> None:
 
 
 def test_network_policies_admit_only_the_ports_each_component_serves() -> None:
-    manifests = render("cluster-proxy", sets=["networkPolicies.enabled=true"])
+    manifests = render(
+        "cluster-proxy",
+        sets=[
+            "networkPolicies.enabled=true",
+            "manager.enabled=true",
+            "proxyServer.renderInChart=true",
+        ],
+    )
     policies = [m for m in manifests if m["kind"] == "NetworkPolicy"]
     assert len(policies) == 3
     deployments = [m for m in manifests if m["kind"] == "Deployment"]
@@ -419,3 +453,40 @@ def test_network_policies_admit_only_the_ports_each_component_serves() -> None:
 
 def test_network_policies_are_off_by_default(cluster_proxy_default: list[Manifest]) -> None:
     assert not [m for m in cluster_proxy_default if m["kind"] == "NetworkPolicy"]
+
+
+def test_manager_can_be_left_to_another_process() -> None:
+    manifests = render(
+        "cluster-proxy",
+        sets=[
+            "manager.enabled=false",
+            "networkPolicies.enabled=true",
+            "proxyServer.renderInChart=true",
+        ],
+    )
+    names = {f"{m['kind']}/{m['metadata']['name']}" for m in manifests}
+    assert "Deployment/cluster-proxy-addon-manager" not in names
+    assert "ServiceAccount/cluster-proxy-addon-manager" not in names
+    assert "NetworkPolicy/cluster-proxy-addon-manager" not in names
+    assert not [n for n in names if n.endswith("cluster-proxy:addon-manager")]
+    assert "ClusterManagementAddOn/cluster-proxy" in names
+    assert "Deployment/cluster-proxy" in names
+
+
+def test_user_server_reads_the_hub_as_its_service_account(
+    cluster_proxy_default: list[Manifest], tmp_path: Path
+) -> None:
+    deployment = find(cluster_proxy_default, "Deployment", "cluster-proxy-addon-user")
+    args = container(deployment, "user-server")["args"]
+    assert "--hub-kubeconfig=/etc/hub-kubeconfig/kubeconfig" in args
+    config_map = find(cluster_proxy_default, "ConfigMap", "cluster-proxy-addon-user-hub-kubeconfig")
+    # Load it with our own client, the service-account directory moved to a temporary one.
+    account = "/var/run/secrets/kubernetes.io/serviceaccount"
+    (tmp_path / "ca.crt").write_text("ca")
+    (tmp_path / "token").write_text("token")
+    text = config_map["data"]["kubeconfig"].replace(account, str(tmp_path))
+    config = KubeConfig.from_kubeconfig_data(yaml.safe_load(text))
+    assert config.server == "https://kubernetes.default.svc"
+    assert config.ca_file == str(tmp_path / "ca.crt")
+    assert config.token is not None
+    assert config.token.path == str(tmp_path / "token")

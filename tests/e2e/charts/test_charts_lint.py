@@ -15,7 +15,7 @@ from tests.support.helm import CHARTS_DIR, run_helm
         ("cluster-proxy", ["userServer.enabled=false", "addonApiVersion=v1alpha1"]),
         ("cluster-proxy", ["networkPolicies.enabled=true", "enableServiceProxy=true"]),
         ("ocm-hub", []),
-        ("ocm-hub", ["bootstrap.enabled=false", "replicas=2"]),
+        ("ocm-hub", ["bootstrap.enabled=true", "replicas=2"]),
     ],
 )
 def test_chart_lints_clean(chart: str, sets: list[str]) -> None:

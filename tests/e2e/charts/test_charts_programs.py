@@ -28,10 +28,14 @@ def _console_scripts() -> dict[str, str]:
 
 
 def _command_lines() -> list[tuple[str, list[str]]]:
-    """(chart/Deployment/container, args) of every container both charts render by default."""
+    """(chart/Deployment/container, args) of every container both charts can render."""
     lines = []
-    for chart in ("cluster-proxy", "ocm-hub"):
-        manifests: list[Manifest] = render(chart, namespace="ns")
+    everything = {
+        "cluster-proxy": ["manager.enabled=true", "proxyServer.renderInChart=true"],
+        "ocm-hub": [],
+    }
+    for chart, sets in everything.items():
+        manifests: list[Manifest] = render(chart, namespace="ns", sets=sets)
         for manifest in manifests:
             if manifest["kind"] != "Deployment":
                 continue

@@ -1,14 +1,17 @@
 """The cluster-proxy add-on manager against a real embedded hub (`ocm apiserver`, CRDs from the
 charts): Placements install ManagedClusterAddOns and ManifestWorks carrying the proxy-agent;
 changing an AddOnDeploymentConfig re-renders the work and changes the spec hash in status; the
-add-on kinds are served in both versions through the conversion hook."""
+add-on kinds are served in both versions through the conversion hook; the agent's Lease makes
+the add-on Available."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import datetime as dt
 import functools
 import signal
+import sys
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from pathlib import Path
 from typing import Any, TypeVar
@@ -70,6 +73,7 @@ async def install_crds(api: ApiClient) -> None:
             with contextlib.suppress(errors.AlreadyExistsError):
                 await api.create(gvr.CUSTOM_RESOURCE_DEFINITIONS, crd)
     for resource in (
+        gvr.PLACEMENTS,
         gvr.MANAGED_CLUSTER_ADDONS,
         gvr.MANAGED_PROXY_CONFIGURATIONS,
         gvr.PLACEMENT_DECISIONS,
@@ -143,6 +147,17 @@ async def seed_hub(api: ApiClient) -> None:
             },
         },
     )
+    await ensure(
+        api,
+        gvr.PLACEMENTS,
+        {
+            "apiVersion": gvr.PLACEMENTS.api_version,
+            "kind": "Placement",
+            "metadata": {"name": proxy.PLACEMENT_NAME, "namespace": "apps"},
+            "spec": {"clusterSets": ["global"]},
+        },
+    )
+    # The placement controller is another component: write the decision it would make.
     decision_name = f"{proxy.PLACEMENT_NAME}-decision-1"
     await ensure(
         api,
@@ -263,6 +278,16 @@ async def test_manager_installs_renders_and_rerenders(api: ApiClient) -> None:
         assert any(
             r.get("signerName") == proxy.AGENT_SIGNER_NAME for r in old["status"]["registrations"]
         )
+
+        await api.create(
+            gvr.LEASES,
+            {
+                "metadata": {"name": proxy.ADDON_NAME, "namespace": "c1"},
+                "spec": {"holderIdentity": "agent", "renewTime": _now_micro()},
+            },
+            namespace="c1",
+        )
+        await eventually(lambda: _available(api, "c1"), what="Available=True from the lease")
     finally:
         manager.stop()
         await asyncio.wait_for(running, DEADLINE)
@@ -271,3 +296,66 @@ async def test_manager_installs_renders_and_rerenders(api: ApiClient) -> None:
 async def _mca_with_hash(api: ApiClient, wanted: str) -> dict[str, Any] | None:
     mca = await api.get(gvr.MANAGED_CLUSTER_ADDONS, proxy.ADDON_NAME, namespace="c1")
     return mca if adc_hash(mca) == wanted else None
+
+
+def _now_micro() -> str:
+    return dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+async def _available(api: ApiClient, cluster: str) -> bool:
+    mca = await api.get(gvr.MANAGED_CLUSTER_ADDONS, proxy.ADDON_NAME, namespace=cluster)
+    conditions = (mca.get("status") or {}).get("conditions") or []
+    return any(c["type"] == "Available" and c["status"] == "True" for c in conditions)
+
+
+async def ocm(hub: ApiServerProcess, *args: str) -> str:
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "ocm_core.cli", *args, "--kubeconfig", str(hub.kubeconfig),
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+    )  # fmt: skip
+    out, err = await asyncio.wait_for(process.communicate(), DEADLINE)
+    assert process.returncode == 0, err.decode()
+    return out.decode()
+
+
+async def test_cli_lists_addons_and_writes_a_proxy_kubeconfig(
+    api: ApiClient, hub: ApiServerProcess
+) -> None:
+    await seed_hub(api)
+    manager = Manager(api)
+    build_controllers(manager)
+    running = asyncio.create_task(manager.run())
+    try:
+        await eventually(
+            functools.partial(
+                api.get, gvr.SECRETS, proxy.PROXY_SERVER_CA_SECRET,
+                namespace=proxy.PROXY_SERVER_NAMESPACE_DEFAULT,
+            ),
+            what="the proxy-server-ca bundle",
+        )  # fmt: skip
+        for cluster in CLUSTERS:
+            await eventually(
+                functools.partial(api.get, gvr.MANIFEST_WORKS, WORK, namespace=cluster),
+                what=f"the work in {cluster}",
+            )
+        table = await ocm(hub, "get", "addons")
+        rows = [line.split()[:2] for line in table.splitlines()]
+        assert rows[0] == ["CLUSTER", "ADDON"]
+        assert ["c1", proxy.ADDON_NAME] in rows
+        assert ["c2", proxy.ADDON_NAME] in rows
+
+        text = await ocm(hub, "proxy", "kubeconfig", "c1", "--user-server", "127.0.0.1:9092")
+        document = yaml.safe_load(text)
+        cluster = document["clusters"][0]["cluster"]
+        assert cluster["server"] == "https://127.0.0.1:9092/c1"
+        secret = await api.get(
+            gvr.SECRETS,
+            proxy.PROXY_SERVER_CA_SECRET,
+            namespace=proxy.PROXY_SERVER_NAMESPACE_DEFAULT,
+        )
+        assert cluster["certificate-authority-data"] == secret["data"]["ca.crt"]
+        hub_config = yaml.safe_load(hub.kubeconfig.read_text())
+        assert document["users"][0]["user"] == hub_config["users"][0]["user"]
+    finally:
+        manager.stop()
+        await asyncio.wait_for(running, DEADLINE)

@@ -1,17 +1,16 @@
-"""helm v4 against a real ``ocm apiserver`` (skipped unless helm is on PATH or in $HELM)."""
+"""helm v4 against a real ``ocm apiserver`` (`make test` fetches helm first: `make tools`)."""
 
 from __future__ import annotations
 
 import json
-import os
-import shutil
 import subprocess
 from pathlib import Path
 
 import pytest
 
-HELM = os.environ.get("HELM") or shutil.which("helm") or ""
-pytestmark = pytest.mark.skipif(not HELM or not Path(HELM).exists(), reason="helm is not installed")
+from tests.support.helm import helm_binary
+
+HELM = str(helm_binary())
 
 CONFIGMAP = """apiVersion: v1
 kind: ConfigMap

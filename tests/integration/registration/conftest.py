@@ -7,8 +7,10 @@ from collections.abc import Iterator
 
 import pytest
 
-from tests.support.apiserver_process import ApiServerProcess
+from tests.support.apiserver_process import ApiServerProcess, call, eventually
 from tests.support.registration_procs import Lab, hub_controller
+
+MANAGED_CLUSTERS_PATH = "/apis/cluster.open-cluster-management.io/v1/managedclusters"
 
 
 @pytest.fixture(scope="module")
@@ -23,6 +25,8 @@ def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Lab]:
         server.start()
     hub = servers.pop("hub")
     controller = hub_controller(hub, workdir)
+    # `ocm hub` installs the OCM CRDs first; tests start once they are served.
+    eventually(lambda: call(hub, "GET", MANAGED_CLUSTERS_PATH)[0] == 200, timeout=60)
     try:
         yield Lab(workdir, hub, servers, controller)
     finally:

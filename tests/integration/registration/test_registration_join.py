@@ -30,8 +30,8 @@ from tests.support.registration_procs import (
 from tests.support.wait import eventually
 
 JOIN_TIMEOUT = 60.0
-LEASE_SECONDS = 1
-SHORT_CERT_SECONDS = 8
+LEASE_SECONDS = 2
+SHORT_CERT_SECONDS = 20
 
 
 async def _get(api: ApiClient, resource: gvr.Resource, name: str, ns: str | None = None) -> Any:

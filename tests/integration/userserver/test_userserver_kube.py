@@ -10,7 +10,10 @@ from typing import Any
 import aiohttp
 import pytest
 
-from tests.integration.userserver.conftest import ALICE, BOB, ROBOT, SPOKE_TOKEN, Lab
+from tests.support.userserver_lab import ALICE, BOB, ROBOT, SPOKE_TOKEN, Lab
+from tests.support.wait import eventually
+
+ESTABLISHED = "konnectivity_network_proxy_server_established_connections"
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
 
@@ -148,3 +151,62 @@ async def test_websocket_upgrade_is_spliced(lab: Lab) -> None:
         writer.write(b"\x82\x05hello")
         assert await reader.readexactly(7) == b"\x82\x05hello"
     writer.close()
+
+
+async def test_client_certificate_names_the_user_and_groups(lab: Lab) -> None:
+    carol = lab.ca.issue("carol", "carol", orgs=("ops", "devs"))
+    tls = lab.client_tls()
+    tls.load_cert_chain(carol.cert, carol.key)
+    async with (
+        aiohttp.ClientSession() as session,
+        session.get(f"{lab.user_server}/c3/api", ssl=tls) as response,
+    ):
+        assert response.status == 200
+        headers = (await response.json())["headers"]
+    assert headers["impersonate-user"] == ["carol"]
+    assert headers["impersonate-group"] == ["ops", "devs", "system:authenticated"]
+
+
+async def test_a_client_leaving_a_stream_closes_its_tunnel_connection(lab: Lab) -> None:
+    async def established() -> float:
+        url = f"http://127.0.0.1:{lab.server_ports['health']}/metrics"
+        async with aiohttp.ClientSession() as session, session.get(url) as response:
+            for line in (await response.text()).splitlines():
+                if line.startswith(f"{ESTABLISHED} "):
+                    return float(line.split()[1])
+        raise AssertionError(f"{ESTABLISHED} is not exported")
+
+    lab.spoke_c3.release.clear()
+    session = aiohttp.ClientSession()
+    response = await session.get(
+        f"{lab.user_server}/c3/stream",
+        headers={"Authorization": f"Bearer {ALICE}"},
+        ssl=lab.client_tls(),
+    )
+    assert await response.content.readline() == b"first\n"
+    streaming = await established()  # the stream's connection, and any idle pooled ones
+    response.close()
+    await session.close()
+
+    async def released() -> bool:
+        return await established() <= streaming - 1
+
+    await eventually(released, timeout=10, what="the stream's tunnel connection to close")
+    lab.spoke_c3.release.set()
+
+
+async def test_refused_upgrade_is_relayed_as_an_ordinary_answer(lab: Lab) -> None:
+    async with (
+        aiohttp.ClientSession() as session,
+        session.post(
+            f"{lab.user_server}/c3/refuse/exec",
+            headers={
+                "Authorization": f"Bearer {ALICE}",
+                "Connection": "Upgrade",
+                "Upgrade": "SPDY/3.1",
+            },
+            ssl=lab.client_tls(),
+        ) as response,
+    ):
+        assert response.status == 403
+        assert (await response.json())["message"] == "no exec for you"

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.integration.userserver.conftest import ALICE, BOB, Lab
+from tests.support.userserver_lab import ALICE, BOB, Lab
 from tests.support.wait import eventually
 
 KUBECTL = shutil.which("kubectl") or "/usr/bin/kubectl"

@@ -10,7 +10,7 @@ import pytest
 
 from proxy_server import hubapps
 from proxy_server.client import DialError, TunnelClient
-from tests.integration.userserver.conftest import ALICE, BOB, Lab
+from tests.support.userserver_lab import ALICE, BOB, Lab
 from tests.support.wait import eventually
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")

@@ -3,14 +3,15 @@ frontend with TunnelClient, one `Proxy` stream per connection. Also the health p
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 
 import aiohttp
 import pytest
 import pytest_asyncio
 
-from tests.integration.userserver.conftest import ALICE, SPOKE_TOKEN, Lab
 from tests.support.procs import Proc
+from tests.support.userserver_lab import ALICE, SPOKE_TOKEN, Lab
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
 
@@ -66,3 +67,32 @@ async def test_in_process_user_server_metrics_on_the_proxy_server_health_port(la
     async with aiohttp.ClientSession() as session, session.get(url) as response:
         text = await response.text()
     assert 'user_server_requests_total{code="200",kind="kube"}' in text
+
+
+async def test_standalone_splices_an_upgrade_and_closes_cleanly(
+    lab: Lab, standalone: dict[str, int]
+) -> None:
+    reader, writer = await asyncio.open_connection(
+        "127.0.0.1", standalone["user_server"], ssl=lab.client_tls(), server_hostname="localhost"
+    )
+    writer.write(
+        b"POST /c3/api/v1/namespaces/default/pods/p/attach HTTP/1.1\r\nHost: localhost\r\n"
+        + f"Authorization: Bearer {ALICE}\r\n".encode()
+        + b"Connection: Upgrade\r\nUpgrade: SPDY/3.1\r\n\r\n"
+    )
+    async with asyncio.timeout(10):
+        assert (await reader.readuntil(b"\r\n\r\n")).startswith(b"HTTP/1.1 101")
+        payload = bytes(range(256)) * 2048  # 512 KiB: several DATA packets each way
+        writer.write(payload)
+        assert await reader.readexactly(len(payload)) == payload
+        writer.close()
+        # Our close travels to the spoke, whose echo loop ends: the user-server stays healthy.
+        async with (
+            aiohttp.ClientSession() as session,
+            session.get(
+                f"https://127.0.0.1:{standalone['user_server']}/c3/api",
+                headers={"Authorization": f"Bearer {ALICE}"},
+                ssl=lab.client_tls(),
+            ) as response,
+        ):
+            assert response.status == 200

@@ -77,6 +77,22 @@ async def test_crd_and_custom_resource_in_one_work_apply_in_kind_order(
         (1, "CustomResourceDefinition", "customresourcedefinitions"),
     ]
 
+    mw["spec"]["workload"]["manifests"][0]["spec"] = {"size": 5}
+    await hub.replace(gvr.MANIFEST_WORKS, mw)
+
+    async def resized() -> bool:
+        live = await _get(spoke, WIDGETS, "w1", cluster)
+        return live is not None and live["spec"] == {"size": 5}
+
+    await eventually(resized, what="the custom resource updated")
+    await hub.delete(gvr.MANIFEST_WORKS, "crd", namespace=cluster)
+
+    async def removed() -> bool:
+        crd = await _get(spoke, gvr.CUSTOM_RESOURCE_DEFINITIONS, "widgets.example.com", None)
+        return crd is None and await _get(hub, gvr.MANIFEST_WORKS, "crd", cluster) is None
+
+    await eventually(removed, what="the CRD (and its resources) deleted with the work")
+
 
 async def test_deployment_feedback_follows_a_status_change_on_the_spoke(
     hub: ApiClient, spoke: ApiClient, cluster: str, start_agent: AgentFactory
@@ -142,3 +158,20 @@ async def test_deployment_feedback_follows_a_status_change_on_the_spoke(
         "AvailableReplicas": 2,
         "gen": 1,
     }
+
+    mw["spec"]["workload"]["manifests"][0]["spec"]["replicas"] = 3
+    await hub.replace(gvr.MANIFEST_WORKS, mw)
+
+    async def scaled() -> bool:
+        live = await spoke.get(gvr.DEPLOYMENTS, "web", namespace=cluster)
+        return bool(live["spec"]["replicas"] == 3)
+
+    await eventually(scaled, what="the Deployment updated to 3 replicas")
+    live = await spoke.get(gvr.DEPLOYMENTS, "web", namespace=cluster)
+    assert live["status"]["readyReplicas"] == 2, "an update never touches the spoke's status"
+    await hub.delete(gvr.MANIFEST_WORKS, "web", namespace=cluster)
+
+    async def deleted() -> bool:
+        return await _get(spoke, gvr.DEPLOYMENTS, "web", cluster) is None
+
+    await eventually(deleted, what="the Deployment deleted with its work")

@@ -7,6 +7,8 @@ import json
 from typing import Any
 
 from ocm_core.addon.agent import HealthCheck, KubeClientRegistration
+from ocm_core.addon.deploymentconfig import DeploymentConfig, decorate
+from ocm_core.addon.workbuilder import work_needs_update
 from ocm_core.api import addon, gvr
 from ocm_core.api.spechash import config_spec_hash
 from ocm_core.runtime import patching
@@ -337,6 +339,11 @@ async def test_registration_status_and_token_infrastructure(
     assert ready["status"] == "True"
     assert account["metadata"]["uid"] in ready["message"]
     assert conditions_of(harness, "c1")[addon.CONDITION_REGISTRATION_APPLIED]["status"] == "True"
+    binding = harness.get(gvr.ROLE_BINDINGS, "open-cluster-management:hello:agent", "c1")
+    assert binding is not None, "the agent identity may keep its lease in the cluster namespace"
+    assert {"kind": "ServiceAccount", "name": "hello-agent", "namespace": "c1"} in binding[
+        "subjects"
+    ]
 
 
 async def test_lease_health(harness: Harness) -> None:
@@ -371,3 +378,40 @@ async def test_health_none_is_available_once_deployed(hello: HelloAddon, harness
     await harness.run("managedclusteraddon", MCA_KEY)
     assert conditions_of(harness, "c1")["Available"]["status"] == "True"
     assert status_of(harness)["healthCheck"] == {"mode": "Customized"}
+
+
+def test_server_defaults_do_not_make_a_work_look_stale() -> None:
+    desired = {"metadata": {}, "spec": {"workload": {"manifests": [{"kind": "ConfigMap"}]}}}
+    defaulted = {
+        "metadata": {},
+        "spec": {
+            "workload": {"manifests": [{"kind": "ConfigMap", "data": {}}]},
+            "deleteOption": {"propagationPolicy": "Foreground"},
+        },
+    }
+    assert not work_needs_update(defaulted, desired)
+    changed = {"metadata": {}, "spec": {"workload": {"manifests": [{"kind": "Secret"}]}}}
+    assert work_needs_update(changed, desired)
+    assert work_needs_update({"metadata": {}, "spec": {"workload": {"manifests": []}}}, desired)
+
+
+def test_adc_resource_requirements_match_container_ids() -> None:
+    config = DeploymentConfig.from_adc(
+        adc(
+            "r",
+            "ns",
+            resourceRequirements=[
+                {"containerID": "deployments:hello-agent:*", "resources": {"limits": {"cpu": "1"}}},
+                {"containerID": "daemonsets:*:*", "resources": {"limits": {"cpu": "9"}}},
+            ],
+        )
+    )
+    deployment: dict[str, Any] = {
+        "kind": "Deployment",
+        "metadata": {"name": "hello-agent"},
+        "spec": {"template": {"spec": {"containers": [{"name": "agent", "image": "i"}]}}},
+    }
+    (decorated,) = decorate([deployment], config)
+    container = decorated["spec"]["template"]["spec"]["containers"][0]
+    assert container["resources"] == {"limits": {"cpu": "1"}}
+    assert "resources" not in deployment["spec"]["template"]["spec"]["containers"][0], "no mutation"

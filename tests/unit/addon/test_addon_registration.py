@@ -8,6 +8,7 @@ import datetime as dt
 from typing import Any
 
 import pytest
+import yaml
 
 from ocm_core import pki
 from ocm_core.addon.agent import CustomSignerRegistration
@@ -212,7 +213,13 @@ async def test_spoke_token_renewed_before_expiry() -> None:
         published([{"type": "kubeClient", "kubeClient": {"driver": "token", "subject": {}}}]),
     )
     agent = AddonCredentialsAgent(
-        hub, spoke, cluster="c1", addon_name="hello", clock=clock, token_seconds=3600
+        hub,
+        spoke,
+        cluster="c1",
+        addon_name="hello",
+        clock=clock,
+        token_seconds=3600,
+        hub_server="https://hub.example:6443",
     )
     wait = await agent.sync()
     assert hub.tokens_issued == 1
@@ -220,6 +227,9 @@ async def test_spoke_token_renewed_before_expiry() -> None:
     secret = spoke.objects[(gvr.SECRETS, "hello-agent", addon.hub_kubeconfig_secret_name("hello"))]
     assert base64.b64decode(secret["data"]["token"]) == b"token-1"
     assert secret["metadata"]["annotations"][TOKEN_EXPIRY_ANNOTATION]
+    kubeconfig = yaml.safe_load(base64.b64decode(secret["data"]["kubeconfig"]))
+    assert kubeconfig["clusters"][0]["cluster"]["server"] == "https://hub.example:6443"
+    assert kubeconfig["users"][0]["user"] == {"tokenFile": "token"}
 
     await clock.advance(0.5 * 3600)
     await agent.sync()

@@ -19,6 +19,8 @@ from ocm_core.addon.cluster_proxy import (
     leaf,
     signer,
 )
+from ocm_core.addon.cluster_proxy.addon import HubState
+from ocm_core.addon.cluster_proxy.configuration import ManagedProxyConfigurationController
 from ocm_core.addon.cluster_proxy.exposure import AllowListError, parse_allow_list
 from ocm_core.api import addon, gvr, proxy
 from ocm_core.runtime import FakeClock, Manager
@@ -385,3 +387,59 @@ def test_ca_rotation_overlaps() -> None:
     assert [c.serial_number for c in later.bundle.certificates] == [
         staged.staged.certificate.serial_number
     ]
+
+
+async def test_ca_rotation_through_the_controller_keeps_leaves_until_promotion() -> None:
+    api, clock = FakeKubeApi(), FakeClock()
+    manager = Manager(api, clock=clock)
+    harness = Harness(api, clock, manager)
+    state = HubState()
+    configurations = manager.informer(gvr.MANAGED_PROXY_CONFIGURATIONS)
+    rerenders: list[int] = []
+    validity, overlap = dt.timedelta(days=100), dt.timedelta(hours=1)
+    controller = ManagedProxyConfigurationController(
+        api,
+        state,
+        configurations=configurations,
+        clock=clock,
+        signer_namespace="default",
+        on_agents_changed=lambda: rerenders.append(1),
+        ca_validity=validity,
+        ca_overlap=overlap,
+    )
+    harness.put(gvr.MANAGED_PROXY_CONFIGURATIONS, mpc())
+    namespace = proxy.PROXY_SERVER_NAMESPACE_DEFAULT
+
+    def agent_server_cert() -> Any:
+        secret = harness.get(gvr.SECRETS, proxy.AGENT_SERVER_SECRET, namespace)
+        assert secret is not None
+        return pki.load_certificate_pem(base64.b64decode(secret["data"]["tls.crt"]))
+
+    def trusted() -> list[Any]:
+        secret = harness.get(gvr.SECRETS, proxy.PROXY_SERVER_CA_SECRET, namespace)
+        assert secret is not None
+        return pki.load_certificates_pem(base64.b64decode(secret["data"]["ca.crt"]))
+
+    await controller.reconcile(MPC_KEY)
+    harness.sync()
+    first_ca = state.signer.current.certificate if state.signer else None
+    first_leaf = agent_server_cert()
+    assert len(trusted()) == 1
+    assert rerenders == [1]
+
+    await clock.advance(dt.timedelta(days=81).total_seconds())
+    await controller.reconcile(MPC_KEY)
+    harness.sync()
+    assert len(trusted()) == 2, "the new CA is in the bundle first"
+    assert agent_server_cert().serial_number == first_leaf.serial_number, "leaves not switched yet"
+    assert len(rerenders) == 2, "agents get the new bundle"
+
+    await clock.advance(overlap.total_seconds())
+    await controller.reconcile(MPC_KEY)
+    harness.sync()
+    assert state.signer is not None
+    assert state.signer.current.certificate != first_ca
+    new_leaf = agent_server_cert()
+    assert pki.is_issued_by(new_leaf, state.signer.current.certificate), "leaves switched"
+    assert first_ca in trusted(), "the old CA stays trusted while old certificates live"
+    assert len(rerenders) == 3, "agents re-render (new certificate OU)"

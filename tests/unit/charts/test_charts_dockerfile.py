@@ -30,25 +30,34 @@ def _pyproject() -> dict[str, Any]:
         return tomllib.load(handle)
 
 
+def _copied_sources() -> set[str]:
+    # COPY <src>... <dest>: every word but the last is a source.
+    return {word for op, args in _instructions() if op == "COPY" for word in args.split()[:-1]}
+
+
 def test_every_package_and_build_input_is_copied() -> None:
     project = _pyproject()
     packages = {p.rstrip("*") for p in project["tool"]["setuptools"]["packages"]["find"]["include"]}
     needed = packages | {"pyproject.toml", project["project"]["readme"]}
-    # COPY <src>... <dest>: every word but the last is a source (build stage copies only).
-    copied = {
-        word
-        for op, args in _instructions()
-        if op == "COPY" and "--from" not in args
-        for word in args.split()[:-1]
-    }
-    assert needed - copied == set(), "the Dockerfile misses inputs of the wheel build"
+    assert needed - _copied_sources() == set(), "the Dockerfile misses inputs of the install"
 
 
-def test_both_stages_use_python_311_slim_and_no_entrypoint() -> None:
+def test_the_crds_the_code_reads_are_in_the_image() -> None:
+    # `ocm hub` creates missing CRDs from charts/ocm-hub/crds, found next to the source.
+    crd_dirs = {str(path.relative_to(REPO_ROOT)) for path in REPO_ROOT.glob("charts/*/crds")}
+    assert crd_dirs
+    assert crd_dirs - _copied_sources() == set()
+    ignore = (REPO_ROOT / ".dockerignore").read_text().splitlines()
+    assert "charts" in ignore
+    assert {f"!{d}" for d in crd_dirs} <= set(ignore), "the crds must stay in the build context"
+
+
+def test_installed_in_place_on_python_311_slim_with_no_entrypoint() -> None:
     instructions = _instructions()
-    bases = [args.split()[0] for op, args in instructions if op == "FROM"]
-    assert bases == ["python:3.11-slim", "python:3.11-slim"]
+    assert [args for op, args in instructions if op == "FROM"] == ["python:3.11-slim"]
     assert "ENTRYPOINT" not in {op for op, _ in instructions}, "args must name the program"
+    runs = " ".join(args for op, args in instructions if op == "RUN")
+    assert "pip install --editable ." in runs, "an editable install keeps the source layout"
 
 
 def test_image_user_matches_the_charts_security_context() -> None:

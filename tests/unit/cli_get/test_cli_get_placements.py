@@ -42,3 +42,11 @@ def test_wide_rows_list_the_clusters_left_out_with_the_reason() -> None:
 def test_tables_align_columns() -> None:
     table = format_table(("A", "LONGER"), [("value", "x")])
     assert table.splitlines() == ["A       LONGER", "value   x"]
+
+
+def test_every_kind_shares_the_one_get_command() -> None:
+    parser = build_parser()
+    for kind in ("clusters", "addons", "placements"):
+        args = parser.parse_args(["get", kind, "--kubeconfig", "k"])
+        assert (args.handler, args.kubeconfig) == (KINDS[kind].handler, "k")
+    assert parser.parse_args(["get", "addons", "--cluster", "c1"]).cluster == "c1"

@@ -18,7 +18,14 @@ from ocm_core.placement import controller as placement_controller
 from ocm_core.runtime.clock import FakeClock
 from ocm_core.runtime.manager import Manager
 from tests.support.fake_kube import FakeKubeApi, eventually
-from tests.support.placement_builders import NAMESPACE, binding, cluster, label_set, placement
+from tests.support.placement_builders import (
+    NAMESPACE,
+    addon_score,
+    binding,
+    cluster,
+    label_set,
+    placement,
+)
 
 WRITES = ("create", "patch", "replace", "delete")
 
@@ -215,3 +222,33 @@ async def test_a_misconfigured_placement_selects_nothing_and_says_why() -> None:
         await eventually(lambda: bool((hub.placement().get("status") or {}).get("conditions")))
         misconfigured = condition(hub.placement(), "PlacementMisconfigured")
         assert misconfigured["status"] == "True"
+
+
+async def test_an_addon_score_change_reschedules() -> None:
+    policy = {
+        "mode": "Exact",
+        "configurations": [
+            {
+                "scoreCoordinate": {
+                    "type": "AddOn",
+                    "addOn": {"resourceName": "load", "scoreName": "free"},
+                },
+                "weight": 1,
+            }
+        ],
+    }
+    objects = [
+        *default_hub(cluster("c1"), cluster("c2"), numberOfClusters=1, prioritizerPolicy=policy),
+        (gvr.ADDON_PLACEMENT_SCORES, addon_score("c1", "load", {"free": 10})),
+        (gvr.ADDON_PLACEMENT_SCORES, addon_score("c2", "load", {"free": 90})),
+    ]
+    async with running_hub(*objects) as hub:
+        await eventually(lambda: hub.decisions() == {"p-decision-1": ["c2"]})
+        await hub.api.patch(
+            gvr.ADDON_PLACEMENT_SCORES,
+            "load",
+            {"status": {"scores": [{"name": "free", "value": 100}]}},
+            namespace="c1",
+            subresource="status",
+        )
+        await eventually(lambda: hub.decisions() == {"p-decision-1": ["c1"]})

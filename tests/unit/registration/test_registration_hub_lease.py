@@ -6,6 +6,7 @@ from ocm_core.api import cluster as cluster_api
 from ocm_core.api import gvr
 from ocm_core.registration import names
 from ocm_core.registration.hub.lease import ClusterLeaseController, format_micro_time
+from ocm_core.registration.hub.taints import ManagedClusterTaintController
 from ocm_core.runtime import EventRecorder, FakeClock, patching
 from tests.support.registration_fakes import Informers, RegistrationFakeApi, managed_cluster
 
@@ -103,3 +104,39 @@ async def test_unknown_after_grace_then_renewal_clears_requeue(
     result = await controller.reconcile("c1")
     assert result is not None
     assert result.requeue_after == 5 * LEASE_SECONDS
+
+
+async def test_taints_follow_availability(
+    api: RegistrationFakeApi, informers: Informers, clock: FakeClock
+) -> None:
+    cluster = managed_cluster("c1", accepted=True)
+    cluster["spec"]["taints"] = [{"key": "user/own", "effect": "NoSelect"}]
+    api.seed(gvr.MANAGED_CLUSTERS, cluster)
+    controller = ManagedClusterTaintController(api, informers[gvr.MANAGED_CLUSTERS], clock)
+
+    async def taints_after(status: str | None) -> list[str]:
+        if status is not None:
+            current = api.find(gvr.MANAGED_CLUSTERS, "c1") or {}
+            conditions = patching.set_condition(
+                (current.get("status") or {}).get("conditions"),
+                type=cluster_api.CONDITION_AVAILABLE,
+                status=status,
+                reason="r",
+                message="",
+                clock=clock,
+            )
+            await api.patch(
+                gvr.MANAGED_CLUSTERS,
+                "c1",
+                {"status": {"conditions": conditions}},
+                subresource="status",
+            )
+        informers.sync()
+        await controller.reconcile("c1")
+        found = api.find(gvr.MANAGED_CLUSTERS, "c1") or {}
+        return [t["key"] for t in found["spec"]["taints"]]
+
+    assert await taints_after(None) == ["user/own", cluster_api.TAINT_UNREACHABLE]
+    assert await taints_after("False") == ["user/own", cluster_api.TAINT_UNAVAILABLE]
+    assert await taints_after("True") == ["user/own"]
+    assert await taints_after("Unknown") == ["user/own", cluster_api.TAINT_UNREACHABLE]

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 
 from ocm_core import pki
 from ocm_core.api import cluster as cluster_api
@@ -18,7 +19,8 @@ from ocm_core.api import gvr
 from ocm_core.kube.errors import KubeConnectionError, NotFoundError
 from ocm_core.registration import names
 from ocm_core.registration.hub.csr import parse_cluster_csr
-from ocm_core.registration.spoke import bootstrap, credentials
+from ocm_core.registration.spoke import bootstrap, credentials, join
+from ocm_core.registration.spoke.agent import AgentOptions, RegistrationAgent
 from ocm_core.registration.spoke.controllers import (
     ClientCertRotationController,
     ClusterStatusController,
@@ -284,3 +286,23 @@ async def test_rotation_requests_a_new_certificate_before_expiry(tmp_path: Path)
     rotated = patching.find_condition(status["conditions"], names.CONDITION_CERT_ROTATED)
     assert rotated is not None
     assert rotated["reason"] == names.REASON_CERT_UPDATED
+
+
+async def test_agent_reads_the_bootstrap_kubeconfig_ocm_join_stored(tmp_path: Path) -> None:
+    spoke = FakeSpoke()
+    store = CredentialStore(spoke, tmp_path)
+    await store.save_bootstrap(join.bootstrap_secret(yaml.safe_dump(BOOTSTRAP)))
+    agent = RegistrationAgent(spoke, AgentOptions(data_dir=tmp_path, cluster_name="c1"))
+    assert await agent._bootstrap_config() == BOOTSTRAP
+
+
+async def test_agent_keeps_usable_stored_credentials(tmp_path: Path) -> None:
+    spoke = FakeSpoke()
+    creds = _creds(dt.timedelta(hours=1))
+    await CredentialStore(spoke, tmp_path / "old").save(creds)
+    options = AgentOptions(data_dir=tmp_path / "new", cluster_name="c1", agent_id="a1")
+    assert await RegistrationAgent(spoke, options).credentials() == creds
+    assert (tmp_path / "new" / "tls.key").read_bytes() == creds.key_pem
+    other = AgentOptions(data_dir=tmp_path / "new", cluster_name="c2")
+    with pytest.raises(credentials.CredentialError, match="ocm join"):
+        await RegistrationAgent(spoke, other).credentials()

@@ -37,7 +37,8 @@ class EchoAgent:
         self.closed: list[int] = []
 
     async def run(self) -> None:
-        while (packet := await self.link.queue.get()) is not None:
+        while (packet := await self.link.get()) is not None:
+            self.relay.agent_wrote(self.backend.key, packet)  # as the agent stream's writer
             for event in self.endpoint.receive_packet(packet):
                 if isinstance(event, DialRequested):
                     self.endpoint.dial_succeeded(event.dial_id)
@@ -113,7 +114,7 @@ async def test_agent_loss_ends_open_connections(
     relay, agent = relay_and_agent
     dialer = RelayDialer(relay)
     reader, _ = await open_streams(await dialer.dial("c1", "c1:443"))
-    await relay.remove_agent(agent.backend.key)
+    relay.remove_agent(agent.backend.key)
     async with asyncio.timeout(5):
         assert await reader.read() == b""
     await dialer.close()

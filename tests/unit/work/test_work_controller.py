@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import copy
 import dataclasses
 from collections.abc import Callable, Mapping
@@ -16,6 +18,7 @@ from ocm_core.kube.protocol import Object
 from ocm_core.runtime.clock import FakeClock
 from ocm_core.runtime.informer import Informer
 from ocm_core.work.spoke.controller import AgentSettings, ManifestWorkController
+from ocm_core.work.spoke.eviction import AppliedWorkEviction
 from ocm_core.work.spoke.executor import Executor, PermissionChecker
 from tests.support.fake_kube import FakeKubeApi
 from tests.support.work_builders import (
@@ -274,3 +277,70 @@ async def test_a_stale_resource_shared_with_another_work_only_loses_our_owner(
     assert shared is not None
     [owner] = shared["metadata"]["ownerReferences"]
     assert owner["name"] == f"{HUB_HASH}-two"
+
+
+async def synced_works(harness: Harness) -> Informer:
+    """A works informer that has listed the fake hub once (then stops watching)."""
+    works = Informer(harness.hub, gvr.MANIFEST_WORKS, namespace=CLUSTER)
+    task = asyncio.create_task(works.run())
+    await works.wait_synced()
+    task.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await task
+    return works
+
+
+async def test_an_applied_work_without_its_work_is_evicted_after_the_grace_period(
+    harness: Harness,
+) -> None:
+    harness.submit(manifest_work("kept", CLUSTER, [configmap("k", "ns")]))
+    harness.submit(manifest_work("lost", CLUSTER, [configmap("l", "ns")]))
+    await harness.reconcile("kept")
+    await harness.reconcile("lost")
+    # The ManifestWork "lost" vanishes from the hub without the agent's cleanup.
+    del harness.hub.objects[(gvr.MANIFEST_WORKS, CLUSTER, "lost")]
+    eviction = AppliedWorkEviction(
+        spoke=harness.spoke,
+        works=await synced_works(harness),
+        controller=harness.controller,
+        settings=AgentSettings(cluster_name=CLUSTER, hub_hash=HUB_HASH, eviction_grace_period=60),
+        clock=harness.clock,
+    )
+    lost_name = f"{HUB_HASH}-lost"
+
+    await eviction.sweep()
+    lost = harness.spoke_object(gvr.APPLIED_MANIFEST_WORKS, lost_name, None)
+    assert lost is not None
+    assert lost["status"]["evictionStartTime"] == "2026-01-01T00:00:00Z"
+    kept = harness.spoke_object(gvr.APPLIED_MANIFEST_WORKS, f"{HUB_HASH}-kept", None)
+    assert kept is not None
+    assert "evictionStartTime" not in kept["status"]
+
+    await harness.clock.advance(30)
+    await eviction.sweep()
+    assert harness.spoke_object(CONFIGMAPS, "l", "ns") is not None, "still in its grace period"
+
+    await harness.clock.advance(31)
+    await eviction.sweep()
+    assert harness.spoke_object(CONFIGMAPS, "l", "ns") is None
+    assert harness.spoke_object(gvr.APPLIED_MANIFEST_WORKS, lost_name, None) is None
+    assert harness.spoke_object(CONFIGMAPS, "k", "ns") is not None
+
+
+async def test_a_returning_work_clears_the_eviction_timer(harness: Harness) -> None:
+    harness.submit(manifest_work("back", CLUSTER, [configmap("b", "ns")]))
+    await harness.reconcile("back")
+    name = f"{HUB_HASH}-back"
+    await harness.spoke.patch(
+        gvr.APPLIED_MANIFEST_WORKS, name,
+        {"status": {"evictionStartTime": "2025-01-01T00:00:00Z"}}, subresource="status",
+    )  # fmt: skip
+    eviction = AppliedWorkEviction(
+        spoke=harness.spoke, works=await synced_works(harness), controller=harness.controller,
+        settings=AgentSettings(cluster_name=CLUSTER, hub_hash=HUB_HASH), clock=harness.clock,
+    )  # fmt: skip
+    await eviction.sweep()
+    applied = harness.spoke_object(gvr.APPLIED_MANIFEST_WORKS, name, None)
+    assert applied is not None
+    assert applied["status"].get("evictionStartTime") is None
+    assert harness.spoke_object(CONFIGMAPS, "b", "ns") is not None

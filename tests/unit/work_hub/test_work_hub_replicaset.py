@@ -49,7 +49,7 @@ def replica_set(rollout: dict[str, Any] | None = None, **spec: Any) -> dict[str,
     if rollout is not None:
         ref["rolloutStrategy"] = rollout
     return {
-        "metadata": {"name": "mwrs", "namespace": NS},
+        "metadata": {"name": "mwrs", "namespace": NS, "labels": {"team": "web"}},
         "spec": {"manifestWorkTemplate": TEMPLATE, "placementRefs": [ref], **spec},
     }
 
@@ -130,6 +130,7 @@ async def test_all_creates_one_labelled_work_per_decided_cluster() -> None:
         assert work["metadata"]["name"] == "mwrs"
         assert work["metadata"]["labels"][REPLICA_SET_LABEL] == "apps.mwrs"
         assert work["metadata"]["labels"][PLACEMENT_NAME_LABEL] == "p"
+        assert work["metadata"]["labels"]["team"] == "web"
         assert work["spec"] == TEMPLATE
         assert REPLICA_SET_FINALIZER in (hub.mwrs() or {})["metadata"]["finalizers"]
         await eventually(lambda: hub.reason("PlacementVerified") == "AsExpected")
@@ -256,4 +257,39 @@ async def test_deleting_the_replica_set_deletes_its_works_then_itself() -> None:
         await eventually(lambda: sorted(hub.works()) == ["c1", "c2"])
         await eventually(lambda: hub.reason("PlacementVerified") == "AsExpected")
         await hub.api.delete(gvr.MANIFEST_WORK_REPLICA_SETS, "mwrs", namespace=NS)
+        await eventually(lambda: hub.mwrs() is None and hub.works() == {})
+
+
+async def test_a_work_not_applied_by_its_progress_deadline_times_out() -> None:
+    rollout = {
+        "type": "Progressive",
+        "progressive": {"maxConcurrency": 1, "progressDeadline": "1m", "maxFailures": 1},
+    }
+    objects = [
+        (gvr.PLACEMENT_DECISIONS, decision("p-decision-1", ["c1", "c2"])),
+        (gvr.MANIFEST_WORK_REPLICA_SETS, replica_set(rollout)),
+    ]
+    async with running_hub(*objects) as hub:
+        await eventually(lambda: sorted(hub.works()) == ["c1"])
+        await hub.clock.advance(30)
+        assert sorted(hub.works()) == ["c1"]
+        await hub.clock.advance(31)
+        await eventually(lambda: sorted(hub.works()) == ["c1", "c2"])
+
+
+async def test_foreground_deletion_waits_for_the_works_to_go() -> None:
+    objects = [
+        (gvr.PLACEMENT_DECISIONS, decision("p-decision-1", ["c1"])),
+        (gvr.MANIFEST_WORK_REPLICA_SETS, replica_set(cascadeDeletionPolicy="Foreground")),
+    ]
+    async with running_hub(*objects) as hub:
+        await eventually(lambda: sorted(hub.works()) == ["c1"])
+        agent_finalizer = {"metadata": {"finalizers": ["agent/cleanup"]}}
+        await hub.api.patch(gvr.MANIFEST_WORKS, "mwrs", agent_finalizer, namespace="c1")
+        await hub.api.delete(gvr.MANIFEST_WORK_REPLICA_SETS, "mwrs", namespace=NS)
+        await eventually(lambda: "deletionTimestamp" in hub.works()["c1"]["metadata"])
+        assert hub.mwrs() is not None
+        await hub.api.patch(
+            gvr.MANIFEST_WORKS, "mwrs", {"metadata": {"finalizers": []}}, namespace="c1"
+        )
         await eventually(lambda: hub.mwrs() is None and hub.works() == {})
