@@ -206,6 +206,7 @@ def make_app(state: ServerState) -> web.Application:
         ("/openapi/v2", meta.openapi_v2),
         ("/openapi/v3", meta.openapi_v3_root),
         ("/openapi/v3/{gv:.+}", meta.openapi_v3_document),
+        *auth_endpoints.ISSUER_DISCOVERY_ROUTES,
     ):
         add("GET", path, handler)
     add("*", "/api/{tail:.+}", resources.handle)

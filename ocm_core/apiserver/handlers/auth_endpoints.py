@@ -4,7 +4,8 @@
 - ``authentication.k8s.io/v1`` ``tokenreviews``, ``selfsubjectreviews`` (``kubectl auth whoami``);
 - ``authorization.k8s.io/v1`` ``subjectaccessreviews``, ``selfsubjectaccessreviews``
   (``kubectl auth can-i``), ``selfsubjectrulesreviews`` (``can-i --list``),
-  ``localsubjectaccessreviews``.
+  ``localsubjectaccessreviews``;
+- ServiceAccount issuer discovery: ``/.well-known/openid-configuration``, ``/openid/v1/jwks``.
 The review kinds are never stored: the answer is the request body with ``status`` filled in.
 """
 
@@ -17,7 +18,11 @@ from aiohttp import web
 
 from ocm_core.apiserver import auth, errors
 from ocm_core.apiserver.access import Access, to_auth_user
-from ocm_core.apiserver.auth.serviceaccount import DEFAULT_EXPIRATION_SECONDS
+from ocm_core.apiserver.auth.serviceaccount import (
+    DEFAULT_EXPIRATION_SECONDS,
+    JWKS_PATH,
+    OPENID_CONFIGURATION_PATH,
+)
 from ocm_core.apiserver.handlers import encoding
 from ocm_core.apiserver.registry import Registry, ResourceInfo
 from ocm_core.apiserver.state import STATE, ServerState, SubresourceHandler, SubresourceRequest
@@ -182,6 +187,29 @@ def _token_request_handler(access: Access) -> SubresourceHandler:
         return encoding.json_response(answer, 201)
 
     return handle
+
+
+def _issuer_discovery(request: web.Request) -> Access:
+    access = request.app[STATE].access
+    if access is None:
+        raise errors.no_such_route()
+    return access
+
+
+async def openid_configuration(request: web.Request) -> web.StreamResponse:
+    access = _issuer_discovery(request)
+    jwks_uri = str(request.url.with_path(JWKS_PATH).with_query(None))
+    return encoding.json_response(access.service_accounts.openid_configuration(jwks_uri))
+
+
+async def jwks(request: web.Request) -> web.StreamResponse:
+    return encoding.json_response(_issuer_discovery(request).service_accounts.jwks())
+
+
+ISSUER_DISCOVERY_ROUTES: Final = (
+    (OPENID_CONFIGURATION_PATH, openid_configuration),
+    (JWKS_PATH, jwks),
+)
 
 
 def install(state: ServerState, access: Access) -> None:

@@ -294,3 +294,13 @@ async def test_a_bootstrap_token_authenticates_while_its_secret_exists(
         await admin.delete(gvr.SECRETS, secret["metadata"]["name"], namespace="kube-system")
         with pytest.raises(UnauthorizedError):
             await joiner.request("POST", SELF_SUBJECT_REVIEWS, body={"spec": {}})
+
+
+async def test_service_account_issuer_discovery_publishes_the_verifying_key(
+    admin: ApiClient,
+) -> None:
+    document = await admin.request("GET", "/.well-known/openid-configuration")
+    assert document["issuer"] == "https://kubernetes.default.svc.cluster.local"
+    assert document["jwks_uri"].endswith("/openid/v1/jwks")
+    keys = await admin.request("GET", "/openid/v1/jwks")
+    assert [key["alg"] for key in keys["keys"]] == ["ES256"]
