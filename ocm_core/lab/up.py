@@ -309,7 +309,7 @@ class Lab:
             f"  logs:                {self.layout.logs}",
             "",
             "Try:",
-            f"  ocm get clusters --kubeconfig {hub}",
+            f"  .venv/bin/ocm get clusters --kubeconfig {hub}",
             f"  kubectl --kubeconfig {self.tunnel_kubeconfig(first)} get namespaces"
             "   # through the tunnel",
             f"  .venv/bin/ocm work create --cluster {first} -f <manifest.yaml> --kubeconfig {hub}",
