@@ -24,12 +24,15 @@ import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Any, Protocol
+from typing import Any, Final, Protocol
 
 from ocm_core.apiserver.selectors import EVERYTHING, ObjectSelector
 from ocm_core.apiserver.storage.errors import BadContinueError
 
 Object = dict[str, Any]
+
+#: Committed events kept for watch resume by every backend; older resourceVersions get 410.
+DEFAULT_EVENT_WINDOW: Final = 10_000
 
 
 class EventType(StrEnum):

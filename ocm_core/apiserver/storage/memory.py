@@ -8,10 +8,10 @@ from __future__ import annotations
 import builtins
 import copy
 from collections import deque
-from typing import Final
 
 from ocm_core.apiserver.selectors import EVERYTHING, ObjectSelector
 from ocm_core.apiserver.storage.base import (
+    DEFAULT_EVENT_WINDOW,
     ContinueToken,
     EventType,
     Listener,
@@ -30,8 +30,6 @@ from ocm_core.apiserver.storage.errors import (
     ExpiredError,
     NotFoundError,
 )
-
-DEFAULT_EVENT_WINDOW: Final = 10_000
 
 
 class MemoryStorage:

@@ -21,6 +21,7 @@ from typing import Any, Final
 
 from ocm_core.apiserver.selectors import EVERYTHING, ObjectSelector
 from ocm_core.apiserver.storage.base import (
+    DEFAULT_EVENT_WINDOW,
     ContinueToken,
     EventType,
     Listener,
@@ -40,7 +41,6 @@ from ocm_core.apiserver.storage.errors import (
     NotFoundError,
 )
 
-DEFAULT_EVENT_WINDOW: Final = 10_000
 #: Prune the event log every this many writes rather than on each one.
 _PRUNE_EVERY: Final = 256
 _SCHEMA: Final = """
