@@ -21,6 +21,7 @@ from protos._gen.client_pb2 import Packet
 from protos.tunnel import headers
 from protos.tunnel.batching import FEATURE_BATCH
 from protos.tunnel.flow import FEATURE_CREDIT
+from protos.tunnel.halfclose import FEATURE_HALF_CLOSE
 from protos.tunnel.headers import feature_metadata, negotiate, single_value
 from proxy_agent.config import AgentConfig
 from proxy_agent.exposure import Exposure
@@ -171,6 +172,7 @@ class Connector:
             metrics=self.metrics,
             credit=FEATURE_CREDIT in features,
             batch=FEATURE_BATCH in features,
+            half_close=FEATURE_HALF_CLOSE in features,
             window=self.config.connection_window,
             stalled_timeout=self.config.stalled_connection_timeout,
         )

@@ -12,6 +12,7 @@ import grpc
 from aiohttp import web
 
 from ocm_core.health import health_app, start_health
+from protos.tunnel.halfclose import FEATURE_HALF_CLOSE
 from proxy_server.backends import BackendRegistry
 from proxy_server.config import ServerConfig, TLSFiles
 from proxy_server.dialing import RelayDialer
@@ -169,7 +170,9 @@ class ProxyServer:
         config = self.config
         if config.mode == "http-connect":
             tls = server_ssl_context(config.frontend_tls) if config.frontend_tls else None
-            frontend = HTTPConnectFrontend(self.relay)
+            frontend = HTTPConnectFrontend(
+                self.relay, half_close=FEATURE_HALF_CLOSE in config.features
+            )
             self._http_server = await frontend.start(config.bind_address, config.server_port, tls)
             port: int = self._http_server.sockets[0].getsockname()[1]
             return port
