@@ -1,7 +1,8 @@
 """``AuthCache``: the objects authentication and authorization read on every request.
 
 RBAC (Roles, ClusterRoles, RoleBindings, ClusterRoleBindings), bootstrap-token Secrets in
-kube-system and ServiceAccounts (their uids, so deleting an account revokes its tokens). Loaded
+kube-system, ServiceAccounts (their uids, so deleting an account revokes its tokens) and the uids
+of every Pod, Secret and Node (so deleting the object a token is bound to revokes the token). Loaded
 from storage once at start-up, then kept current by the watch hub's synchronous listener, so a
 RoleBinding is in force as soon as its create returns and no request queries the database.
 Aggregated ClusterRoles get their rules filled in (kube's aggregation controller), recomputed
@@ -33,6 +34,9 @@ CACHED_RESOURCES: Final = (
     SERVICE_ACCOUNTS,
 )
 
+#: storage key -> kind, for the objects a ServiceAccount token may be bound to (uids only).
+BOUND_OBJECT_RESOURCES: Final = {"core/pods": "Pod", SECRETS: "Secret", "core/nodes": "Node"}
+
 Obj = Mapping[str, Any]
 _ByNamespace = dict[str, dict[str, Obj]]
 """namespace ("" for cluster-scoped) → name → object: a request reads only its namespace."""
@@ -50,6 +54,10 @@ class AuthCache:
     def __init__(self) -> None:
         self._objects: dict[str, _ByNamespace] = {r: {} for r in CACHED_RESOURCES}
         self._aggregated: Sequence[Obj] | None = None
+        #: kind -> (namespace, name) -> uid
+        self._bound_uids: dict[str, dict[tuple[str, str], str]] = {
+            kind: {} for kind in BOUND_OBJECT_RESOURCES.values()
+        }
 
     async def load(self, storage: Storage) -> None:
         """Fill the cache from storage (before the hub listener is attached)."""
@@ -60,10 +68,18 @@ class AuthCache:
                 namespace_of = meta.get("namespace", "")
                 if _cached(resource, namespace_of, meta["name"]):
                     self._objects[resource].setdefault(namespace_of, {})[meta["name"]] = obj
+        for resource, kind in BOUND_OBJECT_RESOURCES.items():
+            uids = self._bound_uids[kind]
+            for obj in (await storage.list(resource)).items:
+                meta = obj["metadata"]
+                uids[(meta.get("namespace", ""), meta["name"])] = str(meta.get("uid", ""))
         self._aggregated = None
 
     def apply(self, event: StoredEvent) -> None:
         """The watch hub listener: mirror one committed change."""
+        bound_kind = BOUND_OBJECT_RESOURCES.get(event.resource)
+        if bound_kind is not None:
+            self._track_uid(bound_kind, event)
         if not _cached(event.resource, event.namespace, event.name):
             return
         table = self._objects[event.resource].setdefault(event.namespace, {})
@@ -73,6 +89,13 @@ class AuthCache:
             table[event.name] = event.object
         if event.resource == CLUSTER_ROLES:
             self._aggregated = None
+
+    def _track_uid(self, kind: str, event: StoredEvent) -> None:
+        key = (event.namespace, event.name)
+        if event.type is EventType.DELETED:
+            self._bound_uids[kind].pop(key, None)
+        elif event.type in (EventType.ADDED, EventType.MODIFIED):
+            self._bound_uids[kind][key] = str(event.object["metadata"].get("uid", ""))
 
     def contains(self, resource: str, namespace: str, name: str) -> bool:
         return name in self._objects[resource].get(namespace, {})
@@ -103,8 +126,9 @@ class AuthCache:
         return self._objects[SECRETS].get(namespace, {}).get(name)
 
     def uid(self, kind: str, namespace: str, name: str) -> str | None:
-        """The live uid of a ServiceAccount; other kinds are not tracked (None)."""
+        """The live uid of a ServiceAccount, Pod, Secret or Node; None if it does not exist."""
         if kind != SERVICE_ACCOUNT_KIND:
-            return None
+            bound = self._bound_uids.get(kind)
+            return None if bound is None else bound.get((namespace, name))
         account = self._objects[SERVICE_ACCOUNTS].get(namespace, {}).get(name)
         return None if account is None else str(account["metadata"].get("uid", ""))
