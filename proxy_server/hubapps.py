@@ -7,6 +7,10 @@
     async with hubapps.grpc_channel(client, "c2", "greeter.shop:50051") as channel:
         ...                                                                       # gRPC
 
+`client` is a `TunnelClient` (the proxy-server's gRPC frontend) or any `Dialer`; for a
+proxy-server that serves HTTP CONNECT (`--mode http-connect`, the local lab) use
+`ConnectDialer("proxy.hub:8090")`.
+
 A service is named `<service>.<namespace>` (or its `.svc[.cluster.local]` forms) with a port;
 the tunnel address is our readable agent identifier `<service>.<namespace>.<cluster>:<port>`,
 which the cluster's agent serves only if it exposes that service.
@@ -22,15 +26,17 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import ssl
 from collections.abc import AsyncIterator
+from http import HTTPStatus
 from typing import Final
 
 import grpc
 
-from proxy_server.client import TunnelClient
+from proxy_server.client import DialError, TunnelClient
 from proxy_server.connector import TunnelConnector
-from proxy_server.dialing import ClientDialer, Dialer
-from proxy_server.streams import open_streams, splice
+from proxy_server.dialing import DIAL_TIMEOUT, ClientDialer, Dialer
+from proxy_server.streams import STREAM_LIMIT, TunnelConnection, open_streams, splice
 
 logger = logging.getLogger(__name__)
 
@@ -48,6 +54,87 @@ def service_address(cluster: str, host: str, port: int) -> str:
     if not dot or not name or not namespace or "." in namespace:
         raise ValueError(f"{host!r} is not a service name: expected <service>.<namespace>")
     return f"{name}.{namespace}.{cluster}:{port}"
+
+
+class ConnectRefusedError(DialError):
+    """The HTTP CONNECT proxy answered with an error status; `status` and the message say why."""
+
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(f"{status}: {message}")
+        self.status = status
+        self.reason = message
+
+
+class ConnectDialer:
+    """Dials through a proxy-server's HTTP CONNECT frontend: one TCP connection per dial.
+
+    The tunnel address (`<service>.<namespace>.<cluster>:<port>`, or `<cluster>:443`) names
+    the cluster, so `cluster` itself is not sent. `tls` protects the hop to the proxy."""
+
+    def __init__(
+        self, proxy: str, *, tls: ssl.SSLContext | None = None, timeout: float = DIAL_TIMEOUT
+    ) -> None:
+        host, sep, port = proxy.rpartition(":")
+        if not sep or not port.isdigit():
+            raise ValueError(f"proxy {proxy!r}: expected host:port")
+        self._host, self._port = host.strip("[]"), int(port)
+        self._tls = tls
+        self._timeout = timeout
+
+    async def dial(self, cluster: str, address: str) -> TunnelConnection:
+        async with asyncio.timeout(self._timeout):
+            reader, writer = await asyncio.open_connection(
+                self._host, self._port, ssl=self._tls, limit=STREAM_LIMIT
+            )
+            try:
+                writer.write(f"CONNECT {address} HTTP/1.1\r\nHost: {address}\r\n\r\n".encode())
+                await _expect_established(reader)
+            except BaseException:
+                writer.close()
+                raise
+        return _SocketConnection(reader, writer)
+
+    async def close(self) -> None:
+        """Nothing is pooled: each dial owns its socket."""
+
+
+async def _expect_established(reader: asyncio.StreamReader) -> None:
+    head = (await reader.readuntil(b"\r\n\r\n")).decode("latin-1")
+    status_line, _, header_block = head.partition("\r\n")
+    parts = status_line.split(" ", 2)
+    if len(parts) < 2 or not parts[1].isdigit():
+        raise DialError(f"the proxy answered {status_line!r}, not an HTTP status")
+    status = int(parts[1])
+    if status == HTTPStatus.OK:
+        return
+    length = 0
+    for line in header_block.split("\r\n"):
+        name, _, value = line.partition(":")
+        if name.strip().lower() == "content-length" and value.strip().isdigit():
+            length = int(value.strip())
+    body = (await reader.readexactly(length)).decode(errors="replace").strip() if length else ""
+    raise ConnectRefusedError(status, body or (parts[2] if len(parts) > 2 else ""))
+
+
+class _SocketConnection:
+    """An established CONNECT socket as a `TunnelConnection`."""
+
+    def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        self._reader = reader
+        self._writer = writer
+
+    async def read(self) -> bytes:
+        try:
+            return await self._reader.read(STREAM_LIMIT)
+        except ConnectionError:
+            return b""
+
+    async def write(self, data: bytes) -> None:
+        self._writer.write(data)
+        await self._writer.drain()
+
+    async def close(self) -> None:
+        self._writer.close()
 
 
 def _split_target(target: str) -> tuple[str, int]:
