@@ -24,15 +24,19 @@ handed a Python stream, so this is the simplest way in; the bridge lives as long
 from __future__ import annotations
 
 import asyncio
+import base64
 import contextlib
+import json
 import logging
 import ssl
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 from http import HTTPStatus
-from typing import Final
+from typing import Any, Final
 
 import grpc
 
+from ocm_core.api import gvr, proxy
+from ocm_core.kube.protocol import KubeApi
 from proxy_server.client import DialError, TunnelClient
 from proxy_server.connector import TunnelConnector
 from proxy_server.dialing import DIAL_TIMEOUT, ClientDialer, Dialer
@@ -42,6 +46,8 @@ logger = logging.getLogger(__name__)
 
 IN_CLUSTER_SUFFIXES: Final = (".svc.cluster.local", ".svc")
 LOOPBACK: Final = "127.0.0.1"
+TLS_CERT: Final = "tls.crt"
+TLS_KEY: Final = "tls.key"
 
 
 def service_address(cluster: str, host: str, port: int) -> str:
@@ -66,19 +72,27 @@ class ConnectRefusedError(DialError):
 
 
 class ConnectDialer:
-    """Dials through a proxy-server's HTTP CONNECT frontend: one TCP connection per dial.
+    """Dials through an HTTP CONNECT proxy: one TCP connection per dial.
 
-    The tunnel address (`<service>.<namespace>.<cluster>:<port>`, or `<cluster>:443`) names
-    the cluster, so `cluster` itself is not sent. `tls` protects the hop to the proxy."""
+    Two proxies speak it: the proxy-server's frontend in `--mode http-connect`, and the
+    user-server (HTTPS; pass `tls` and the hub `token`, sent as `Proxy-Authorization`). The
+    tunnel address (`<service>.<namespace>.<cluster>:<port>`) names the cluster, so `cluster`
+    itself is not sent."""
 
     def __init__(
-        self, proxy: str, *, tls: ssl.SSLContext | None = None, timeout: float = DIAL_TIMEOUT
+        self,
+        proxy: str,
+        *,
+        tls: ssl.SSLContext | None = None,
+        token: str | None = None,
+        timeout: float = DIAL_TIMEOUT,
     ) -> None:
         host, sep, port = proxy.rpartition(":")
         if not sep or not port.isdigit():
             raise ValueError(f"proxy {proxy!r}: expected host:port")
         self._host, self._port = host.strip("[]"), int(port)
         self._tls = tls
+        self._auth = f"Proxy-Authorization: Bearer {token}\r\n" if token else ""
         self._timeout = timeout
 
     async def dial(self, cluster: str, address: str) -> TunnelConnection:
@@ -87,7 +101,8 @@ class ConnectDialer:
                 self._host, self._port, ssl=self._tls, limit=STREAM_LIMIT
             )
             try:
-                writer.write(f"CONNECT {address} HTTP/1.1\r\nHost: {address}\r\n\r\n".encode())
+                head = f"CONNECT {address} HTTP/1.1\r\nHost: {address}\r\n{self._auth}\r\n"
+                writer.write(head.encode())
                 await _expect_established(reader)
             except BaseException:
                 writer.close()
@@ -113,7 +128,16 @@ async def _expect_established(reader: asyncio.StreamReader) -> None:
         if name.strip().lower() == "content-length" and value.strip().isdigit():
             length = int(value.strip())
     body = (await reader.readexactly(length)).decode(errors="replace").strip() if length else ""
-    raise ConnectRefusedError(status, body or (parts[2] if len(parts) > 2 else ""))
+    raise ConnectRefusedError(status, _message(body) or (parts[2] if len(parts) > 2 else ""))
+
+
+def _message(body: str) -> str:
+    """The text of a refusal: a kube `Status` body's message (the user-server), else as is."""
+    try:
+        status = json.loads(body)
+    except ValueError:
+        return body
+    return str(status.get("message") or body) if isinstance(status, dict) else body
 
 
 class _SocketConnection:
@@ -135,6 +159,40 @@ class _SocketConnection:
 
     async def close(self) -> None:
         self._writer.close()
+
+
+async def hub_tunnel_client(
+    hub: KubeApi,
+    address: str,
+    *,
+    namespace: str = proxy.PROXY_SERVER_NAMESPACE_DEFAULT,
+    server_name: str | None = None,
+) -> TunnelClient:
+    """A `TunnelClient` for the proxy-server at `address` with the add-on's hub credentials.
+
+    Reads, from `namespace` on the hub, the Secrets `proxy-client` (the frontend client
+    certificate) and `proxy-server-ca` (the CA of the proxy-server's certificate), as
+    upstream's konnectivity TLS helper does. `server_name` overrides the name verified in the
+    server's certificate (default: the host of `address`)."""
+    client_secret = await hub.get(gvr.SECRETS, proxy.PROXY_CLIENT_SECRET, namespace=namespace)
+    ca_secret = await hub.get(gvr.SECRETS, proxy.PROXY_SERVER_CA_SECRET, namespace=namespace)
+    credentials = grpc.ssl_channel_credentials(
+        _secret_bytes(ca_secret, proxy.CA_CERT_KEY),
+        _secret_bytes(client_secret, TLS_KEY),
+        _secret_bytes(client_secret, TLS_CERT),
+    )
+    options: list[tuple[str, int | str]] = []
+    if server_name:
+        options.append(("grpc.ssl_target_name_override", server_name))
+    return TunnelClient(address, credentials=credentials, options=options)
+
+
+def _secret_bytes(secret: Mapping[str, Any], key: str) -> bytes:
+    value = (secret.get("data") or {}).get(key)
+    if not value:
+        name = (secret.get("metadata") or {}).get("name")
+        raise ValueError(f"Secret {name!r} has no {key!r}: is the cluster-proxy add-on installed?")
+    return base64.b64decode(value)
 
 
 def _split_target(target: str) -> tuple[str, int]:
