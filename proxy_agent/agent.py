@@ -6,15 +6,18 @@ import asyncio
 import contextlib
 import json
 import logging
+from collections.abc import Callable
 from pathlib import Path
 
 from aiohttp import web
 
 from ocm_core.health import health_app, start_health
+from proxy_agent import servicemap
 from proxy_agent.config import AgentConfig
 from proxy_agent.connector import Connector
 from proxy_agent.exposure import Exposure, ExposureError, load_file
 from proxy_agent.metrics import AgentMetrics
+from proxy_agent.servicemap import ServiceMap
 
 logger = logging.getLogger(__name__)
 #: How often the exposure file's modification time is checked.
@@ -25,8 +28,11 @@ class ProxyAgent:
     def __init__(self, config: AgentConfig) -> None:
         self.config = config
         self.exposure = config.exposure
+        self.service_map = ServiceMap()
         self.metrics = AgentMetrics()
-        self.connector = Connector(config, lambda: self.exposure, self.metrics)
+        self.connector = Connector(
+            config, lambda: self.exposure, self.metrics, lambda: self.service_map
+        )
         self.metrics.open_endpoint_connections.set_function(self.connector.open_connections)
         self.metrics.held_bytes.set_function(self.connector.held_bytes)
         self._health: web.AppRunner | None = None
@@ -48,7 +54,12 @@ class ProxyAgent:
             config.ports_file.write_text(json.dumps({"health": port}))
         self._tasks.append(asyncio.ensure_future(self.connector.run()))
         if config.exposure_file is not None:
-            self._tasks.append(asyncio.ensure_future(self._watch_exposure()))
+            watch = self._watch(config.exposure_file, self._load_exposure)
+            self._tasks.append(asyncio.ensure_future(watch))
+        if config.service_map_file is not None:
+            self._load_service_map(config.service_map_file)
+            watch = self._watch(config.service_map_file, self._load_service_map)
+            self._tasks.append(asyncio.ensure_future(watch))
         logger.info(
             "proxy-agent %s for cluster %r: health on %d, advertising %s",
             config.agent_id,
@@ -58,22 +69,34 @@ class ProxyAgent:
         )
         return port
 
-    async def _watch_exposure(self) -> None:
-        path = self.config.exposure_file
-        assert path is not None
+    @staticmethod
+    async def _watch(path: Path, changed: Callable[[Path], None]) -> None:
+        """Call `changed(path)` whenever the file's modification time moves."""
         seen = _mtime(path)
         while True:
             await asyncio.sleep(RELOAD_INTERVAL)
             current = _mtime(path)
-            if current == seen:
-                continue
-            seen = current
-            try:
-                loaded = load_file(path)
-            except ExposureError as exc:
-                logger.error("keeping the previous exposure list: %s", exc)
-                continue
-            self._apply(loaded)
+            if current != seen:
+                seen = current
+                changed(path)
+
+    def _load_exposure(self, path: Path) -> None:
+        try:
+            loaded = load_file(path)
+        except ExposureError as exc:
+            logger.error("keeping the previous exposure list: %s", exc)
+            return
+        self._apply(loaded)
+
+    def _load_service_map(self, path: Path) -> None:
+        try:
+            self.service_map = servicemap.load_file(path)
+        except servicemap.ServiceMapError as exc:
+            logger.error("keeping the previous service map: %s", exc)
+            return
+        logger.info(
+            "service map: %d service ports", len(self.service_map.services), extra={"file": path}
+        )
 
     def _apply(self, loaded: Exposure) -> None:
         old = self.exposure

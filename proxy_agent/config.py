@@ -13,6 +13,7 @@ from protos.tunnel.batching import FEATURE_BATCH
 from protos.tunnel.flow import DEFAULT_WINDOW, FEATURE_CREDIT, check_window
 from protos.tunnel.halfclose import FEATURE_HALF_CLOSE
 from proxy_agent.exposure import Exposure, ExposureError, load_file, parse_service_flag
+from proxy_agent.servicemap import SERVICE_MAP_ENV
 
 #: Tunnel extensions this agent announces to servers (used only if the server agrees).
 KNOWN_FEATURES = (FEATURE_CREDIT, FEATURE_BATCH, FEATURE_HALF_CLOSE)
@@ -33,6 +34,8 @@ class AgentConfig:
     exposure: Exposure = field(default_factory=lambda: Exposure(cluster=""))
     #: Reloaded when it changes; overrides `exposure` when set.
     exposure_file: Path | None = None
+    #: The local lab's Service map (`proxy_agent.servicemap`); None: dial names as they are.
+    service_map_file: Path | None = None
     health_bind_address: str = "0.0.0.0"
     health_server_port: int = 8093
     #: Seconds between attempts to reach `server_count` servers (upstream 1 s, capped at 10 s).
@@ -84,6 +87,14 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument(
         "--exposure-file", type=Path, help="YAML exposure list, reloaded when it changes (see docs)"
+    )
+    p.add_argument(
+        "--service-map-file",
+        type=Path,
+        default=os.environ.get(SERVICE_MAP_ENV) or None,
+        help="the local lab's Service map (svc.ns.svc:port -> local address), reloaded when it "
+        f"changes (default: ${SERVICE_MAP_ENV}, which the lab's local runtime sets; unset in "
+        "a real cluster, where DNS resolves services)",
     )
     p.add_argument(
         "--agent-identifiers",
@@ -158,6 +169,7 @@ def from_args(args: argparse.Namespace) -> AgentConfig:
         insecure=args.insecure,
         exposure=exposure,
         exposure_file=args.exposure_file,
+        service_map_file=args.service_map_file,
         health_bind_address=args.health_bind_address,
         health_server_port=args.health_server_port,
         sync_interval=args.sync_interval,

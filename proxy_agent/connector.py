@@ -26,6 +26,7 @@ from protos.tunnel.headers import feature_metadata, negotiate, single_value
 from proxy_agent.config import AgentConfig
 from proxy_agent.exposure import Exposure
 from proxy_agent.metrics import AgentMetrics
+from proxy_agent.servicemap import ServiceMap
 from proxy_agent.session import Session
 
 logger = logging.getLogger(__name__)
@@ -61,10 +62,16 @@ def credentials(config: AgentConfig) -> grpc.ChannelCredentials:
 
 class Connector:
     def __init__(
-        self, config: AgentConfig, exposure: Callable[[], Exposure], metrics: AgentMetrics
+        self,
+        config: AgentConfig,
+        exposure: Callable[[], Exposure],
+        metrics: AgentMetrics,
+        service_map: Callable[[], ServiceMap] | None = None,
     ) -> None:
         self.config = config
         self._exposure = exposure
+        no_map = ServiceMap()
+        self._service_map = service_map or (lambda: no_map)
         self.metrics = metrics
         self.sessions: dict[str, Session] = {}
         self._retiring: set[Session] = set()
@@ -86,7 +93,8 @@ class Connector:
         return sum(s.held_bytes() for s in sessions)
 
     def _resolve(self, address: str) -> str:
-        return self._exposure().resolve(address)
+        """Exposure decides whether (and which in-cluster name); the service map, where."""
+        return self._service_map().resolve(self._exposure().resolve(address))
 
     async def run(self) -> None:
         config = self.config

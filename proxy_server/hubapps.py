@@ -7,6 +7,10 @@
     async with hubapps.grpc_channel(client, "c2", "greeter.shop:50051") as channel:
         ...                                                                       # gRPC
 
+`client` is a `TunnelClient` (the proxy-server's gRPC frontend) or any `Dialer`; for a
+proxy-server that serves HTTP CONNECT (`--mode http-connect`, the local lab) use
+`ConnectDialer("proxy.hub:8090")`.
+
 A service is named `<service>.<namespace>` (or its `.svc[.cluster.local]` forms) with a port;
 the tunnel address is our readable agent identifier `<service>.<namespace>.<cluster>:<port>`,
 which the cluster's agent serves only if it exposes that service.
@@ -20,22 +24,30 @@ handed a Python stream, so this is the simplest way in; the bridge lives as long
 from __future__ import annotations
 
 import asyncio
+import base64
 import contextlib
+import json
 import logging
-from collections.abc import AsyncIterator
-from typing import Final
+import ssl
+from collections.abc import AsyncIterator, Mapping
+from http import HTTPStatus
+from typing import Any, Final
 
 import grpc
 
-from proxy_server.client import TunnelClient
+from ocm_core.api import gvr, proxy
+from ocm_core.kube.protocol import KubeApi
+from proxy_server.client import DialError, TunnelClient
 from proxy_server.connector import TunnelConnector
-from proxy_server.dialing import ClientDialer, Dialer
-from proxy_server.streams import open_streams, splice
+from proxy_server.dialing import DIAL_TIMEOUT, ClientDialer, Dialer
+from proxy_server.streams import STREAM_LIMIT, TunnelConnection, open_streams, splice
 
 logger = logging.getLogger(__name__)
 
 IN_CLUSTER_SUFFIXES: Final = (".svc.cluster.local", ".svc")
 LOOPBACK: Final = "127.0.0.1"
+TLS_CERT: Final = "tls.crt"
+TLS_KEY: Final = "tls.key"
 
 
 def service_address(cluster: str, host: str, port: int) -> str:
@@ -48,6 +60,139 @@ def service_address(cluster: str, host: str, port: int) -> str:
     if not dot or not name or not namespace or "." in namespace:
         raise ValueError(f"{host!r} is not a service name: expected <service>.<namespace>")
     return f"{name}.{namespace}.{cluster}:{port}"
+
+
+class ConnectRefusedError(DialError):
+    """The HTTP CONNECT proxy answered with an error status; `status` and the message say why."""
+
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(f"{status}: {message}")
+        self.status = status
+        self.reason = message
+
+
+class ConnectDialer:
+    """Dials through an HTTP CONNECT proxy: one TCP connection per dial.
+
+    Two proxies speak it: the proxy-server's frontend in `--mode http-connect`, and the
+    user-server (HTTPS; pass `tls` and the hub `token`, sent as `Proxy-Authorization`). The
+    tunnel address (`<service>.<namespace>.<cluster>:<port>`) names the cluster, so `cluster`
+    itself is not sent."""
+
+    def __init__(
+        self,
+        proxy: str,
+        *,
+        tls: ssl.SSLContext | None = None,
+        token: str | None = None,
+        timeout: float = DIAL_TIMEOUT,
+    ) -> None:
+        host, sep, port = proxy.rpartition(":")
+        if not sep or not port.isdigit():
+            raise ValueError(f"proxy {proxy!r}: expected host:port")
+        self._host, self._port = host.strip("[]"), int(port)
+        self._tls = tls
+        self._auth = f"Proxy-Authorization: Bearer {token}\r\n" if token else ""
+        self._timeout = timeout
+
+    async def dial(self, cluster: str, address: str) -> TunnelConnection:
+        async with asyncio.timeout(self._timeout):
+            reader, writer = await asyncio.open_connection(
+                self._host, self._port, ssl=self._tls, limit=STREAM_LIMIT
+            )
+            try:
+                head = f"CONNECT {address} HTTP/1.1\r\nHost: {address}\r\n{self._auth}\r\n"
+                writer.write(head.encode())
+                await _expect_established(reader)
+            except BaseException:
+                writer.close()
+                raise
+        return _SocketConnection(reader, writer)
+
+    async def close(self) -> None:
+        """Nothing is pooled: each dial owns its socket."""
+
+
+async def _expect_established(reader: asyncio.StreamReader) -> None:
+    head = (await reader.readuntil(b"\r\n\r\n")).decode("latin-1")
+    status_line, _, header_block = head.partition("\r\n")
+    parts = status_line.split(" ", 2)
+    if len(parts) < 2 or not parts[1].isdigit():
+        raise DialError(f"the proxy answered {status_line!r}, not an HTTP status")
+    status = int(parts[1])
+    if status == HTTPStatus.OK:
+        return
+    length = 0
+    for line in header_block.split("\r\n"):
+        name, _, value = line.partition(":")
+        if name.strip().lower() == "content-length" and value.strip().isdigit():
+            length = int(value.strip())
+    body = (await reader.readexactly(length)).decode(errors="replace").strip() if length else ""
+    raise ConnectRefusedError(status, _message(body) or (parts[2] if len(parts) > 2 else ""))
+
+
+def _message(body: str) -> str:
+    """The text of a refusal: a kube `Status` body's message (the user-server), else as is."""
+    try:
+        status = json.loads(body)
+    except ValueError:
+        return body
+    return str(status.get("message") or body) if isinstance(status, dict) else body
+
+
+class _SocketConnection:
+    """An established CONNECT socket as a `TunnelConnection`."""
+
+    def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        self._reader = reader
+        self._writer = writer
+
+    async def read(self) -> bytes:
+        try:
+            return await self._reader.read(STREAM_LIMIT)
+        except ConnectionError:
+            return b""
+
+    async def write(self, data: bytes) -> None:
+        self._writer.write(data)
+        await self._writer.drain()
+
+    async def close(self) -> None:
+        self._writer.close()
+
+
+async def hub_tunnel_client(
+    hub: KubeApi,
+    address: str,
+    *,
+    namespace: str = proxy.PROXY_SERVER_NAMESPACE_DEFAULT,
+    server_name: str | None = None,
+) -> TunnelClient:
+    """A `TunnelClient` for the proxy-server at `address` with the add-on's hub credentials.
+
+    Reads, from `namespace` on the hub, the Secrets `proxy-client` (the frontend client
+    certificate) and `proxy-server-ca` (the CA of the proxy-server's certificate), as
+    upstream's konnectivity TLS helper does. `server_name` overrides the name verified in the
+    server's certificate (default: the host of `address`)."""
+    client_secret = await hub.get(gvr.SECRETS, proxy.PROXY_CLIENT_SECRET, namespace=namespace)
+    ca_secret = await hub.get(gvr.SECRETS, proxy.PROXY_SERVER_CA_SECRET, namespace=namespace)
+    credentials = grpc.ssl_channel_credentials(
+        _secret_bytes(ca_secret, proxy.CA_CERT_KEY),
+        _secret_bytes(client_secret, TLS_KEY),
+        _secret_bytes(client_secret, TLS_CERT),
+    )
+    options: list[tuple[str, int | str]] = []
+    if server_name:
+        options.append(("grpc.ssl_target_name_override", server_name))
+    return TunnelClient(address, credentials=credentials, options=options)
+
+
+def _secret_bytes(secret: Mapping[str, Any], key: str) -> bytes:
+    value = (secret.get("data") or {}).get(key)
+    if not value:
+        name = (secret.get("metadata") or {}).get("name")
+        raise ValueError(f"Secret {name!r} has no {key!r}: is the cluster-proxy add-on installed?")
+    return base64.b64decode(value)
 
 
 def _split_target(target: str) -> tuple[str, int]:

@@ -1,7 +1,8 @@
 """Generate the docs that mirror code, or check that they are fresh (--check).
 
-- `docs/configuration.md`: every flag of `proxy-server`, `proxy-agent` and `ocm` (all its
-  subcommands, whatever SUBCOMMANDS lists today), read from the argparse parsers themselves.
+- `docs/configuration.md`: every flag of `proxy-server`, `proxy-agent`, `ocm` (all its
+  subcommands, whatever SUBCOMMANDS lists today) and `demo-echo`, read from the argparse
+  parsers themselves.
 - `docs/tunnel-states.md`: the connection state table of `protos.tunnel.states`.
 
 A unit test runs the check, so the docs cannot drift from the code.
@@ -19,6 +20,7 @@ from typing import Final
 from unittest import mock
 
 from ocm_core.cli.__main__ import build_parser as ocm_parser
+from ocm_core.lab.demo_echo import build_parser as demo_echo_parser
 from protos.tunnel import states as tunnel_states
 from proxy_agent.config import build_parser as proxy_agent_parser
 from proxy_server.config import build_parser as proxy_server_parser
@@ -42,6 +44,7 @@ PROGRAMS: Final = (
     Program("proxy-server", "proxy_server/config.py", proxy_server_parser),
     Program("proxy-agent", "proxy_agent/config.py", proxy_agent_parser),
     Program("ocm", "ocm_core/cli/__main__.py", ocm_parser),
+    Program("demo-echo", "ocm_core/lab/demo_echo.py", demo_echo_parser),
 )
 
 _TYPE_NAMES: Final[dict[object, str]] = {

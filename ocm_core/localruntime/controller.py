@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import importlib.metadata
 import logging
 import os
@@ -17,7 +18,7 @@ from typing import Any
 
 from ocm_core.api import gvr
 from ocm_core.kube.protocol import KubeApi
-from ocm_core.localruntime import podspec
+from ocm_core.localruntime import podspec, services
 from ocm_core.localruntime.podspec import PlanError, ProcessPlan
 from ocm_core.localruntime.supervisor import ManagedProcess
 from ocm_core.runtime import Clock, Controller, Informer, Manager, Result, Source, keys, patching
@@ -60,7 +61,10 @@ class LocalRuntimeController:
         images: Sequence[str] = podspec.PROJECT_IMAGES,
         node: podspec.Node | None = None,
         host_ports: Mapping[str, Mapping[int, int]] | None = None,
+        service_informer: Informer | None = None,
     ) -> None:
+        """`service_informer` feeds the cluster's Service map (`services.py`); without it no
+        map is written."""
         self.api = api
         self.node = node or podspec.Node()
         #: `namespace/name` -> {containerPort: host port} pinned for replica 0 (like hostPort):
@@ -70,15 +74,26 @@ class LocalRuntimeController:
         self.deployments = deployments
         self.secrets = secrets
         self.config_maps = config_maps
+        self.service_informer = service_informer
         self.data_dir = data_dir
         self.images = tuple(images)
         self.programs = project_programs()
         self.controller: Controller | None = None
         self._running: dict[str, _Running] = {}
 
+    @property
+    def service_map_file(self) -> Path:
+        return self.data_dir / services.SERVICE_MAP_FILE
+
     # -- reconcile -----------------------------------------------------------------------------
     async def reconcile(self, key: str) -> Result | None:
         deployment = self.deployments.cache.get(key)
+        try:
+            return await self._reconcile(key, deployment)
+        finally:
+            await self._publish_services()
+
+    async def _reconcile(self, key: str, deployment: Mapping[str, Any] | None) -> Result | None:
         if deployment is None or not podspec.is_ours(deployment, self.images):
             await self._stop(key)
             return None
@@ -96,6 +111,29 @@ class LocalRuntimeController:
         await self._report(deployment, self._running[key].replicas)
         return None
 
+    async def _publish_services(self) -> None:
+        """Rewrite the Service map if it changed (after every reconcile: cheap, and it covers
+        replicas becoming ready, Deployments going away and Services changing)."""
+        if self.service_informer is None:
+            return
+        local = [
+            services.LocalPods(deployment, self._ready_port_maps(key))
+            for key, deployment in (
+                (key, self.deployments.cache.get(key)) for key in list(self._running)
+            )
+            if deployment is not None
+        ]
+        mapping = services.service_map(self.service_informer.cache.list(), local)
+        await asyncio.to_thread(_write_if_changed, self.service_map_file, services.render(mapping))
+
+    def _ready_port_maps(self, key: str) -> list[dict[int, int]]:
+        running = self._running[key]
+        return [
+            running.port_maps[index]
+            for index, replica in enumerate(running.replicas)
+            if replica and all(process.ready for process in replica)
+        ]
+
     def _plans(self, key: str, deployment: Mapping[str, Any]) -> list[list[ProcessPlan]]:
         running = self._running.setdefault(key, _Running())
         wanted = podspec.declared_ports(deployment, self.images)
@@ -108,7 +146,7 @@ class LocalRuntimeController:
             for port in wanted:
                 ports.setdefault(port, _free_port())
         root = self._dir(key) / "volumes"
-        return [
+        plans = [
             podspec.plan(
                 deployment,
                 replica=replica,
@@ -122,6 +160,7 @@ class LocalRuntimeController:
             )
             for replica in range(replicas)
         ]
+        return [[self._with_runtime_env(p) for p in replica] for replica in plans]
 
     async def _converge(self, key: str, plans: list[list[ProcessPlan]]) -> None:
         fingerprint = "/".join(p.fingerprint() for p in plans[0]) if plans else ""
@@ -215,6 +254,14 @@ class LocalRuntimeController:
         namespace, name = keys.split_key(key)
         return self.data_dir / (namespace or "_cluster") / name
 
+    def _with_runtime_env(self, plan: ProcessPlan) -> ProcessPlan:
+        """Every process learns where the Service map is (as a kubelet sets service variables);
+        the container's own env wins."""
+        if self.service_informer is None:
+            return plan
+        env = {services.SERVICE_MAP_ENV: str(self.service_map_file.resolve()), **plan.env}
+        return dataclasses.replace(plan, env=env)
+
     @staticmethod
     def _lookup(informer: Informer) -> podspec.Lookup:
         return lambda namespace, name: informer.cache.get_named(name, namespace)
@@ -239,6 +286,17 @@ def _write_files(plans: list[list[ProcessPlan]]) -> None:
                 os.replace(tmp, path)
 
 
+def _write_if_changed(path: Path, content: str) -> None:
+    """Atomically, so a reader never sees half a file; untouched when equal (no reload)."""
+    if path.exists() and path.read_text() == content:
+        return
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
+    with os.fdopen(fd, "w") as handle:
+        handle.write(content)
+    os.replace(tmp, path)
+
+
 def _free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -258,6 +316,7 @@ def build(
     deployments = manager.informer(gvr.DEPLOYMENTS)
     secrets = manager.informer(gvr.SECRETS)
     config_maps = manager.informer(gvr.CONFIGMAPS)
+    service_informer = manager.informer(gvr.SERVICES)
     runtime = LocalRuntimeController(
         manager.api,
         deployments,
@@ -268,6 +327,7 @@ def build(
         images=images,
         node=node,
         host_ports=host_ports,
+        service_informer=service_informer,
     )
 
     def owners_of(obj: Mapping[str, Any]) -> list[str]:
@@ -287,6 +347,9 @@ def build(
             Source(deployments),
             Source(secrets, key_fn=owners_of),
             Source(config_maps, key_fn=owners_of),
+            # Every reconcile republishes the whole Service map; a Service's own key reconciles
+            # the Deployment of that name if there is one (idempotent), else nothing but that.
+            Source(service_informer),
         ],
     )
     return runtime

@@ -58,6 +58,10 @@ class AllowList:
     def allows(self, namespace: str, service: str, port: int, protocol: str) -> bool:
         return any(e.matches(namespace, service, port, protocol) for e in self.entries)
 
+    def allows_connection(self, namespace: str, service: str, port: int) -> bool:
+        """A raw (CONNECT) connection carries whatever the client speaks: any protocol."""
+        return any(e.matches(namespace, service, port, e.protocol or "") for e in self.entries)
+
 
 def parse_data(data: Mapping[str, Any], *, source: str) -> AllowList:
     """A ConfigMap's `data`: each value a YAML list of entries."""

@@ -37,6 +37,7 @@ MAX_HEAD: Final = 64 * 1024
 HEAD_TIMEOUT: Final = 60.0
 CONNECT_TIMEOUT: Final = 30.0
 NO_AGENT: Final = "No agent available"
+CONNECT_ESTABLISHED: Final = b"HTTP/1.1 200 Connection Established\r\n\r\n"
 #: Response headers aiohttp's server computes itself (or that describe our hop only).
 RESPONSE_HOP_BY_HOP: Final = HOP_BY_HOP - {"content-length"}
 
@@ -127,6 +128,25 @@ class Forwarder:
         except BaseException:
             writer.close()  # cancelled (the client left) or failed before the splice
             raise
+
+    # -- CONNECT -------------------------------------------------------------------------------
+    async def tunnel(self, request: web.Request, cluster: str, address: str) -> web.StreamResponse:
+        """Answer a CONNECT: dial `address`, say 200, then splice the client's raw bytes."""
+        try:
+            connection = await self._dialer.dial(cluster, address)
+            upstream = await open_streams(connection, peer=f"{cluster}/{address}")
+        except (DialError, ConnectionError) as exc:
+            if NO_AGENT in str(exc):
+                return status_response(
+                    503,
+                    f"no agent of cluster {cluster!r} serves {address}: the cluster is not "
+                    f"connected, or its agent does not expose the service (yet) ({exc})",
+                )
+            return status_response(502, f"cluster {cluster!r}: cannot reach {address}: {exc}")
+        await self._switch(request, CONNECT_ESTABLISHED, upstream)
+        response = web.Response(status=200)
+        response.force_close()
+        return response
 
     async def _exchange(
         self,

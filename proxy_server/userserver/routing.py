@@ -4,6 +4,9 @@
   /<cluster>/api/v1/namespaces/<ns>/services/<[scheme:]name:port>/proxy-service/<path>
                                                      an exposed service of the cluster
 
+HTTP CONNECT (ours): `CONNECT <name>.<ns>.<cluster>:<port>` opens a raw connection to an
+exposed service, for programs that speak any protocol through an HTTP proxy.
+
 As upstream, a service path is recognised by its 8th segment being `proxy-service`; the scheme
 defaults to https and the port is required. Tunnel addresses are the agent identifiers:
 `<cluster>:443` for the kube-apiserver, `<name>.<ns>.<cluster>:<port>` for a service.
@@ -58,7 +61,36 @@ class ServiceTarget:
         return f"{self.service}.{self.namespace}.svc"
 
 
+@dataclass(frozen=True)
+class ConnectTarget:
+    cluster: str
+    namespace: str
+    service: str
+    port: int
+
+    @property
+    def address(self) -> str:
+        return f"{self.service}.{self.namespace}.{self.cluster}:{self.port}"
+
+
 Target = KubeTarget | ServiceTarget
+
+
+def parse_connect(authority: str) -> ConnectTarget:
+    """Route a CONNECT request's `host:port` (`<name>.<ns>.<cluster>:<port>`)."""
+    grammar = "CONNECT <service>.<namespace>.<cluster>:<port>, e.g. web.demo.cluster1:8080"
+    host, sep, port = authority.rpartition(":")
+    name, _, rest = host.partition(".")
+    namespace, _, cluster = rest.partition(".")
+    if not sep or not name or not namespace or not cluster:
+        raise RouteError(f"{authority!r}: expected {grammar}")
+    if not _DNS_LABEL.match(name) or not _DNS_LABEL.match(namespace):
+        raise RouteError(f"{authority!r}: service and namespace must be DNS labels ({grammar})")
+    if not _DNS_SUBDOMAIN.match(cluster) or len(cluster) > 253:
+        raise RouteError(f"{authority!r}: {cluster!r} is not a valid cluster name")
+    if not port.isdigit() or not 0 < int(port) < 65536:
+        raise RouteError(f"{authority!r}: the port must be a number 1-65535")
+    return ConnectTarget(cluster=cluster, namespace=namespace, service=name, port=int(port))
 
 
 def parse(path: str) -> Target:

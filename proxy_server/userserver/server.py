@@ -32,6 +32,7 @@ from proxy_server.userserver.credentials import (
     StaticSpokeCredentials,
 )
 from proxy_server.userserver.forwarding import Forwarder
+from proxy_server.userserver.resolvers import ResolverWatcher, hub_loader
 
 logger = logging.getLogger(__name__)
 
@@ -90,6 +91,7 @@ def build_parts(
         forwarder=Forwarder(dialer),
         metrics=UserServerMetrics(registry),
         service_tls=service_tls,
+        resolvers=ResolverWatcher(hub_loader(hub)),
     )
     return parts, hub
 
@@ -111,7 +113,7 @@ class UserServer:
 
     async def start(self) -> int:
         config = self.config
-        await self.parts.allowlist.refresh()
+        await self._refresh_exposure()
         self._reload = asyncio.ensure_future(self._reload_allowlist())
         # handler_cancellation: a client that leaves a quiet watch must free its tunnel
         # connection now, not when the spoke next writes.
@@ -133,7 +135,13 @@ class UserServer:
     async def _reload_allowlist(self) -> None:
         while True:
             await asyncio.sleep(self.config.exposed_services_resync)
-            await self.parts.allowlist.refresh()
+            await self._refresh_exposure()
+
+    async def _refresh_exposure(self) -> None:
+        """The allow list and what resolvers expose: both decide which services pass."""
+        await self.parts.allowlist.refresh()
+        if self.parts.resolvers is not None:
+            await self.parts.resolvers.refresh()
 
     async def stop(self) -> None:
         if self._reload is not None:

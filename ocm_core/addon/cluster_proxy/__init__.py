@@ -4,8 +4,9 @@ installed on, delivered by the add-on framework.
 
 `build_controllers(manager, options)` adds everything to a runtime `Manager` (this is what
 `ocm hub` calls): the add-on framework controllers with `ClusterProxyAddon`, the configuration
-controller, and the hooks that re-render agents when the CA bundle, the agent address, the
-ManagedProxyServiceResolvers or the exposed-services allow list change.
+controller, the ManagedProxyServiceResolver status controller, and the hooks that re-render
+agents when the CA bundle, the agent address, the ManagedProxyServiceResolvers or the
+exposed-services allow list change.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Final
 
+from ocm_core.addon.cluster_proxy import resolver_status
 from ocm_core.addon.cluster_proxy.addon import ClusterProxyAddon, ClusterProxyOptions, HubState
 from ocm_core.addon.cluster_proxy.configuration import ManagedProxyConfigurationController
 from ocm_core.addon.manager import AddonControllers, AddonManagerOptions, build_addon_controllers
@@ -91,4 +93,5 @@ def build_controllers(
         [Source(configurations)],
         resync=CONFIGURATION_RESYNC_SECONDS,
     )
+    resolver_status.build(manager, resolvers)
     return ClusterProxyControllers(state, cluster_proxy, framework)
