@@ -8,6 +8,9 @@
 
 Each dial is one `Proxy` stream (upstream's single-use contract) over one shared channel, so
 it works against upstream servers too; HTTP/2 multiplexes the streams on one TCP connection.
+Built with `tls_files` instead of `credentials`, the client follows certificate rotation: when
+the files change, later dials go over a new channel with the new certificate and CA bundle, and
+streams already open stay on the old channel until `close()`.
 Each stream announces our tunnel features; when the server answers with `credit`, the stream
 grants the server a window of `window` bytes and sends only within the server's window; with
 `halfclose`, `write_eof()` ends our direction only and `read()` returns b"" when the far side
@@ -19,11 +22,13 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import random
+import time
 from collections import deque
 from typing import Final
 
 import grpc
 
+from ocm_core.tlsfiles import TLSFileSet, TLSMaterial
 from protos._gen.client_pb2 import Packet
 from protos.tunnel import (
     ConnectionClosed,
@@ -45,6 +50,8 @@ CLOSE_TIMEOUT: Final = 10.0
 MAX_DATA: Final = 1024 * 1024
 #: Extensions a client announces unless told otherwise.
 DEFAULT_FEATURES: Final = frozenset({FEATURE_CREDIT, FEATURE_HALF_CLOSE})
+#: Seconds between checks of `tls_files` (a dial reads a few small files at most this often).
+TLS_FILES_CHECK_INTERVAL: Final = 1.0
 _random = random.SystemRandom()
 
 
@@ -61,18 +68,29 @@ class TunnelClient:
         options: list[tuple[str, int | str]] | None = None,
         features: frozenset[str] = DEFAULT_FEATURES,
         window: int = DEFAULT_WINDOW,
+        tls_files: TLSFileSet | None = None,
     ) -> None:
         self._features = features
         self._window = window
-        opts = [
+        self._target = target
+        self._options = [
             ("grpc.max_receive_message_length", 8 * 1024 * 1024),
             ("grpc.max_send_message_length", 8 * 1024 * 1024),
             *(options or []),
         ]
+        self._tls_files = tls_files
+        self._next_check = 0.0
+        #: Channels replaced after a certificate change: their open streams live on.
+        self._retired: list[grpc.aio.Channel] = []
+        if tls_files is not None:
+            credentials = _credentials(tls_files.current)
+        self._open_channel(credentials)
+
+    def _open_channel(self, credentials: grpc.ChannelCredentials | None) -> None:
         self._channel = (
-            grpc.aio.secure_channel(target, credentials, options=opts)
+            grpc.aio.secure_channel(self._target, credentials, options=self._options)
             if credentials is not None
-            else grpc.aio.insecure_channel(target, options=opts)
+            else grpc.aio.insecure_channel(self._target, options=self._options)
         )
         self._method = self._channel.stream_stream(
             METHOD,
@@ -80,8 +98,19 @@ class TunnelClient:
             response_deserializer=Packet.FromString,
         )
 
+    def _follow_tls_files(self) -> None:
+        now = time.monotonic()
+        if self._tls_files is None or now < self._next_check:
+            return
+        self._next_check = now + TLS_FILES_CHECK_INTERVAL
+        material = self._tls_files.refresh()
+        if material is not None:
+            self._retired.append(self._channel)
+            self._open_channel(_credentials(material))
+
     async def dial(self, address: str, *, timeout: float = 30.0) -> TunnelStream:
         """Open a connection to `address`; raises DialError with the reason if it fails."""
+        self._follow_tls_files()
         call = self._method(None, metadata=feature_metadata(self._features))
         stream = TunnelStream(call, self._features, self._window)
         try:
@@ -93,13 +122,18 @@ class TunnelClient:
         return stream
 
     async def close(self) -> None:
-        await self._channel.close(None)
+        for channel in [*self._retired, self._channel]:
+            await channel.close(None)
 
     async def __aenter__(self) -> TunnelClient:
         return self
 
     async def __aexit__(self, *exc_info: object) -> None:
         await self.close()
+
+
+def _credentials(material: TLSMaterial) -> grpc.ChannelCredentials:
+    return grpc.ssl_channel_credentials(material.ca, material.key, material.cert)
 
 
 class TunnelStream:
