@@ -17,8 +17,8 @@ from pathlib import Path
 from aiohttp import web
 
 from ocm_core.health import health_app, start_health
-from proxy_agent import servicemap
 from ocm_core.tlsfiles import TLSFileSet
+from proxy_agent import servicemap
 from proxy_agent.config import AgentConfig
 from proxy_agent.connector import Connector, tls_files
 from proxy_agent.exposure import Exposure, ExposureError, load_file

@@ -12,8 +12,8 @@ import grpc
 from aiohttp import web
 
 from ocm_core.health import health_app, start_health
-from protos.tunnel.halfclose import FEATURE_HALF_CLOSE
 from ocm_core.tlsfiles import TLSFilesError, TLSFileSet, TLSMaterial, reloading_server_context
+from protos.tunnel.halfclose import FEATURE_HALF_CLOSE
 from proxy_server.backends import BackendRegistry
 from proxy_server.config import ServerConfig, TLSFiles
 from proxy_server.dialing import RelayDialer
