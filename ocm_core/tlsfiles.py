@@ -136,16 +136,19 @@ def reloading_server_context(
     *,
     client_verify: ssl.VerifyMode = ssl.CERT_REQUIRED,
     alpn: Sequence[str] = (),
+    session_tickets: bool = True,
 ) -> ssl.SSLContext:
     """A server context that swaps in the files' new contents at the next handshake (in the
     SNI callback, which OpenSSL calls with or without SNI). With a CA file, client
-    certificates are checked against it with `client_verify`."""
+    certificates are checked against it (and only it: no system CAs) with `client_verify`."""
 
     def build(material: TLSMaterial) -> ssl.SSLContext:
         if material.cert is None or material.key is None:
             raise TLSFilesError("a server context needs a certificate and its key")
-        context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+        context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
         context.minimum_version = ssl.TLSVersion.TLSv1_2
+        if not session_tickets:
+            context.num_tickets = 0
         pki.load_cert_chain_into(
             context,
             pki.load_certificates_pem(material.cert),

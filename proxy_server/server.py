@@ -86,8 +86,11 @@ def server_credentials(tls: TLSFiles) -> grpc.ServerCredentials:
 
 
 def server_ssl_context(tls: TLSFiles) -> ssl.SSLContext:
-    """For HTTP CONNECT: re-reads the files at the next handshake after they change."""
-    return reloading_server_context(file_set(tls))
+    """For HTTP CONNECT: client certificates are checked against `tls.ca` only, and the files
+    are re-read at the next handshake after they change."""
+    # Tunnel clients (client-go, konnectivity-client) do not resume TLS sessions, and minting
+    # TLS 1.3 tickets costs about a third of the server's handshake CPU (docs/performance.md).
+    return reloading_server_context(file_set(tls), session_tickets=False)
 
 
 def _bind(server: grpc.aio.Server, address: str, tls: TLSFiles | None, role: str) -> int:
