@@ -12,8 +12,8 @@ The tunnel is the cluster-proxy add-on, installed by the user with helm (journey
 starts no tunnel of its own, so there is one tunnel stack to learn. What the chart needs from
 the lab is in `<data-dir>/cluster-proxy-values.yaml` (`ocm up` prints the helm command): the
 hub local runtime serves the proxy-server's agent and frontend ports and the user-server's
-port on fixed host ports (`--host-port`), which the values file names, because the lab has no
-cluster DNS or Services for processes to find each other by.
+port on fixed host ports (`--host-port`, chosen once and kept in lab.json), which the values
+file names, because the lab has no cluster DNS or Services for processes to find each other by.
 """
 
 from __future__ import annotations
@@ -199,7 +199,9 @@ class Lab:
     async def _start_hub_runtime(self) -> None:
         pinned = []
         for deployment, container_port, name in LAB_HOST_PORTS:
-            host_port = self.layout.port(self.state, f"addon-{name}", container_port)
+            # Any free port, kept in lab.json: a well-known one (8091) could be taken by the
+            # time helm installs the add-on, minutes after it was found free.
+            host_port = self.layout.port(self.state, f"addon-{name}")
             pinned += [
                 "--host-port",
                 f"{ADDON_NAMESPACE}/{deployment}:{container_port}={host_port}",
@@ -223,7 +225,6 @@ class Lab:
                 "additionalArgs": [
                     f"--host={LOOPBACK}",
                     f"--port={self._addon_port('proxy-server')}",
-                    f"--hub-kubeconfig={self.layout.kubeconfig(HUB)}",
                     f"--spoke-kubeconfig-dir={spokes}",
                 ]
             },
@@ -231,8 +232,8 @@ class Lab:
         header = (
             "# cluster-proxy chart values for this lab (written by `ocm up`; docs/addon.md):\n"
             "# agents dial the hub's proxy-server on 127.0.0.1 at the host port the hub's local\n"
-            "# runtime serves it on; the user-server reaches the proxy-server, the hub and the\n"
-            "# spokes with the lab's files (the lab has no cluster DNS or service accounts).\n"
+            "# runtime serves it on; the user-server reaches the proxy-server there (the lab has\n"
+            "# no cluster DNS) and the spokes with the lab's admin kubeconfigs.\n"
         )
         self.values_file.write_text(header + yaml.safe_dump(values, sort_keys=False))
 
