@@ -32,12 +32,15 @@ from ocm_core.api import gvr, proxy
 from ocm_core.kube import ApiClient, KubeConfig, errors
 from ocm_core.lab.layout import HUB, LabLayout
 from ocm_core.localruntime.podspec import ProcessPlan
-from ocm_core.localruntime.supervisor import ManagedProcess
+from ocm_core.localruntime.supervisor import STOP_GRACE, ManagedProcess
 
 REPO: Final = Path(__file__).resolve().parents[2]
 CRD_DIRS: Final = (REPO / "charts" / "ocm-hub" / "crds", REPO / "charts" / "cluster-proxy" / "crds")
 READY_TIMEOUT: Final = 60.0
 LOOPBACK: Final = "127.0.0.1"
+#: A local runtime (and a klusterlet, which runs one) stops its own processes first, each with
+#: STOP_GRACE: it gets longer than that, or its processes would outlive it.
+RUNTIME_STOP_GRACE: Final = 2 * STOP_GRACE + 5
 #: Where the lab's helm release of cluster-proxy goes (`ocm proxy ...`'s default namespace).
 ADDON_NAMESPACE: Final = proxy.PROXY_SERVER_NAMESPACE_DEFAULT
 #: (Deployment, container port, name): what the hub local runtime serves on fixed host ports.
@@ -166,6 +169,7 @@ class Lab:
                 "--status-period",
                 "10",
             ),
+            grace=RUNTIME_STOP_GRACE,
         )
         await asyncio.sleep(0)
 
@@ -259,12 +263,13 @@ class Lab:
                 str(self.layout.runtime_dir(cluster)),
                 *flags,
             ),
+            grace=RUNTIME_STOP_GRACE,
         )
         await asyncio.sleep(0)  # it reports through the Deployments it runs
 
-    def _spawn(self, name: str, argv: tuple[str, ...]) -> None:
+    def _spawn(self, name: str, argv: tuple[str, ...], *, grace: float = STOP_GRACE) -> None:
         plan = ProcessPlan(container=name, argv=argv, env={"PYTHONUNBUFFERED": "1"})
-        child = ManagedProcess(plan, self.layout.log(name), lambda: None)
+        child = ManagedProcess(plan, self.layout.log(name), lambda: None, grace=grace)
         child.start()
         self.children.append(child)
 

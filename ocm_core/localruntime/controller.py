@@ -227,8 +227,9 @@ class LocalRuntimeController:
         await asyncio.gather(*(p.stop() for replica in replicas for p in replica))
 
     async def stop_all(self) -> None:
-        for key in list(self._running):
-            await self._stop(key)
+        """Stop every Deployment's processes at once, so the whole stop takes one grace period
+        (whoever stops the runtime waits that long, not one per Deployment)."""
+        await asyncio.gather(*(self._stop(key) for key in list(self._running)))
 
     # -- helpers -------------------------------------------------------------------------------
     def _dir(self, key: str) -> Path:
