@@ -74,9 +74,7 @@ async def _spoke_agents(
             group.create_task(run_work_agent(hub_config, spoke_config, credentials.cluster))
         group.create_task(_addon_registration(hub_config, agent, credentials.cluster))
         if args.local_runtime_dir is not None:
-            # Processes inherit our working directory, so a relative path stays valid.
-            kubeconfig = Path(args.spoke_kubeconfig) if args.spoke_kubeconfig else None
-            group.create_task(_local_runtime(spoke_config, kubeconfig, args.local_runtime_dir))
+            group.create_task(_local_runtime(spoke_config, args.local_runtime_dir))
 
 
 async def _addon_registration(
@@ -98,11 +96,14 @@ async def _addon_registration(
         await registration.run()
 
 
-async def _local_runtime(spoke_config: KubeConfig, kubeconfig: Path | None, data_dir: Path) -> None:
+async def _local_runtime(spoke_config: KubeConfig, data_dir: Path) -> None:
     async with ApiClient(spoke_config) as api:
         manager = Manager(api)
         runtime = localruntime.build(
-            manager, data_dir=data_dir, node=podspec.node_for(spoke_config.server, kubeconfig)
+            manager,
+            data_dir=data_dir,
+            node=podspec.node_for(spoke_config.server),
+            api_config=spoke_config,
         )
         try:
             await manager.run()

@@ -72,8 +72,9 @@ async def run(args: argparse.Namespace) -> int:
             manager,
             data_dir=args.data_dir,
             images=tuple(args.image) or localruntime.PROJECT_IMAGES,
-            node=podspec.node_for(config.server, args.kubeconfig.resolve(), args.host_path),
+            node=podspec.node_for(config.server, args.host_path),
             host_ports=pinned,
+            api_config=config,
         )
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGTERM, signal.SIGINT):

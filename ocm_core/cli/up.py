@@ -16,7 +16,9 @@ DEFAULT_DIR = Path(".ocm/lab")
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     up = subparsers.add_parser(
-        "up", help="start (or resume) a local hub with managed clusters and the tunnel"
+        "up",
+        help="start (or resume) a local hub with managed clusters; it prints the helm command "
+        "that installs the tunnel (the cluster-proxy add-on)",
     )
     up.add_argument("--clusters", type=int, default=2, help="how many managed clusters (c1..cN)")
     up.add_argument("--data-dir", type=Path, default=DEFAULT_DIR, help="lab state and logs")

@@ -12,8 +12,8 @@ The tunnel is the cluster-proxy add-on, installed by the user with helm (journey
 starts no tunnel of its own, so there is one tunnel stack to learn. What the chart needs from
 the lab is in `<data-dir>/cluster-proxy-values.yaml` (`ocm up` prints the helm command): the
 hub local runtime serves the proxy-server's agent and frontend ports and the user-server's
-port on fixed host ports (`--host-port`), which the values file names, because the lab has no
-cluster DNS or Services for processes to find each other by.
+port on fixed host ports (`--host-port`, chosen once and kept in lab.json), which the values
+file names, because the lab has no cluster DNS or Services for processes to find each other by.
 """
 
 from __future__ import annotations
@@ -32,12 +32,15 @@ from ocm_core.api import gvr, proxy
 from ocm_core.kube import ApiClient, KubeConfig, errors
 from ocm_core.lab.layout import HUB, LabLayout
 from ocm_core.localruntime.podspec import ProcessPlan
-from ocm_core.localruntime.supervisor import ManagedProcess
+from ocm_core.localruntime.supervisor import STOP_GRACE, ManagedProcess
 
 REPO: Final = Path(__file__).resolve().parents[2]
 CRD_DIRS: Final = (REPO / "charts" / "ocm-hub" / "crds", REPO / "charts" / "cluster-proxy" / "crds")
 READY_TIMEOUT: Final = 60.0
 LOOPBACK: Final = "127.0.0.1"
+#: A local runtime (and a klusterlet, which runs one) stops its own processes first, each with
+#: STOP_GRACE: it gets longer than that, or its processes would outlive it.
+RUNTIME_STOP_GRACE: Final = 2 * STOP_GRACE + 5
 #: Where the lab's helm release of cluster-proxy goes (`ocm proxy ...`'s default namespace).
 ADDON_NAMESPACE: Final = proxy.PROXY_SERVER_NAMESPACE_DEFAULT
 #: (Deployment, container port, name): what the hub local runtime serves on fixed host ports.
@@ -166,6 +169,7 @@ class Lab:
                 "--status-period",
                 "10",
             ),
+            grace=RUNTIME_STOP_GRACE,
         )
         await asyncio.sleep(0)
 
@@ -199,7 +203,9 @@ class Lab:
     async def _start_hub_runtime(self) -> None:
         pinned = []
         for deployment, container_port, name in LAB_HOST_PORTS:
-            host_port = self.layout.port(self.state, f"addon-{name}", container_port)
+            # Any free port, kept in lab.json: a well-known one (8091) could be taken by the
+            # time helm installs the add-on, minutes after it was found free.
+            host_port = self.layout.port(self.state, f"addon-{name}")
             pinned += [
                 "--host-port",
                 f"{ADDON_NAMESPACE}/{deployment}:{container_port}={host_port}",
@@ -223,7 +229,6 @@ class Lab:
                 "additionalArgs": [
                     f"--host={LOOPBACK}",
                     f"--port={self._addon_port('proxy-server')}",
-                    f"--hub-kubeconfig={self.layout.kubeconfig(HUB)}",
                     f"--spoke-kubeconfig-dir={spokes}",
                 ]
             },
@@ -231,8 +236,8 @@ class Lab:
         header = (
             "# cluster-proxy chart values for this lab (written by `ocm up`; docs/addon.md):\n"
             "# agents dial the hub's proxy-server on 127.0.0.1 at the host port the hub's local\n"
-            "# runtime serves it on; the user-server reaches the proxy-server, the hub and the\n"
-            "# spokes with the lab's files (the lab has no cluster DNS or service accounts).\n"
+            "# runtime serves it on; the user-server reaches the proxy-server there (the lab has\n"
+            "# no cluster DNS) and the spokes with the lab's admin kubeconfigs.\n"
         )
         self.values_file.write_text(header + yaml.safe_dump(values, sort_keys=False))
 
@@ -258,12 +263,13 @@ class Lab:
                 str(self.layout.runtime_dir(cluster)),
                 *flags,
             ),
+            grace=RUNTIME_STOP_GRACE,
         )
         await asyncio.sleep(0)  # it reports through the Deployments it runs
 
-    def _spawn(self, name: str, argv: tuple[str, ...]) -> None:
+    def _spawn(self, name: str, argv: tuple[str, ...], *, grace: float = STOP_GRACE) -> None:
         plan = ProcessPlan(container=name, argv=argv, env={"PYTHONUNBUFFERED": "1"})
-        child = ManagedProcess(plan, self.layout.log(name), lambda: None)
+        child = ManagedProcess(plan, self.layout.log(name), lambda: None, grace=grace)
         child.start()
         self.children.append(child)
 

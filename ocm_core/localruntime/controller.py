@@ -17,14 +17,18 @@ from pathlib import Path
 from typing import Any
 
 from ocm_core.api import gvr
+from ocm_core.kube import KubeConfig
 from ocm_core.kube.protocol import KubeApi
-from ocm_core.localruntime import podspec, services
+from ocm_core.localruntime import podspec, serviceaccount, services
 from ocm_core.localruntime.podspec import PlanError, ProcessPlan
+from ocm_core.localruntime.serviceaccount import ServiceAccountFiles
 from ocm_core.localruntime.supervisor import ManagedProcess
 from ocm_core.runtime import Clock, Controller, Informer, Manager, Result, Source, keys, patching
 
 logger = logging.getLogger(__name__)
 DISTRIBUTION = "ocm-cluster-proxy"
+#: Retry a Deployment that cannot run yet (a Secret or ServiceAccount still missing).
+PLAN_RETRY_SECONDS = 2.0
 
 
 def project_programs() -> dict[str, list[str]]:
@@ -62,10 +66,12 @@ class LocalRuntimeController:
         node: podspec.Node | None = None,
         host_ports: Mapping[str, Mapping[int, int]] | None = None,
         service_informer: Informer | None = None,
+        service_accounts: ServiceAccountFiles | None = None,
     ) -> None:
         """`service_informer` feeds the cluster's Service map (`services.py`); without it no
         map is written."""
         self.api = api
+        self.service_accounts = service_accounts
         self.node = node or podspec.Node()
         #: `namespace/name` -> {containerPort: host port} pinned for replica 0 (like hostPort):
         #: a fixed address other machines' processes can be told in advance.
@@ -101,15 +107,16 @@ class LocalRuntimeController:
             await self._stop(key)
             return None
         try:
-            plans = self._plans(key, deployment)
+            account_dir, renew_in = await self._service_account(deployment)
+            plans = self._plans(key, deployment, account_dir)
         except PlanError as exc:
             await self._stop(key)
             await self._report(deployment, [], error=str(exc))
-            return Result(requeue_after=10)
+            return Result(requeue_after=PLAN_RETRY_SECONDS)
         await asyncio.to_thread(_write_files, plans)
         await self._converge(key, plans)
         await self._report(deployment, self._running[key].replicas)
-        return None
+        return Result(requeue_after=renew_in) if renew_in is not None else None
 
     async def _publish_services(self) -> None:
         """Rewrite the Service map if it changed (after every reconcile: cheap, and it covers
@@ -134,7 +141,19 @@ class LocalRuntimeController:
             if replica and all(process.ready for process in replica)
         ]
 
-    def _plans(self, key: str, deployment: Mapping[str, Any]) -> list[list[ProcessPlan]]:
+    async def _service_account(
+        self, deployment: Mapping[str, Any]
+    ) -> tuple[Path | None, float | None]:
+        """(the pod's service-account directory, seconds until its token is renewed)."""
+        account = serviceaccount.account_of(deployment)
+        if self.service_accounts is None or account is None:
+            return None, None
+        namespace = (deployment.get("metadata") or {}).get("namespace") or "default"
+        return await self.service_accounts.ensure(namespace, account)
+
+    def _plans(
+        self, key: str, deployment: Mapping[str, Any], account_dir: Path | None
+    ) -> list[list[ProcessPlan]]:
         running = self._running.setdefault(key, _Running())
         wanted = podspec.declared_ports(deployment, self.images)
         replicas = int((deployment.get("spec") or {}).get("replicas", 1))
@@ -157,6 +176,7 @@ class LocalRuntimeController:
                 config_maps=self._lookup(self.config_maps),
                 images=self.images,
                 node=self.node,
+                service_account_dir=account_dir,
             )
             for replica in range(replicas)
         ]
@@ -246,8 +266,9 @@ class LocalRuntimeController:
         await asyncio.gather(*(p.stop() for replica in replicas for p in replica))
 
     async def stop_all(self) -> None:
-        for key in list(self._running):
-            await self._stop(key)
+        """Stop every Deployment's processes at once, so the whole stop takes one grace period
+        (whoever stops the runtime waits that long, not one per Deployment)."""
+        await asyncio.gather(*(self._stop(key) for key in list(self._running)))
 
     # -- helpers -------------------------------------------------------------------------------
     def _dir(self, key: str) -> Path:
@@ -311,8 +332,10 @@ def build(
     images: Sequence[str] = podspec.PROJECT_IMAGES,
     node: podspec.Node | None = None,
     host_ports: Mapping[str, Mapping[int, int]] | None = None,
+    api_config: KubeConfig | None = None,
 ) -> LocalRuntimeController:
-    """Wire the local runtime into `manager` (its informers are shared with other controllers)."""
+    """Wire the local runtime into `manager` (its informers are shared with other controllers).
+    With `api_config` (the runtime's own API access) processes get service-account tokens."""
     deployments = manager.informer(gvr.DEPLOYMENTS)
     secrets = manager.informer(gvr.SECRETS)
     config_maps = manager.informer(gvr.CONFIGMAPS)
@@ -328,6 +351,7 @@ def build(
         node=node,
         host_ports=host_ports,
         service_informer=service_informer,
+        service_accounts=_service_accounts(manager, data_dir, api_config),
     )
 
     def owners_of(obj: Mapping[str, Any]) -> list[str]:
@@ -353,6 +377,23 @@ def build(
         ],
     )
     return runtime
+
+
+def _service_accounts(
+    manager: Manager, data_dir: Path, config: KubeConfig | None
+) -> ServiceAccountFiles | None:
+    if config is None:
+        return None
+    ca_pem = config.ca_data
+    if ca_pem is None and config.ca_file is not None:
+        ca_pem = Path(config.ca_file).read_bytes()
+    return ServiceAccountFiles(
+        manager.api,
+        data_dir / "serviceaccounts",
+        server=config.server,
+        ca_pem=ca_pem,
+        clock=manager.clock,
+    )
 
 
 def _referenced_names(deployment: Mapping[str, Any]) -> set[str]:

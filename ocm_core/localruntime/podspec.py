@@ -9,8 +9,10 @@ Rules, each a documented difference from a kubelet:
   to free host ports (args naming a remapped port are rewritten) unless `hostNetwork: true`;
 - there is no cluster DNS: the in-cluster API name (`kubernetes.default.svc`, port 443) in args,
   env values and mounted ConfigMap files is replaced by the API address the runtime itself uses
-  (`Node.api_address`), and every process gets `Node.env` (the lab: `KUBECONFIG`, the runtime's
-  own credentials, standing in for the pod's service account).
+  (`Node.api_address`);
+- the pod's service-account directory (`SERVICE_ACCOUNT_MOUNT`, see `serviceaccount`) is a local
+  directory, named in args, env and mounted ConfigMaps like any mount, and `KUBECONFIG` points
+  at the kubeconfig in it (nothing sets `KUBERNETES_SERVICE_HOST`).
 """
 
 from __future__ import annotations
@@ -33,6 +35,9 @@ IN_CLUSTER_API: Final = re.compile(
     r"\bkubernetes(?:\.default(?:\.svc(?:\.cluster\.local)?)?)(?::443)?(?![\w.-])"
 )
 
+#: Where a kubelet mounts the pod's service-account token, CA and namespace.
+SERVICE_ACCOUNT_MOUNT: Final = "/var/run/secrets/kubernetes.io/serviceaccount"
+
 Object = Mapping[str, Any]
 Lookup = Callable[[str, str], Object | None]
 """`(namespace, name) -> Secret or ConfigMap`, from an informer cache."""
@@ -54,8 +59,6 @@ class Node:
 
     #: host:port of the API server the runtime uses; replaces the in-cluster API name.
     api_address: str | None = None
-    #: Environment given to every process (a container's own env wins).
-    env: Mapping[str, str] = field(default_factory=dict)
 
     #: Host directories handed to processes as they are, even below a mount path (the lab's
     #: data directory may live under /tmp, which pods mount as an emptyDir).
@@ -73,13 +76,9 @@ class Node:
         return IN_CLUSTER_API.sub(self.api_address, text)
 
 
-def node_for(server_url: str, kubeconfig: Path | None, host_paths: Sequence[str] = ()) -> Node:
-    """The node of a runtime that reaches its API at `server_url` with `kubeconfig`."""
-    return Node(
-        api_address=urlsplit(server_url).netloc or None,
-        env={"KUBECONFIG": str(kubeconfig)} if kubeconfig else {},
-        host_paths=tuple(host_paths),
-    )
+def node_for(server_url: str, host_paths: Sequence[str] = ()) -> Node:
+    """The node of a runtime that reaches its API at `server_url`."""
+    return Node(api_address=urlsplit(server_url).netloc or None, host_paths=tuple(host_paths))
 
 
 HOST_PORT_FLAG: Final = re.compile(r"^([a-z0-9.-]+)/([a-z0-9.-]+):(\d+)=(\d+)$")
@@ -157,6 +156,7 @@ def plan(
     config_maps: Lookup,
     images: Sequence[str] = PROJECT_IMAGES,
     node: Node | None = None,
+    service_account_dir: Path | None = None,
 ) -> list[ProcessPlan]:
     """The processes for replica `replica` of `deployment` (one per project container)."""
     node = node or Node()
@@ -164,18 +164,21 @@ def plan(
     namespace, name = meta.get("namespace", "default"), meta.get("name", "")
     pod_name = f"{name}-local-{replica}"
     volumes = _volume_files(
-        pod_spec(deployment), namespace, volume_root, secrets, config_maps, node
-    )
+        pod_spec(deployment), namespace, volume_root, secrets, config_maps, node,
+        service_account_dir,
+    )  # fmt: skip
+    automount = [(SERVICE_ACCOUNT_MOUNT, service_account_dir)] if service_account_dir else []
     plans = []
     for container in _containers(deployment):
         if image_repository(container.get("image", "")) not in images:
             continue
-        mounts = _mount_dirs(container, volume_root, volumes.directories)
+        mounts = [*_mount_dirs(container, volume_root, volumes.directories), *automount]
         argv = _argv(container, programs)
         argv = [node.rewrite(node.local_path(_rewrite_ports(a, port_map), mounts)) for a in argv]
         env = _env(container, namespace, pod_name, secrets, config_maps)
         env = {key: node.rewrite(node.local_path(value, mounts)) for key, value in env.items()}
-        env = {**node.env, **env}
+        if service_account_dir is not None:
+            env.setdefault("KUBECONFIG", str(service_account_dir / "kubeconfig"))
         plans.append(
             ProcessPlan(
                 container=container.get("name", "main"),
@@ -234,7 +237,13 @@ class _Volumes:
 
 
 def _volume_files(
-    spec: Object, namespace: str, root: Path, secrets: Lookup, config_maps: Lookup, node: Node
+    spec: Object,
+    namespace: str,
+    root: Path,
+    secrets: Lookup,
+    config_maps: Lookup,
+    node: Node,
+    service_account_dir: Path | None,
 ) -> _Volumes:
     out = _Volumes()
     for volume in spec.get("volumes") or []:
@@ -243,7 +252,7 @@ def _volume_files(
         out.directories[name] = directory
         for key, content in _volume_items(volume, namespace, secrets, config_maps).items():
             if "configMap" in volume:
-                content = _rewrite_text(content, node)
+                content = _rewrite_text(content, node, service_account_dir)
             out.files[directory / key] = content
     return out
 
@@ -270,12 +279,15 @@ def _volume_items(
     return {}  # emptyDir and friends: an empty directory
 
 
-def _rewrite_text(content: bytes, node: Node) -> bytes:
-    """ConfigMap text naming the in-cluster API gets the runtime's address (binary is kept)."""
+def _rewrite_text(content: bytes, node: Node, service_account_dir: Path | None) -> bytes:
+    """ConfigMap text naming the in-cluster API or the service-account directory gets the
+    local ones (a kubeconfig for the pod's own account, say); binary content is kept."""
     try:
         text = content.decode()
     except UnicodeDecodeError:
         return content
+    if service_account_dir is not None:
+        text = text.replace(SERVICE_ACCOUNT_MOUNT, str(service_account_dir))
     return node.rewrite(text).encode()
 
 

@@ -30,8 +30,16 @@ STOP_GRACE: Final = 10.0
 class ManagedProcess:
     """One container of one replica, kept running until `stop()`."""
 
-    def __init__(self, plan: ProcessPlan, log_path: Path, on_change: Callable[[], None]) -> None:
+    def __init__(
+        self,
+        plan: ProcessPlan,
+        log_path: Path,
+        on_change: Callable[[], None],
+        *,
+        grace: float = STOP_GRACE,
+    ) -> None:
         self.plan = plan
+        self.grace = grace
         self.log_path = log_path
         self._on_change = on_change
         self._process: asyncio.subprocess.Process | None = None
@@ -110,7 +118,7 @@ class ManagedProcess:
             with contextlib.suppress(ProcessLookupError):
                 process.send_signal(signal.SIGTERM)
             try:
-                async with asyncio.timeout(STOP_GRACE):
+                async with asyncio.timeout(self.grace):
                     await process.wait()
             except TimeoutError:
                 with contextlib.suppress(ProcessLookupError):

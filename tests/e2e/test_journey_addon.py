@@ -7,7 +7,8 @@
 1. kubectl through the tunnel: get, apply, get -w (a change made on the spoke arrives) and
    delete against each spoke's API server, reached only through the user-server and the tunnel.
 3. helm upgrade with agent flags re-renders the work and restarts the agents with them;
-   helm uninstall leaves nothing of the add-on on the spokes and no agent running.
+   Ctrl-C and `ocm up` again bring the add-on back; helm uninstall leaves nothing of the add-on
+   on the spokes and no agent running.
 The tests run in file order and share the lab (one lab per module keeps the suite fast).
 """
 
@@ -47,8 +48,9 @@ async def eventually(what: str, check: Callable[[], Coroutine[Any, Any, bool]]) 
         await asyncio.sleep(0.5)
 
 
-def agent_command_lines(cluster: str) -> list[str]:
-    """Command lines of the proxy-agent processes of `cluster` running on this machine."""
+def agent_command_lines(lab: Lab, cluster: str) -> list[str]:
+    """Command lines of this lab's proxy-agent processes of `cluster` (other labs may run on
+    this machine with the same cluster names: their files are elsewhere)."""
     lines = []
     for cmdline in Path("/proc").glob("[0-9]*/cmdline"):
         try:
@@ -56,7 +58,7 @@ def agent_command_lines(cluster: str) -> list[str]:
         except OSError:
             continue
         text = " ".join(w.decode(errors="replace") for w in words)
-        if "proxy_agent" in text and f"--cluster-name={cluster}" in text:
+        if "proxy_agent" in text and f"--cluster-name={cluster}" in text and str(lab.root) in text:
             lines.append(text)
     return lines
 
@@ -74,7 +76,7 @@ async def test_helm_install_makes_the_addon_available_everywhere(lab: Lab) -> No
     await lab.helm_cluster_proxy("install")
     await eventually("cluster-proxy Available on every cluster", lambda: addons_available(lab))
     for cluster in CLUSTERS:
-        assert len(agent_command_lines(cluster)) == 1
+        assert len(agent_command_lines(lab, cluster)) == 1
         secrets = await lab.kubectl(
             lab.kubeconfig(cluster), "get", "secrets", "-n", ADDON_NAMESPACE, "-o", "name"
         )
@@ -143,7 +145,7 @@ async def test_helm_upgrade_rerenders_and_restarts_the_agents(lab: Lab) -> None:
     for cluster in CLUSTERS:
 
         async def restarted(cluster: str = cluster) -> bool:
-            lines = agent_command_lines(cluster)
+            lines = agent_command_lines(lab, cluster)
             return len(lines) == 1 and AGENT_FLAG in lines[0]
 
         await eventually(f"the {cluster} agent running with {AGENT_FLAG}", restarted)
@@ -157,6 +159,17 @@ async def test_helm_upgrade_rerenders_and_restarts_the_agents(lab: Lab) -> None:
     await eventually("cluster-proxy Available again", lambda: addons_available(lab))
 
 
+async def test_the_addon_comes_back_when_the_lab_resumes(lab: Lab, tmp_path: Path) -> None:
+    assert lab.stop() == 0
+    assert not agent_command_lines(lab, "c1")  # Ctrl-C stopped every process of the lab
+    lab.output.clear()
+    lab.start()
+    assert any(line.startswith("Resuming the lab") for line in lab.output)
+    await eventually("cluster-proxy Available after resuming", lambda: addons_available(lab))
+    tunnel = await _proxy_kubeconfig(lab, "c1", tmp_path)  # the same ports as before
+    assert "default" in await lab.kubectl(tunnel, "get", "namespaces", "-o", "name")
+
+
 async def test_helm_uninstall_leaves_nothing_on_the_spokes(lab: Lab) -> None:
     result = await lab.helm("uninstall", "cluster-proxy", "-n", ADDON_NAMESPACE)
     assert result.returncode == 0, result.stderr
@@ -165,7 +178,7 @@ async def test_helm_uninstall_leaves_nothing_on_the_spokes(lab: Lab) -> None:
 
         async def gone(spoke: Path = spoke, cluster: str = cluster) -> bool:
             namespaces = await lab.kubectl(spoke, "get", "namespaces", "-o", "name")
-            return ADDON_NAMESPACE not in namespaces and not agent_command_lines(cluster)
+            return ADDON_NAMESPACE not in namespaces and not agent_command_lines(lab, cluster)
 
         await eventually(f"nothing of the add-on on {cluster}", gone)
         everything = await lab.kubectl(spoke, "get", "deployments,secrets,configmaps", "-A")

@@ -10,13 +10,17 @@ import pytest
 
 from ocm_core.localruntime.podspec import (
     PROJECT_IMAGES,
+    SERVICE_ACCOUNT_MOUNT,
     Node,
     node_for,
     parse_host_port,
     plan,
 )
 
-KUBE_CONFIG = "server: https://kubernetes.default.svc\nother: kubernetes.io/x\n"
+KUBE_CONFIG = (
+    "server: https://kubernetes.default.svc\nother: kubernetes.io/x\n"
+    f"tokenFile: {SERVICE_ACCOUNT_MOUNT}/token\n"
+)
 
 
 def deployment(args: list[str]) -> dict[str, Any]:
@@ -38,7 +42,7 @@ def deployment(args: list[str]) -> dict[str, Any]:
     }
 
 
-def make_plan(args: list[str], node: Node, root: Path) -> Any:
+def make_plan(args: list[str], node: Node, root: Path, account: Path | None = None) -> Any:
     (process,) = plan(
         deployment(args),
         replica=0,
@@ -48,18 +52,29 @@ def make_plan(args: list[str], node: Node, root: Path) -> Any:
         secrets=lambda ns, name: None,
         config_maps=lambda ns, name: {"data": {"kubeconfig": KUBE_CONFIG}},
         node=node,
+        service_account_dir=account,
     )
     return process
 
 
 def test_the_in_cluster_api_name_becomes_the_runtimes_api_address(tmp_path: Path) -> None:
-    node = node_for("https://127.0.0.1:6443", Path("/lab/admin.kubeconfig"))
+    node = node_for("https://127.0.0.1:6443")
     process = make_plan(["--kube-apiserver=kubernetes.default.svc:443"], node, tmp_path)
     assert process.argv[1:] == ("--kube-apiserver=127.0.0.1:6443",)
     assert process.env["API"] == "127.0.0.1:6443"
-    assert process.env["KUBECONFIG"] == "/lab/admin.kubeconfig"
+    assert "KUBECONFIG" not in process.env  # no service account: no credentials
     mounted = process.files[tmp_path / "config" / "kubeconfig"].decode()
-    assert mounted == "server: https://127.0.0.1:6443\nother: kubernetes.io/x\n"
+    assert mounted.startswith("server: https://127.0.0.1:6443\nother: kubernetes.io/x\n")
+
+
+def test_the_service_account_directory_is_local(tmp_path: Path) -> None:
+    account = tmp_path / "sa"
+    args = [f"--token={SERVICE_ACCOUNT_MOUNT}/token"]
+    process = make_plan(args, Node(), tmp_path / "volumes", account)
+    assert process.argv[1:] == (f"--token={account}/token",)
+    assert process.env["KUBECONFIG"] == str(account / "kubeconfig")
+    mounted = process.files[tmp_path / "volumes" / "config" / "kubeconfig"].decode()
+    assert f"tokenFile: {account}/token" in mounted
 
 
 def test_host_paths_are_not_taken_for_mount_paths(tmp_path: Path) -> None:
