@@ -68,11 +68,17 @@ class LabelSelector:
             return cls()
         if not isinstance(obj, Mapping):
             raise InvalidSelector(f"{field}: must be an object with matchLabels/matchExpressions")
+        match_labels = obj.get("matchLabels") or {}
+        if not isinstance(match_labels, Mapping):
+            raise InvalidSelector(f"{field}.matchLabels: must be an object of key: value labels")
+        expressions = obj.get("matchExpressions") or []
+        if not isinstance(expressions, list):
+            raise InvalidSelector(f"{field}.matchExpressions: must be a list of requirements")
         requirements = [
             _requirement(f"{field}.matchLabels", key, OP_IN, [value])
-            for key, value in (obj.get("matchLabels") or {}).items()
+            for key, value in match_labels.items()
         ]
-        for index, expression in enumerate(obj.get("matchExpressions") or []):
+        for index, expression in enumerate(expressions):
             where = f"{field}.matchExpressions[{index}]"
             if not isinstance(expression, Mapping):
                 raise InvalidSelector(f"{where}: must be an object with key, operator, values")

@@ -60,6 +60,8 @@ def test_matching(selector: dict[str, object], labels: dict[str, str], expected:
             "not a valid label key",
         ),
         ({"matchLabels": {"env": "not valid!"}}, "not a valid label value"),
+        ({"matchLabels": ["env=prod"]}, "matchLabels: must be an object"),
+        ({"matchExpressions": {"key": "env"}}, "matchExpressions: must be a list"),
     ],
 )
 def test_invalid_selectors_name_the_field(selector: dict[str, object], fragment: str) -> None:
