@@ -36,6 +36,10 @@ ADMIN_TOKEN_FILE: Final = "admin.token"
 DATABASE_FILE: Final = "state.db"
 LOCK_FILE: Final = ".lock"
 SERVING_HOSTS: Final = ("127.0.0.1", "localhost", "::1")
+LISTEN_BACKLOG: Final = 4096
+"""Pending connections the kernel queues (capped by net.core.somaxconn), as Go's listener does:
+aiohttp's default of 128 drops SYNs when a thousand cluster agents connect at once, and each
+drop costs that client a retransmit of one second or more."""
 
 
 class StorageKind(StrEnum):
@@ -167,7 +171,13 @@ async def _start_locked(config: ServerConfig, lock: IO[bytes]) -> RunningServer:
     app.cleanup_ctx.append(signer_context(pki.load_ca(cert.ca_path, config.data_dir / CA_KEY_FILE)))
     runner = web.AppRunner(app, access_log=None, shutdown_timeout=1.0)
     await runner.setup()
-    site = web.TCPSite(runner, config.bind_address, config.port, ssl_context=_ssl_context(cert))
+    site = web.TCPSite(
+        runner,
+        config.bind_address,
+        config.port,
+        ssl_context=_ssl_context(cert),
+        backlog=LISTEN_BACKLOG,
+    )
     try:
         await site.start()
     except BaseException:

@@ -5,6 +5,10 @@ The wait is a watch on that one CSR (as upstream's CSR informer), so the certifi
 the moment it is issued and a waiting agent costs the hub no requests; the CSR is read again
 whenever the watch ends or fails.
 
+Requests that fail for want of a hub (connection refused or timed out, 5xx, 429) are retried with
+a capped exponential backoff: a thousand agents starting at once can overload a hub for a while,
+and an agent must ride that out rather than exit.
+
 Waiting is reported in plain words (not accepted yet, name held by another agent), because a
 human usually has to act: ``ocm accept --clusters <name>``.
 """
@@ -13,8 +17,9 @@ from __future__ import annotations
 
 import contextlib
 import logging
+from collections.abc import Awaitable, Callable
 from contextlib import aclosing
-from typing import Any, Final
+from typing import Any, Final, TypeVar
 
 from ocm_core import pki
 from ocm_core.api import cluster as cluster_api
@@ -25,6 +30,7 @@ from ocm_core.kube.errors import (
     KubeError,
     NotFoundError,
     ServerError,
+    TooManyRequestsError,
     TransportError,
     UnauthorizedError,
 )
@@ -37,8 +43,25 @@ logger = logging.getLogger(__name__)
 
 POLL_SECONDS: Final = 1.0
 REMIND_EVERY_POLLS: Final = 30
+RETRY_MAX_SECONDS: Final = 30.0
+RETRYABLE: Final = (TransportError, ServerError, TooManyRequestsError)
 CSR_WATCH_SECONDS: Final = 30
 """Server-side timeout of one watch on our CSR; each renewal of the watch logs a reminder."""
+
+
+T = TypeVar("T")
+
+
+async def retrying(what: str, call: Callable[[], Awaitable[T]], clock: Clock) -> T:
+    """``call()``, again after each retryable failure (1 s, 2 s, ... up to 30 s apart)."""
+    delay = POLL_SECONDS
+    while True:
+        try:
+            return await call()
+        except RETRYABLE as exc:
+            logger.warning("%s failed, retrying in %.0fs: %s", what, delay, exc)
+        await clock.sleep(delay)
+        delay = min(delay * 2, RETRY_MAX_SECONDS)
 
 
 class BootstrapError(Exception):
@@ -58,9 +81,14 @@ async def ensure_managed_cluster(hub: KubeApi, cluster: str, clock: Clock) -> No
     """Create the ManagedCluster if missing, waiting while the hub does not serve the API yet.
     403 is ignored, as upstream does: the agent may lack the right but the object exist."""
     polls = 0
+    body = new_managed_cluster(cluster)
     while True:
         try:
-            await hub.create(gvr.MANAGED_CLUSTERS, new_managed_cluster(cluster))
+            await retrying(
+                "creating the ManagedCluster",
+                lambda: hub.create(gvr.MANAGED_CLUSTERS, body),
+                clock,
+            )
             return
         except AlreadyExistsError:
             return
@@ -100,27 +128,40 @@ async def request_certificate(
 ) -> tuple[bytes, bytes]:
     """Submit a CSR and wait for its certificate; returns (certificate PEM, key PEM)."""
     key = pki.generate_private_key()
-    created = await hub.create(
-        gvr.CERTIFICATE_SIGNING_REQUESTS,
-        credentials.csr_object(cluster, agent, key, expiration_seconds),
+    body = credentials.csr_object(cluster, agent, key, expiration_seconds)
+    created = await retrying(
+        "submitting the CSR", lambda: hub.create(gvr.CERTIFICATE_SIGNING_REQUESTS, body), clock
     )
     name = created["metadata"]["name"]
     logger.info("submitted CSR", extra={"csr": name, "cluster": cluster})
-    csr = created
-    rounds = 0
+    csr, since = created, created["metadata"].get("resourceVersion")
+    reminded = clock.now()
     while True:
         certificate = _issued(csr)
         if certificate is not None:
             return certificate, pki.private_key_to_pem(key)
-        if rounds:
-            await _remind(hub, cluster)
-            await clock.sleep(POLL_SECONDS)  # never spin when watches fail at once
-        rounds += 1
-        certificate = await _watch_until_issued(hub, name, csr["metadata"].get("resourceVersion"))
+        certificate = await _watch_until_issued(hub, name, since)
         if certificate is not None:
             return certificate, pki.private_key_to_pem(key)
-        with contextlib.suppress(TransportError, ServerError):
-            csr = await hub.get(gvr.CERTIFICATE_SIGNING_REQUESTS, name)
+        if clock.now() - reminded >= CSR_WATCH_SECONDS:
+            reminded = clock.now()
+            await _remind(hub, cluster)
+        await clock.sleep(POLL_SECONDS)  # never spin when watches fail at once
+        with contextlib.suppress(*RETRYABLE):
+            csr, since = await _read_csr(hub, name)
+
+
+async def _read_csr(hub: KubeApi, name: str) -> tuple[dict[str, Any], str | None]:
+    """The CSR and the list's resourceVersion to watch from next. A list, not a GET: the CSR's
+    own resourceVersion may be older than the server's watch window by now (a busy hub moves
+    through thousands of events a minute), and a watch from there would fail with 410 at once."""
+    listed = await hub.list(
+        gvr.CERTIFICATE_SIGNING_REQUESTS, field_selector=f"metadata.name={name}"
+    )
+    for item in listed.get("items") or ():
+        if (item.get("metadata") or {}).get("name") == name:
+            return item, (listed.get("metadata") or {}).get("resourceVersion")
+    raise BootstrapError(f"CSR {name} was deleted on the hub before it was issued")
 
 
 def _issued(csr: dict[str, Any]) -> bytes | None:

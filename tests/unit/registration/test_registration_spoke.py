@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import contextlib
 import datetime as dt
 import random
 from pathlib import Path
@@ -16,7 +17,13 @@ import yaml
 from ocm_core import pki
 from ocm_core.api import cluster as cluster_api
 from ocm_core.api import gvr
-from ocm_core.kube.errors import ConflictError, KubeConnectionError, NotFoundError
+from ocm_core.kube.errors import (
+    ConflictError,
+    KubeConnectionError,
+    KubeTimeoutError,
+    NotFoundError,
+    ServiceUnavailableError,
+)
 from ocm_core.registration import names
 from ocm_core.registration.hub.csr import parse_cluster_csr
 from ocm_core.registration.spoke import bootstrap, credentials, join
@@ -332,3 +339,41 @@ async def test_lease_renewals_after_the_first_are_single_writes() -> None:
     assert renewed is not None
     assert renewed["spec"]["renewTime"].startswith("2026-01-01T00:01:00")
     assert renewed["spec"]["holderIdentity"] == "x"
+
+
+async def test_bootstrap_rides_out_an_overloaded_hub() -> None:
+    hub, clock = RegistrationFakeApi(), FakeClock()
+    hub.fail_next("create", KubeTimeoutError("POST managedclusters: timed out"), times=2)
+    creating = asyncio.create_task(bootstrap.ensure_managed_cluster(hub, "c1", clock))
+    for delay in (0, 1, 2):  # the first retry after 1 s, the second 2 s later
+        await clock.advance(delay)
+    await creating
+    assert hub.find(gvr.MANAGED_CLUSTERS, "c1") is not None
+    hub.fail_next("create", ServiceUnavailableError(503, "ServiceUnavailable", "busy"))
+    waiting = asyncio.create_task(bootstrap.request_certificate(hub, "c1", "a1", clock))
+    await clock.advance(0)
+    assert hub.objects_of(gvr.CERTIFICATE_SIGNING_REQUESTS) == []
+    await clock.advance(bootstrap.POLL_SECONDS)
+    assert len(hub.objects_of(gvr.CERTIFICATE_SIGNING_REQUESTS)) == 1
+    waiting.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await waiting
+
+
+async def test_bootstrap_rewatches_from_a_fresh_list_when_the_watch_breaks() -> None:
+    hub, clock = RegistrationFakeApi(), FakeClock()
+    waiting = asyncio.create_task(bootstrap.request_certificate(hub, "c1", "a1", clock))
+    await clock.advance(0)
+    (csr,) = hub.objects_of(gvr.CERTIFICATE_SIGNING_REQUESTS)
+    hub.break_watches()
+    await clock.advance(bootstrap.POLL_SECONDS)
+    assert hub.verbs(gvr.CERTIFICATE_SIGNING_REQUESTS)[-2:] == ["list", "watch"]
+    signed = pki.sign_csr_spec(CA, csr["spec"])
+    await hub.patch(
+        gvr.CERTIFICATE_SIGNING_REQUESTS,
+        csr["metadata"]["name"],
+        {"status": {"certificate": base64.b64encode(signed).decode()}},
+        subresource="status",
+    )
+    cert_pem, _ = await waiting
+    assert cert_pem == signed
