@@ -513,6 +513,11 @@ def subject_user(certificate: x509.Certificate) -> tuple[str, tuple[str, ...]]:
     )
 
 
+def subject_organizational_units(certificate: x509.Certificate) -> tuple[str, ...]:
+    """The OU values of a certificate's subject (cluster-proxy's names the signing CA)."""
+    return _attributes(_subject(certificate), NameOID.ORGANIZATIONAL_UNIT_NAME)
+
+
 def _subject(item: x509.Certificate | x509.CertificateSigningRequest) -> x509.Name:
     """`item.subject` without the warning cryptography gives for OCM's long (legal) names."""
     with warnings.catch_warnings():

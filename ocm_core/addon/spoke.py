@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from typing import Any, Final
 
 import yaml
+from cryptography import x509
 
 from ocm_core import pki
 from ocm_core.addon.controllers.csr import CLUSTER_NAME_LABEL
@@ -116,8 +117,13 @@ class AddonCredentialsAgent:
         now = self.clock.wall()
         secret = await self._secret(namespace, secret_name)
         current = _secret_bytes(secret, "tls.crt")
-        if current and not pki.needs_rotation(pki.load_certificate_pem(current), now=now):
-            due_at = pki.rotation_due_at(pki.load_certificate_pem(current))
+        certificate = pki.load_certificate_pem(current) if current else None
+        if (
+            certificate is not None
+            and not pki.needs_rotation(certificate, now=now)
+            and _names_subject(certificate, subject)
+        ):
+            due_at = pki.rotation_due_at(certificate)
             return (due_at - now).total_seconds()
         pending = self._pending.get(secret_name)
         if pending is not None:
@@ -273,6 +279,21 @@ class AddonCredentialsAgent:
             "data": {**(current.get("data") or {}), **encoded},
         }
         await self.spoke.replace(gvr.SECRETS, updated, namespace=namespace)
+
+
+def _names_subject(certificate: x509.Certificate, subject: Object) -> bool:
+    """The certificate names the subject the registration asks for now. It stops doing so when
+    the hub changes the subject, e.g. cluster-proxy's OU that names the signing CA after a CA
+    rotation: then a new certificate is requested at once, as upstream's agent does."""
+    if not subject.get("user"):
+        return True  # nothing to compare with (a CSR without a user is refused anyway)
+    user, groups = pki.subject_user(certificate)
+    wanted_ous = tuple(subject.get("organizationUnits") or ())[:1]  # the CSR carries the first
+    return (
+        user == subject["user"]
+        and set(groups) == set(subject.get("groups") or ())
+        and pki.subject_organizational_units(certificate) == wanted_ous
+    )
 
 
 def _secret_bytes(secret: Object | None, key: str) -> bytes | None:

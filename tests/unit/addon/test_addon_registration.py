@@ -239,3 +239,39 @@ async def test_spoke_token_renewed_before_expiry() -> None:
     assert hub.tokens_issued == 2
     secret = spoke.objects[(gvr.SECRETS, "hello-agent", addon.hub_kubeconfig_secret_name("hello"))]
     assert base64.b64decode(secret["data"]["token"]) == b"token-2"
+
+
+async def test_spoke_requests_a_new_certificate_when_the_subject_changes() -> None:
+    """cluster-proxy's OU names the signing CA: after a CA rotation the spoke must not wait for
+    its certificate's 80 % mark, or the old CA leaves the trust bundle first."""
+    clock = FakeClock()
+    hub, spoke = FakeKubeApi(), FakeKubeApi()
+    old_ca, new_ca = pki.create_ca("old-ca", now=clock.wall()), pki.create_ca("new-ca")
+
+    def registration(ou: str) -> list[dict[str, Any]]:
+        subject = {"user": USER, "groups": [GROUP], "organizationUnits": [ou]}
+        return [
+            {"type": "customSigner", "customSigner": {"signerName": SIGNER, "subject": subject}}
+        ]
+
+    hub.seed(gvr.MANAGED_CLUSTER_ADDONS, published(registration("signer-old")))
+    agent = AddonCredentialsAgent(hub, spoke, cluster="c1", addon_name="hello", clock=clock)
+    secret_key = (gvr.SECRETS, "hello-agent", addon.custom_signer_secret_name("hello", SIGNER))
+    await agent.sync()
+    assert sign_pending(hub, old_ca, clock.wall()) == 1
+    await agent.sync()
+    await agent.sync()
+    assert sign_pending(hub, old_ca, clock.wall()) == 0, "a matching certificate is kept"
+
+    mca = hub.objects[(gvr.MANAGED_CLUSTER_ADDONS, "c1", "hello")]
+    mca["status"]["registrations"] = registration("signer-new")
+    await agent.sync()
+    old = spoke.objects[secret_key]["data"]["tls.crt"]
+    assert sign_pending(hub, new_ca, clock.wall()) == 1, "a new CSR at once"
+    await agent.sync()
+    renewed = pki.load_certificate_pem(
+        base64.b64decode(spoke.objects[secret_key]["data"]["tls.crt"])
+    )
+    assert spoke.objects[secret_key]["data"]["tls.crt"] != old
+    assert pki.subject_organizational_units(renewed) == ("signer-new",)
+    assert pki.is_issued_by(renewed, new_ca.certificate)
