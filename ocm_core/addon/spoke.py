@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import contextlib
 import datetime as dt
 import logging
 from dataclasses import dataclass
@@ -304,3 +305,92 @@ async def renew_lease(
         await api.create(gvr.LEASES, body, namespace=namespace)
         return
     await api.replace(gvr.LEASES, {**current, "spec": {**(current.get("spec") or {}), **spec}})
+
+
+REGISTRATION_POLL_SECONDS: Final = 2.0
+"""How often the klusterlet looks for add-ons whose registrations changed (or went away)."""
+
+
+class AddonRegistrationAgent:
+    """The klusterlet side of every add-on of one cluster: one `AddonCredentialsAgent` per
+    ManagedClusterAddOn, restarted when the add-on's registrations or install namespace change,
+    and its credential Secrets removed when the add-on goes away."""
+
+    def __init__(
+        self,
+        hub: KubeApi,
+        spoke: KubeApi,
+        *,
+        cluster: str,
+        clock: Clock,
+        hub_server: str | None = None,
+        hub_ca_pem: bytes | None = None,
+    ) -> None:
+        self.hub = hub
+        self.spoke = spoke
+        self.cluster = cluster
+        self.clock = clock
+        self.hub_server = hub_server
+        self.hub_ca_pem = hub_ca_pem
+        self._running: dict[str, tuple[str, asyncio.Task[None], list[tuple[str, str]]]] = {}
+
+    async def run(self) -> None:
+        try:
+            while True:
+                try:
+                    await self.sync()
+                except errors.KubeError as exc:
+                    logger.warning("listing add-ons failed: %s", exc)
+                await self.clock.sleep(REGISTRATION_POLL_SECONDS)
+        finally:
+            for _, task, _ in self._running.values():
+                task.cancel()
+
+    async def sync(self) -> None:
+        listing = await self.hub.list(gvr.MANAGED_CLUSTER_ADDONS, namespace=self.cluster)
+        wanted = {}
+        for mca in listing.get("items") or ():
+            status = mca.get("status") or {}
+            if not status.get("registrations"):
+                continue
+            name = mca["metadata"]["name"]
+            namespace = status.get("namespace") or addon.DEFAULT_INSTALL_NAMESPACE
+            wanted[name] = (repr((namespace, status["registrations"])), namespace, status)
+        for name in list(self._running):
+            fingerprint, task, secrets = self._running[name]
+            if name in wanted and wanted[name][0] == fingerprint:
+                continue
+            task.cancel()
+            del self._running[name]
+            if name not in wanted:
+                await self._remove_secrets(name, secrets)
+        for name, (fingerprint, namespace, status) in wanted.items():
+            if name not in self._running:
+                agent = AddonCredentialsAgent(
+                    self.hub,
+                    self.spoke,
+                    cluster=self.cluster,
+                    addon_name=name,
+                    clock=self.clock,
+                    hub_server=self.hub_server,
+                    hub_ca_pem=self.hub_ca_pem,
+                )
+                secrets = [(namespace, s) for s in _secret_names(name, status)]
+                self._running[name] = (fingerprint, asyncio.ensure_future(agent.run()), secrets)
+
+    async def _remove_secrets(self, name: str, secrets: list[tuple[str, str]]) -> None:
+        for namespace, secret in secrets:
+            with contextlib.suppress(errors.NotFoundError):
+                await self.spoke.delete(gvr.SECRETS, secret, namespace=namespace)
+        logger.info("add-on removed: its credentials are deleted", extra={"addon": name})
+
+
+def _secret_names(addon_name: str, status: Object) -> list[str]:
+    names = []
+    for registration in status.get("registrations") or ():
+        if registration.get("type") == addon.REGISTRATION_CUSTOM_SIGNER:
+            signer = registration["customSigner"]["signerName"]
+            names.append(addon.custom_signer_secret_name(addon_name, signer))
+        else:
+            names.append(addon.hub_kubeconfig_secret_name(addon_name))
+    return names

@@ -14,6 +14,7 @@ import uvloop
 
 from ocm_core.cli import (
     addon,
+    addon_agent,
     addon_manager,
     apiserver,
     clusters,
@@ -38,6 +39,7 @@ SUBCOMMANDS = (
     work,
     addon,
     addon_manager,
+    addon_agent,
 )
 
 

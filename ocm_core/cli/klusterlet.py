@@ -9,9 +9,11 @@ import sys
 from pathlib import Path
 
 from ocm_core import localruntime
+from ocm_core.addon.spoke import AddonRegistrationAgent
 from ocm_core.kube.client import ApiClient
 from ocm_core.kube.config import KubeConfig
 from ocm_core.kube.errors import KubeError, TransportError, UnauthorizedError
+from ocm_core.localruntime import podspec
 from ocm_core.registration.spoke.agent import AgentOptions, RegistrationAgent
 from ocm_core.registration.spoke.bootstrap import BootstrapError
 from ocm_core.registration.spoke.credentials import CredentialError
@@ -67,17 +69,41 @@ async def _spoke_agents(
     await install_spoke(agent.spoke, agent.clock)
     async with asyncio.TaskGroup() as group:
         group.create_task(agent.run())
+        hub_config = KubeConfig.from_kubeconfig(agent.store.kubeconfig_path)
         if not args.no_work_agent:
-            hub_config = KubeConfig.from_kubeconfig(agent.store.kubeconfig_path)
             group.create_task(run_work_agent(hub_config, spoke_config, credentials.cluster))
+        group.create_task(_addon_registration(hub_config, agent, credentials.cluster))
         if args.local_runtime_dir is not None:
-            group.create_task(_local_runtime(spoke_config, args.local_runtime_dir))
+            # Processes inherit our working directory, so a relative path stays valid.
+            kubeconfig = Path(args.spoke_kubeconfig) if args.spoke_kubeconfig else None
+            group.create_task(_local_runtime(spoke_config, kubeconfig, args.local_runtime_dir))
 
 
-async def _local_runtime(spoke_config: KubeConfig, data_dir: Path) -> None:
+async def _addon_registration(
+    hub_config: KubeConfig, agent: RegistrationAgent, cluster: str
+) -> None:
+    """Credentials (CSR certificates, tokens) for the add-ons installed on this cluster."""
+    ca_pem = hub_config.ca_data
+    if ca_pem is None and hub_config.ca_file is not None:
+        ca_pem = await asyncio.to_thread(Path(hub_config.ca_file).read_bytes)
+    async with ApiClient(hub_config) as hub:
+        registration = AddonRegistrationAgent(
+            hub,
+            agent.spoke,
+            cluster=cluster,
+            clock=agent.clock,
+            hub_server=hub_config.server,
+            hub_ca_pem=ca_pem,
+        )
+        await registration.run()
+
+
+async def _local_runtime(spoke_config: KubeConfig, kubeconfig: Path | None, data_dir: Path) -> None:
     async with ApiClient(spoke_config) as api:
         manager = Manager(api)
-        runtime = localruntime.build(manager, data_dir=data_dir)
+        runtime = localruntime.build(
+            manager, data_dir=data_dir, node=podspec.node_for(spoke_config.server, kubeconfig)
+        )
         try:
             await manager.run()
         finally:

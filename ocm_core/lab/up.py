@@ -3,11 +3,17 @@
 The lab is real processes, each the same program a real deployment runs:
   hub        `ocm apiserver` (the hub API), the OCM CRDs installed into it,
              `ocm hub` (registration, placement, ManifestWorkReplicaSet controllers),
-             `proxy-server` (mTLS agent port, gRPC and HTTP CONNECT frontends),
              `ocm localruntime` (runs the hub-side Deployments of this project's image)
   cluster c  `ocm apiserver` (its API), `ocm klusterlet` (joins the hub, applies its
              ManifestWorks, and runs the add-on's agents there as local processes)
 Children that exit are restarted with backoff; their logs are in <data-dir>/logs.
+
+The tunnel is the cluster-proxy add-on, installed by the user with helm (journey 1/3); the lab
+starts no tunnel of its own, so there is one tunnel stack to learn. What the chart needs from
+the lab is in `<data-dir>/cluster-proxy-values.yaml` (`ocm up` prints the helm command): the
+hub local runtime serves the proxy-server's agent and frontend ports and the user-server's
+port on fixed host ports (`--host-port`), which the values file names, because the lab has no
+cluster DNS or Services for processes to find each other by.
 """
 
 from __future__ import annotations
@@ -20,20 +26,26 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, Final
 
-import aiohttp
 import yaml
 
-from ocm_core import pki
-from ocm_core.api import gvr
+from ocm_core.api import gvr, proxy
 from ocm_core.kube import ApiClient, KubeConfig, errors
 from ocm_core.lab.layout import HUB, LabLayout
 from ocm_core.localruntime.podspec import ProcessPlan
 from ocm_core.localruntime.supervisor import ManagedProcess
-from proxy_server.identity import agent_subject
 
 REPO: Final = Path(__file__).resolve().parents[2]
 CRD_DIRS: Final = (REPO / "charts" / "ocm-hub" / "crds", REPO / "charts" / "cluster-proxy" / "crds")
 READY_TIMEOUT: Final = 60.0
+LOOPBACK: Final = "127.0.0.1"
+#: Where the lab's helm release of cluster-proxy goes (`ocm proxy ...`'s default namespace).
+ADDON_NAMESPACE: Final = proxy.PROXY_SERVER_NAMESPACE_DEFAULT
+#: (Deployment, container port, name): what the hub local runtime serves on fixed host ports.
+LAB_HOST_PORTS: Final = (
+    (proxy.CONFIGURATION_NAME, proxy.AGENT_SERVER_PORT, "agent-server"),
+    (proxy.CONFIGURATION_NAME, proxy.PROXY_SERVER_PORT, "proxy-server"),
+    (proxy.USER_SERVER_SERVICE, proxy.USER_SERVER_PORT, "user-server"),
+)
 #: The embedded API server's admin user: what the lab's klusterlets bootstrap as.
 LAB_BOOTSTRAP_USER: Final = "admin"
 
@@ -67,13 +79,11 @@ class Lab:
         for cluster in self.clusters:
             await self._step(f"cluster {cluster}: API server", self._start_apiserver(cluster))
         await self._step("hub controllers", self._start_hub_controllers())
-        await self._step("proxy-server (tunnel hub)", self._start_proxy_server())
-        await self._step("hub: local runtime", self._start_local_runtime(HUB))
+        await self._step("hub: local runtime", self._start_hub_runtime())
         for cluster in self.clusters:
             await self._step(f"cluster {cluster}: klusterlet", self._start_klusterlet(cluster))
         await self._step("clusters joined, accepted and available", self._wait_available())
-        for cluster in self.clusters:
-            await self._step(f"cluster {cluster}: proxy-agent (tunnel)", self._start_agent(cluster))
+        await asyncio.to_thread(self._write_cluster_proxy_values)
         self.state["clusters"] = list(self.clusters)
         layout.save_state(self.state)
         layout.pid_file.write_text(str(os.getpid()))
@@ -119,39 +129,6 @@ class Lab:
             for directory in CRD_DIRS:
                 for path in sorted(directory.glob("*.yaml")):
                     await _apply(api, yaml.safe_load(path.read_text()))
-
-    async def _start_proxy_server(self) -> None:
-        certs = await asyncio.to_thread(_lab_pki, self.layout.pki)
-        ports = {
-            name: self.layout.port(self.state, f"proxy-{name}", preferred)
-            for name, preferred in (("frontend", 8090), ("agent", 8091), ("health", 8092))
-        }
-        self._spawn(
-            "proxy-server",
-            _python_module(
-                "proxy_server",
-                "--bind-address",
-                "127.0.0.1",
-                "--mode",
-                "http-connect",
-                "--server-port",
-                str(ports["frontend"]),
-                "--agent-port",
-                str(ports["agent"]),
-                "--health-port",
-                str(ports["health"]),
-                "--proxy-strategies",
-                "destHost",
-                "--insecure-frontend-port",
-                "--cluster-cert",
-                str(certs["server.crt"]),
-                "--cluster-key",
-                str(certs["server.key"]),
-                "--cluster-ca-cert",
-                str(certs["ca.crt"]),
-            ),
-        )
-        await _wait_http(f"http://127.0.0.1:{ports['health']}/healthz", "proxy-server")
 
     async def _start_hub_controllers(self) -> None:
         # The lab's klusterlets bootstrap with the hub admin's credentials, which the hub
@@ -211,63 +188,65 @@ class Lab:
             f"see {self.layout.logs}/klusterlet-*.log and hub-controllers.log"
         )
 
-    async def _start_agent(self, cluster: str) -> None:
-        """A proxy-agent with a certificate bound to `cluster`, exposing its kube-apiserver as
-        the identifier `<cluster>`, and a kubeconfig that reaches that API through the tunnel."""
-        certs = await asyncio.to_thread(_agent_pki, self.layout.pki, cluster)
-        ports = self.state["ports"]
-        api = self._api_address(cluster)
-        health = self.layout.port(self.state, f"agent-health-{cluster}")
-        self._spawn(
-            f"proxy-agent-{cluster}",
-            _python_module(
-                "proxy_agent",
-                "--proxy-server-host",
-                "127.0.0.1",
-                "--proxy-server-port",
-                str(ports["proxy-agent"]),
-                "--ca-cert",
-                str(self.layout.pki / "ca.crt"),
-                "--agent-cert",
-                str(certs["crt"]),
-                "--agent-key",
-                str(certs["key"]),
-                "--server-name",
-                "localhost",
-                "--cluster-name",
-                cluster,
-                "--kube-apiserver",
-                api,
-                "--health-bind-address",
-                "127.0.0.1",
-                "--health-server-port",
-                str(health),
-            ),
+    # -- the cluster-proxy add-on's lab settings --------------------------------------------
+    @property
+    def values_file(self) -> Path:
+        return self.layout.root / "cluster-proxy-values.yaml"
+
+    def _addon_port(self, name: str) -> int:
+        return int(self.state["ports"][f"addon-{name}"])
+
+    async def _start_hub_runtime(self) -> None:
+        pinned = []
+        for deployment, container_port, name in LAB_HOST_PORTS:
+            host_port = self.layout.port(self.state, f"addon-{name}", container_port)
+            pinned += [
+                "--host-port",
+                f"{ADDON_NAMESPACE}/{deployment}:{container_port}={host_port}",
+            ]
+        await self._start_local_runtime(HUB, *pinned, "--host-path", str(self.layout.root))
+
+    def _write_cluster_proxy_values(self) -> None:
+        """The chart values that fit the lab, and the user-server's credentials on each spoke."""
+        spokes = self.layout.root / "user-server" / "spokes"
+        spokes.mkdir(parents=True, exist_ok=True)
+        for cluster in self.clusters:
+            target = spokes / f"{cluster}.kubeconfig"
+            target.write_bytes(self.layout.kubeconfig(cluster).read_bytes())
+            target.chmod(0o600)
+        values = {
+            "proxyServer": {
+                "entrypointAddress": LOOPBACK,
+                "port": self._addon_port("agent-server"),
+            },
+            "userServer": {
+                "additionalArgs": [
+                    f"--host={LOOPBACK}",
+                    f"--port={self._addon_port('proxy-server')}",
+                    f"--hub-kubeconfig={self.layout.kubeconfig(HUB)}",
+                    f"--spoke-kubeconfig-dir={spokes}",
+                ]
+            },
+        }
+        header = (
+            "# cluster-proxy chart values for this lab (written by `ocm up`; docs/addon.md):\n"
+            "# agents dial the hub's proxy-server on 127.0.0.1 at the host port the hub's local\n"
+            "# runtime serves it on; the user-server reaches the proxy-server, the hub and the\n"
+            "# spokes with the lab's files (the lab has no cluster DNS or service accounts).\n"
         )
-        await _wait_http(f"http://127.0.0.1:{health}/readyz", f"the {cluster} proxy-agent")
-        await asyncio.to_thread(self._write_tunnel_kubeconfig, cluster)
+        self.values_file.write_text(header + yaml.safe_dump(values, sort_keys=False))
 
-    def _api_address(self, cluster: str) -> str:
-        return f"127.0.0.1:{self.state['ports'][f'apiserver-{cluster}']}"
+    def helm_install_command(self) -> str:
+        return (
+            f"helm install cluster-proxy {REPO / 'charts' / 'cluster-proxy'} "
+            f"-n {ADDON_NAMESPACE} --create-namespace -f {self.values_file} "
+            f"--kubeconfig {self.layout.kubeconfig(HUB)}"
+        )
 
-    def tunnel_kubeconfig(self, cluster: str) -> Path:
-        return self.layout.root / "clusters" / cluster / "via-tunnel.kubeconfig"
+    def user_server_address(self) -> str:
+        return f"{LOOPBACK}:{self._addon_port('user-server')}"
 
-    def _write_tunnel_kubeconfig(self, cluster: str) -> None:
-        """The cluster's admin kubeconfig, but reaching `https://<cluster>` through the
-        proxy-server's HTTP CONNECT frontend: the agent maps `<cluster>` to its API server."""
-        config = yaml.safe_load(self.layout.kubeconfig(cluster).read_text())
-        for entry in config.get("clusters") or []:
-            entry["cluster"]["server"] = f"https://{cluster}:443"
-            entry["cluster"]["proxy-url"] = (
-                f"http://127.0.0.1:{self.state['ports']['proxy-frontend']}"
-            )
-            entry["cluster"]["tls-server-name"] = "localhost"
-        path = self.tunnel_kubeconfig(cluster)
-        path.write_text(yaml.safe_dump(config))
-        path.chmod(0o600)
-
-    async def _start_local_runtime(self, cluster: str) -> None:
+    async def _start_local_runtime(self, cluster: str, *flags: str) -> None:
         self._spawn(
             f"localruntime-{cluster}",
             _python_module(
@@ -277,6 +256,7 @@ class Lab:
                 str(self.layout.kubeconfig(cluster)),
                 "--data-dir",
                 str(self.layout.runtime_dir(cluster)),
+                *flags,
             ),
         )
         await asyncio.sleep(0)  # it reports through the Deployments it runs
@@ -297,23 +277,30 @@ class Lab:
 
     # -- what to try -----------------------------------------------------------------------
     def summary(self) -> str:
-        ports = self.state.get("ports", {})
         hub = self.layout.kubeconfig(HUB)
         first = self.clusters[0] if self.clusters else "c1"
+        ocm = f"{Path(sys.executable).parent / 'ocm'}"
+        proxy_kubeconfig = (
+            f"{ocm} proxy kubeconfig {first} --kubeconfig {hub} "
+            f"--user-server {self.user_server_address()}"
+        )
         lines = [
             "",
             "The lab is up.",
             f"  hub kubeconfig:      {hub}",
             *(f"  {c} kubeconfig:       {self.layout.kubeconfig(c)}" for c in self.clusters),
-            f"  tunnel frontend:     http://127.0.0.1:{ports.get('proxy-frontend')} (HTTP CONNECT)",
+            f"  add-on values:       {self.values_file}",
             f"  logs:                {self.layout.logs}",
             "",
             "Try:",
-            f"  .venv/bin/ocm get clusters --kubeconfig {hub}",
-            f"  kubectl --kubeconfig {self.tunnel_kubeconfig(first)} get namespaces"
-            "   # through the tunnel",
-            f"  .venv/bin/ocm work create --cluster {first} -f <manifest.yaml> --kubeconfig {hub}",
-            f"  curl -s http://127.0.0.1:{ports.get('proxy-health')}/metrics | grep ready_backends",
+            f"  {ocm} get clusters --kubeconfig {hub}",
+            "  # 3. install the cluster-proxy add-on (agents on every cluster), then watch it:",
+            f"  {self.helm_install_command()}",
+            f"  {ocm} get addons --kubeconfig {hub}",
+            f"  # 1. kubectl to {first} through the tunnel (once {first} shows Available=True):",
+            f"  kubectl --kubeconfig <({proxy_kubeconfig}) get namespaces",
+            "  # 2. a hub app calling the spokes through the tunnel (the health of each cluster):",
+            f"  {ocm} proxy health --kubeconfig {hub} --user-server {self.user_server_address()}",
             "",
             "Ctrl-C stops everything; `ocm up` again resumes; `ocm down` removes the lab.",
         ]
@@ -338,44 +325,3 @@ async def _apply(api: ApiClient, body: dict[str, Any]) -> None:
             },
         }
         await api.replace(gvr.CUSTOM_RESOURCE_DEFINITIONS, body)
-
-
-async def _wait_http(url: str, what: str) -> None:
-    deadline = time.monotonic() + READY_TIMEOUT
-    async with aiohttp.ClientSession() as session:
-        while time.monotonic() < deadline:
-            try:
-                async with session.get(url) as response:
-                    if response.status == 200:
-                        return
-            except aiohttp.ClientError:
-                pass
-            await asyncio.sleep(0.1)
-    raise SystemExit(f"{what} did not come up at {url}")
-
-
-def _agent_pki(directory: Path, cluster: str) -> dict[str, str]:
-    """A client certificate naming `cluster` (the proxy-server's identity binding reads it)."""
-    files = {"crt": directory / f"agent-{cluster}.crt", "key": directory / f"agent-{cluster}.key"}
-    if not all(path.exists() for path in files.values()):
-        ca = pki.load_ca(directory / "ca.crt", directory / "ca.key")
-        common_name, organization = agent_subject(cluster)
-        agent = pki.issue_client_cert(ca, user=common_name, groups=[organization])
-        pki.write_pem(files["crt"], agent.cert_pem())
-        pki.write_pem(files["key"], agent.key_pem(), private=True)
-    return {name: str(path) for name, path in files.items()}
-
-
-def _lab_pki(directory: Path) -> dict[str, Path]:
-    """The lab's tunnel CA and the proxy-server's serving certificate (kept across runs)."""
-    files = {name: directory / name for name in ("ca.crt", "ca.key", "server.crt", "server.key")}
-    if all(path.exists() for path in files.values()):
-        return files
-    directory.mkdir(parents=True, exist_ok=True)
-    ca, _ = pki.load_or_create_ca(files["ca.crt"], files["ca.key"], common_name="ocm-lab-tunnel-ca")
-    server = pki.issue_serving_cert(
-        ca, common_name="proxy-server", dns_names=["localhost"], ip_addresses=["127.0.0.1"]
-    )
-    pki.write_pem(files["server.crt"], server.cert_pem())
-    pki.write_pem(files["server.key"], server.key_pem(), private=True)
-    return files

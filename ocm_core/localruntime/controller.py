@@ -59,11 +59,17 @@ class LocalRuntimeController:
         data_dir: Path,
         clock: Clock,
         images: Sequence[str] = podspec.PROJECT_IMAGES,
+        node: podspec.Node | None = None,
+        host_ports: Mapping[str, Mapping[int, int]] | None = None,
         service_informer: Informer | None = None,
     ) -> None:
         """`service_informer` feeds the cluster's Service map (`services.py`); without it no
         map is written."""
         self.api = api
+        self.node = node or podspec.Node()
+        #: `namespace/name` -> {containerPort: host port} pinned for replica 0 (like hostPort):
+        #: a fixed address other machines' processes can be told in advance.
+        self.host_ports = dict(host_ports or {})
         self.clock = clock
         self.deployments = deployments
         self.secrets = secrets
@@ -133,7 +139,9 @@ class LocalRuntimeController:
         wanted = podspec.declared_ports(deployment, self.images)
         replicas = int((deployment.get("spec") or {}).get("replicas", 1))
         while len(running.port_maps) < replicas:
-            running.port_maps.append({})
+            running.port_maps.append(
+                dict(self.host_ports.get(key, {})) if not running.port_maps else {}
+            )
         for ports in running.port_maps:
             for port in wanted:
                 ports.setdefault(port, _free_port())
@@ -148,6 +156,7 @@ class LocalRuntimeController:
                 secrets=self._lookup(self.secrets),
                 config_maps=self._lookup(self.config_maps),
                 images=self.images,
+                node=self.node,
             )
             for replica in range(replicas)
         ]
@@ -296,7 +305,12 @@ def _free_port() -> int:
 
 
 def build(
-    manager: Manager, *, data_dir: Path, images: Sequence[str] = podspec.PROJECT_IMAGES
+    manager: Manager,
+    *,
+    data_dir: Path,
+    images: Sequence[str] = podspec.PROJECT_IMAGES,
+    node: podspec.Node | None = None,
+    host_ports: Mapping[str, Mapping[int, int]] | None = None,
 ) -> LocalRuntimeController:
     """Wire the local runtime into `manager` (its informers are shared with other controllers)."""
     deployments = manager.informer(gvr.DEPLOYMENTS)
@@ -311,6 +325,8 @@ def build(
         data_dir=data_dir,
         clock=manager.clock,
         images=images,
+        node=node,
+        host_ports=host_ports,
         service_informer=service_informer,
     )
 

@@ -6,7 +6,11 @@ Rules, each a documented difference from a kubelet:
 - Secret and ConfigMap volumes become files under the deployment's volume directory, and every
   arg or env value that starts with a mount path is rewritten to the local directory;
 - a pod has no network namespace of its own here, so its declared `containerPort`s are remapped
-  to free host ports (args naming a remapped port are rewritten) unless `hostNetwork: true`.
+  to free host ports (args naming a remapped port are rewritten) unless `hostNetwork: true`;
+- there is no cluster DNS: the in-cluster API name (`kubernetes.default.svc`, port 443) in args,
+  env values and mounted ConfigMap files is replaced by the API address the runtime itself uses
+  (`Node.api_address`), and every process gets `Node.env` (the lab: `KUBECONFIG`, the runtime's
+  own credentials, standing in for the pod's service account).
 """
 
 from __future__ import annotations
@@ -19,9 +23,15 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Final
+from urllib.parse import urlsplit
 
 #: Image repositories (tag ignored) that the local runtime runs; see docs/images.md.
 PROJECT_IMAGES: Final = ("ghcr.io/ocm-python/ocm-cluster-proxy",)
+
+#: `kubernetes`, `kubernetes.default`, `kubernetes.default.svc[.cluster.local]`, optional `:443`.
+IN_CLUSTER_API: Final = re.compile(
+    r"\bkubernetes(?:\.default(?:\.svc(?:\.cluster\.local)?)?)(?::443)?(?![\w.-])"
+)
 
 Object = Mapping[str, Any]
 Lookup = Callable[[str, str], Object | None]
@@ -36,6 +46,55 @@ class PlanError(ValueError):
 class Probe:
     port: int
     path: str
+
+
+@dataclass(frozen=True)
+class Node:
+    """What every process of this runtime shares (the "node" it runs on)."""
+
+    #: host:port of the API server the runtime uses; replaces the in-cluster API name.
+    api_address: str | None = None
+    #: Environment given to every process (a container's own env wins).
+    env: Mapping[str, str] = field(default_factory=dict)
+
+    #: Host directories handed to processes as they are, even below a mount path (the lab's
+    #: data directory may live under /tmp, which pods mount as an emptyDir).
+    host_paths: tuple[str, ...] = ()
+
+    def local_path(self, value: str, mounts: Sequence[tuple[str, Path]]) -> str:
+        _, _, path = value.partition("=") if value.startswith("-") else ("", "", value)
+        if any(path == p or path.startswith(p.rstrip("/") + "/") for p in self.host_paths):
+            return value
+        return _rewrite(value, mounts)
+
+    def rewrite(self, text: str) -> str:
+        if self.api_address is None:
+            return text
+        return IN_CLUSTER_API.sub(self.api_address, text)
+
+
+def node_for(server_url: str, kubeconfig: Path | None, host_paths: Sequence[str] = ()) -> Node:
+    """The node of a runtime that reaches its API at `server_url` with `kubeconfig`."""
+    return Node(
+        api_address=urlsplit(server_url).netloc or None,
+        env={"KUBECONFIG": str(kubeconfig)} if kubeconfig else {},
+        host_paths=tuple(host_paths),
+    )
+
+
+HOST_PORT_FLAG: Final = re.compile(r"^([a-z0-9.-]+)/([a-z0-9.-]+):(\d+)=(\d+)$")
+
+
+def parse_host_port(text: str) -> tuple[str, int, int]:
+    """`namespace/deployment:containerPort=hostPort` -> (`namespace/deployment`, ports)."""
+    match = HOST_PORT_FLAG.match(text)
+    if match is None:
+        raise ValueError(
+            f"--host-port {text!r}: expected namespace/deployment:containerPort=hostPort, "
+            "e.g. open-cluster-management-addon/cluster-proxy:8091=8091"
+        )
+    namespace, name, container_port, host_port = match.groups()
+    return f"{namespace}/{name}", int(container_port), int(host_port)
 
 
 @dataclass(frozen=True)
@@ -97,21 +156,26 @@ def plan(
     secrets: Lookup,
     config_maps: Lookup,
     images: Sequence[str] = PROJECT_IMAGES,
+    node: Node | None = None,
 ) -> list[ProcessPlan]:
     """The processes for replica `replica` of `deployment` (one per project container)."""
+    node = node or Node()
     meta = deployment.get("metadata") or {}
     namespace, name = meta.get("namespace", "default"), meta.get("name", "")
     pod_name = f"{name}-local-{replica}"
-    volumes = _volume_files(pod_spec(deployment), namespace, volume_root, secrets, config_maps)
+    volumes = _volume_files(
+        pod_spec(deployment), namespace, volume_root, secrets, config_maps, node
+    )
     plans = []
     for container in _containers(deployment):
         if image_repository(container.get("image", "")) not in images:
             continue
         mounts = _mount_dirs(container, volume_root, volumes.directories)
         argv = _argv(container, programs)
-        argv = [_rewrite(_rewrite_ports(arg, port_map), mounts) for arg in argv]
+        argv = [node.rewrite(node.local_path(_rewrite_ports(a, port_map), mounts)) for a in argv]
         env = _env(container, namespace, pod_name, secrets, config_maps)
-        env = {key: _rewrite(value, mounts) for key, value in env.items()}
+        env = {key: node.rewrite(node.local_path(value, mounts)) for key, value in env.items()}
+        env = {**node.env, **env}
         plans.append(
             ProcessPlan(
                 container=container.get("name", "main"),
@@ -170,7 +234,7 @@ class _Volumes:
 
 
 def _volume_files(
-    spec: Object, namespace: str, root: Path, secrets: Lookup, config_maps: Lookup
+    spec: Object, namespace: str, root: Path, secrets: Lookup, config_maps: Lookup, node: Node
 ) -> _Volumes:
     out = _Volumes()
     for volume in spec.get("volumes") or []:
@@ -178,6 +242,8 @@ def _volume_files(
         directory = root / name
         out.directories[name] = directory
         for key, content in _volume_items(volume, namespace, secrets, config_maps).items():
+            if "configMap" in volume:
+                content = _rewrite_text(content, node)
             out.files[directory / key] = content
     return out
 
@@ -202,6 +268,15 @@ def _volume_items(
         data |= {k: base64.b64decode(v) for k, v in (config_map.get("binaryData") or {}).items()}
         return _select(data, source.get("items"))
     return {}  # emptyDir and friends: an empty directory
+
+
+def _rewrite_text(content: bytes, node: Node) -> bytes:
+    """ConfigMap text naming the in-cluster API gets the runtime's address (binary is kept)."""
+    try:
+        text = content.decode()
+    except UnicodeDecodeError:
+        return content
+    return node.rewrite(text).encode()
 
 
 def _missing(source: Object, kind: str, name: str) -> dict[str, bytes]:

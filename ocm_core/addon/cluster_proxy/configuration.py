@@ -88,7 +88,7 @@ class ManagedProxyConfigurationController:
         conditions = list((mpc.get("status") or {}).get("conditions") or [])
         deadlines = [signer.next_change_at(state, self.ca_overlap)]
         for spec in leaf.leaf_specs(mpc, entrypoint_address=address):
-            data = await self._ensure_leaf(namespace, spec, state, now)
+            data = await self._ensure_leaf(mpc, spec, state, now)
             due, expiry = leaf.rotation_due(data), leaf.expiry_of(data)
             if due is not None:
                 deadlines.append(due)
@@ -102,7 +102,7 @@ class ManagedProxyConfigurationController:
                     clock=self.clock,
                 )
         await self._ensure_secret(
-            namespace,
+            mpc,
             proxy.PROXY_SERVER_CA_SECRET,
             {proxy.CA_CERT_KEY: _b64(state.bundle.pem())},
             "Opaque",
@@ -157,7 +157,7 @@ class ManagedProxyConfigurationController:
                     "name": proxy.SIGNER_SECRET_NAME,
                     "namespace": self.signer_namespace,
                     "annotations": wanted.annotations(),
-                    "ownerReferences": [_owner(mpc)],
+                    "ownerReferences": [hub_render.owner_reference(mpc)],
                 },
                 "type": "Opaque",
                 "data": wanted.secret_data(),
@@ -202,8 +202,9 @@ class ManagedProxyConfigurationController:
     # -- secrets ----------------------------------------------------------------------------
 
     async def _ensure_leaf(
-        self, namespace: str, spec: leaf.LeafSpec, state: signer.SignerState, now: dt.datetime
+        self, mpc: Object, spec: leaf.LeafSpec, state: signer.SignerState, now: dt.datetime
     ) -> dict[str, str]:
+        namespace = hub_render.server_namespace(mpc)
         secret = await self._get(gvr.SECRETS, spec.secret_name, namespace)
         data = dict((secret or {}).get("data") or {})
         reason = leaf.reissue_reason(data, spec, state.current, now)
@@ -212,25 +213,30 @@ class ManagedProxyConfigurationController:
             data = await asyncio.to_thread(leaf.issue, spec, state, now)
         else:
             data[proxy.CA_CERT_KEY] = _b64(state.bundle.pem())
-        await self._ensure_secret(
-            namespace, spec.secret_name, data, TLS_SECRET_TYPE, current=secret
-        )
+        await self._ensure_secret(mpc, spec.secret_name, data, TLS_SECRET_TYPE, current=secret)
         return data
 
     async def _ensure_secret(
         self,
-        namespace: str,
+        mpc: Object,
         name: str,
         data: Mapping[str, str],
         secret_type: str,
         *,
         current: Object | None = None,
     ) -> None:
+        namespace = hub_render.server_namespace(mpc)
         current = current if current is not None else await self._get(gvr.SECRETS, name, namespace)
-        if current is not None and (current.get("data") or {}) == dict(data):
+        owners = [hub_render.owner_reference(mpc)]
+        if (
+            current is not None
+            and (current.get("data") or {}) == dict(data)
+            and current["metadata"].get("ownerReferences") == owners
+        ):
             return
         body: Object = {
-            "metadata": {"name": name, "namespace": namespace},
+            # Owned by the configuration: deleting it (helm uninstall) removes the hub side.
+            "metadata": {"name": name, "namespace": namespace, "ownerReferences": owners},
             "type": secret_type,
             "data": dict(data),
         }
@@ -293,12 +299,3 @@ class ManagedProxyConfigurationController:
 
 def _b64(data: bytes) -> str:
     return base64.b64encode(data).decode()
-
-
-def _owner(mpc: Mapping[str, Any]) -> Object:
-    return {
-        "apiVersion": gvr.MANAGED_PROXY_CONFIGURATIONS.api_version,
-        "kind": gvr.MANAGED_PROXY_CONFIGURATIONS.kind,
-        "name": mpc["metadata"]["name"],
-        "uid": mpc["metadata"].get("uid"),
-    }

@@ -18,7 +18,7 @@ import json
 from collections.abc import Mapping
 from typing import Any, Final
 
-from ocm_core.api import proxy
+from ocm_core.api import gvr, proxy
 
 Object = dict[str, Any]
 SERVER_CERT_DIR: Final = "/etc/server-pki"
@@ -43,12 +43,23 @@ def _labels() -> dict[str, str]:
     return {proxy.COMPONENT_NAME_LABEL: proxy.COMPONENT_PROXY_SERVER}
 
 
-def _meta(name: str, namespace: str, generation: int) -> Object:
+def owner_reference(mpc: Mapping[str, Any]) -> Object:
+    """The configuration as owner: deleting it (helm uninstall) garbage-collects the hub side."""
+    return {
+        "apiVersion": gvr.MANAGED_PROXY_CONFIGURATIONS.api_version,
+        "kind": gvr.MANAGED_PROXY_CONFIGURATIONS.kind,
+        "name": (mpc.get("metadata") or {}).get("name"),
+        "uid": (mpc.get("metadata") or {}).get("uid"),
+    }
+
+
+def _meta(mpc: Mapping[str, Any], name: str, namespace: str, generation: int) -> Object:
     return {
         "name": name,
         "namespace": namespace,
         "labels": _labels(),
         "annotations": {proxy.CONFIGURATION_GENERATION_ANNOTATION: str(generation)},
+        "ownerReferences": [owner_reference(mpc)],
     }
 
 
@@ -68,10 +79,11 @@ def render(mpc: Mapping[str, Any]) -> list[Object]:
         {
             "apiVersion": "v1",
             "kind": "ServiceAccount",
-            "metadata": _meta(proxy.SERVICE_ACCOUNT, namespace, generation),
+            "metadata": _meta(mpc, proxy.SERVICE_ACCOUNT, namespace, generation),
         },
         _deployment(mpc, namespace, generation),
         _service(
+            mpc,
             str(server.get("inClusterServiceName") or proxy.ENTRYPOINT_SERVICE),
             namespace,
             generation,
@@ -82,6 +94,7 @@ def render(mpc: Mapping[str, Any]) -> list[Object]:
     if kind == proxy.ENTRYPOINT_LOAD_BALANCER:
         balancer = entrypoint(mpc).get("loadBalancerService") or {}
         service = _service(
+            mpc,
             str(balancer.get("name") or proxy.LOAD_BALANCER_SERVICE),
             namespace,
             generation,
@@ -96,7 +109,7 @@ def render(mpc: Mapping[str, Any]) -> list[Object]:
         )
         objects.append(service)
     if kind == proxy.ENTRYPOINT_PORT_FORWARD:
-        objects += _port_forward_rbac(namespace, generation)
+        objects += _port_forward_rbac(mpc, namespace, generation)
     return [with_rendered_hash(o) for o in objects]
 
 
@@ -151,7 +164,7 @@ def _deployment(mpc: Mapping[str, Any], namespace: str, generation: int) -> Obje
     return {
         "apiVersion": "apps/v1",
         "kind": "Deployment",
-        "metadata": _meta(proxy.CONFIGURATION_NAME, namespace, generation),
+        "metadata": _meta(mpc, proxy.CONFIGURATION_NAME, namespace, generation),
         "spec": {
             "replicas": replicas,
             "strategy": {"type": "Recreate"},
@@ -161,11 +174,13 @@ def _deployment(mpc: Mapping[str, Any], namespace: str, generation: int) -> Obje
     }
 
 
-def _service(name: str, namespace: str, generation: int, service_type: str) -> Object:
+def _service(
+    mpc: Mapping[str, Any], name: str, namespace: str, generation: int, service_type: str
+) -> Object:
     return {
         "apiVersion": "v1",
         "kind": "Service",
-        "metadata": _meta(name, namespace, generation),
+        "metadata": _meta(mpc, name, namespace, generation),
         "spec": {
             "type": service_type,
             "selector": _labels(),
@@ -185,13 +200,13 @@ def _service(name: str, namespace: str, generation: int, service_type: str) -> O
     }
 
 
-def _port_forward_rbac(namespace: str, generation: int) -> list[Object]:
+def _port_forward_rbac(mpc: Mapping[str, Any], namespace: str, generation: int) -> list[Object]:
     name = proxy.PORT_FORWARD_ROLE
     return [
         {
             "apiVersion": "rbac.authorization.k8s.io/v1",
             "kind": "Role",
-            "metadata": _meta(name, namespace, generation),
+            "metadata": _meta(mpc, name, namespace, generation),
             "rules": [
                 {"apiGroups": [""], "resources": ["pods"], "verbs": ["get", "list", "watch"]},
                 {"apiGroups": [""], "resources": ["pods/portforward"], "verbs": ["create"]},
@@ -200,7 +215,7 @@ def _port_forward_rbac(namespace: str, generation: int) -> list[Object]:
         {
             "apiVersion": "rbac.authorization.k8s.io/v1",
             "kind": "RoleBinding",
-            "metadata": _meta(name, namespace, generation),
+            "metadata": _meta(mpc, name, namespace, generation),
             "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "Role", "name": name},
             "subjects": [
                 {

@@ -1,0 +1,79 @@
+"""What the lab's "node" adds to a plan: the in-cluster API name, shared env, host paths, and
+the `--host-port` flag."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from ocm_core.localruntime.podspec import (
+    PROJECT_IMAGES,
+    Node,
+    node_for,
+    parse_host_port,
+    plan,
+)
+
+KUBE_CONFIG = "server: https://kubernetes.default.svc\nother: kubernetes.io/x\n"
+
+
+def deployment(args: list[str]) -> dict[str, Any]:
+    container = {
+        "name": "main",
+        "image": f"{PROJECT_IMAGES[0]}:v1",
+        "command": ["ocm"],
+        "args": args,
+        "env": [{"name": "API", "value": "kubernetes.default.svc.cluster.local:443"}],
+        "volumeMounts": [
+            {"name": "tmp", "mountPath": "/tmp"},
+            {"name": "config", "mountPath": "/etc/config"},
+        ],
+    }
+    volumes = [{"name": "tmp", "emptyDir": {}}, {"name": "config", "configMap": {"name": "kc"}}]
+    return {
+        "metadata": {"name": "d", "namespace": "ns"},
+        "spec": {"template": {"spec": {"containers": [container], "volumes": volumes}}},
+    }
+
+
+def make_plan(args: list[str], node: Node, root: Path) -> Any:
+    (process,) = plan(
+        deployment(args),
+        replica=0,
+        programs={"ocm": ["ocm"]},
+        volume_root=root,
+        port_map={},
+        secrets=lambda ns, name: None,
+        config_maps=lambda ns, name: {"data": {"kubeconfig": KUBE_CONFIG}},
+        node=node,
+    )
+    return process
+
+
+def test_the_in_cluster_api_name_becomes_the_runtimes_api_address(tmp_path: Path) -> None:
+    node = node_for("https://127.0.0.1:6443", Path("/lab/admin.kubeconfig"))
+    process = make_plan(["--kube-apiserver=kubernetes.default.svc:443"], node, tmp_path)
+    assert process.argv[1:] == ("--kube-apiserver=127.0.0.1:6443",)
+    assert process.env["API"] == "127.0.0.1:6443"
+    assert process.env["KUBECONFIG"] == "/lab/admin.kubeconfig"
+    mounted = process.files[tmp_path / "config" / "kubeconfig"].decode()
+    assert mounted == "server: https://127.0.0.1:6443\nother: kubernetes.io/x\n"
+
+
+def test_host_paths_are_not_taken_for_mount_paths(tmp_path: Path) -> None:
+    node = Node(host_paths=("/tmp/lab",))
+    process = make_plan(
+        ["--hub-kubeconfig=/tmp/lab/hub.kubeconfig", "/tmp/scratch"], node, tmp_path
+    )
+    assert process.argv[1:] == (
+        "--hub-kubeconfig=/tmp/lab/hub.kubeconfig",
+        f"{tmp_path}/tmp/scratch",
+    )
+
+
+def test_host_port_flags_parse_or_say_what_is_expected() -> None:
+    assert parse_host_port("addon/cluster-proxy:8091=18091") == ("addon/cluster-proxy", 8091, 18091)
+    with pytest.raises(ValueError, match="expected namespace/deployment:containerPort=hostPort"):
+        parse_host_port("cluster-proxy:8091")
