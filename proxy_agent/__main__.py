@@ -10,6 +10,7 @@ import sys
 import uvloop
 
 from ocm_core.diagnostics import install_task_dump_signal
+from ocm_core.tlsfiles import TLSFilesError
 from proxy_agent.agent import ProxyAgent
 from proxy_agent.config import build_parser, from_args
 
@@ -38,7 +39,12 @@ def main(argv: list[str] | None = None) -> int:
     except ValueError as exc:
         parser.error(str(exc))
     configure_logging(args.verbose)
-    uvloop.run(serve(ProxyAgent(config)))
+    try:
+        agent = ProxyAgent(config)
+    except TLSFilesError as exc:
+        print(f"proxy-agent: {exc}", file=sys.stderr)
+        return 1
+    uvloop.run(serve(agent))
     return 0
 
 

@@ -1,4 +1,9 @@
-"""Run a proxy-agent: the connector, exposure reloading, and the health port."""
+"""Run a proxy-agent: the connector, exposure and certificate reloading, and the health port.
+
+A rotated certificate, key or CA bundle (the files change) renews the streams: new streams
+with the new files first, then the old ones drain and close once their connections end, so
+the agent is on the new certificate before the old one stops being trusted and no open
+connection is cut."""
 
 from __future__ import annotations
 
@@ -12,15 +17,16 @@ from pathlib import Path
 from aiohttp import web
 
 from ocm_core.health import health_app, start_health
+from ocm_core.tlsfiles import TLSFileSet
 from proxy_agent import servicemap
 from proxy_agent.config import AgentConfig
-from proxy_agent.connector import Connector
+from proxy_agent.connector import Connector, tls_files
 from proxy_agent.exposure import Exposure, ExposureError, load_file
 from proxy_agent.metrics import AgentMetrics
 from proxy_agent.servicemap import ServiceMap
 
 logger = logging.getLogger(__name__)
-#: How often the exposure file's modification time is checked.
+#: How often the exposure and certificate files are checked for changes.
 RELOAD_INTERVAL = 1.0
 
 
@@ -30,8 +36,13 @@ class ProxyAgent:
         self.exposure = config.exposure
         self.service_map = ServiceMap()
         self.metrics = AgentMetrics()
+        self.tls = tls_files(config)
         self.connector = Connector(
-            config, lambda: self.exposure, self.metrics, lambda: self.service_map
+            config,
+            lambda: self.exposure,
+            self.metrics,
+            service_map=lambda: self.service_map,
+            tls=self.tls,
         )
         self.metrics.open_endpoint_connections.set_function(self.connector.open_connections)
         self.metrics.held_bytes.set_function(self.connector.held_bytes)
@@ -60,6 +71,8 @@ class ProxyAgent:
             self._load_service_map(config.service_map_file)
             watch = self._watch(config.service_map_file, self._load_service_map)
             self._tasks.append(asyncio.ensure_future(watch))
+        if self.tls is not None:
+            self._tasks.append(asyncio.ensure_future(self._watch_certificates(self.tls)))
         logger.info(
             "proxy-agent %s for cluster %r: health on %d, advertising %s",
             config.agent_id,
@@ -97,6 +110,14 @@ class ProxyAgent:
         logger.info(
             "service map: %d service ports", len(self.service_map.services), extra={"file": path}
         )
+
+    async def _watch_certificates(self, tls: TLSFileSet) -> None:
+        while True:
+            await asyncio.sleep(RELOAD_INTERVAL)
+            # Off the loop: a changed set is parsed and checked, which takes a moment.
+            if await asyncio.to_thread(tls.refresh) is not None:
+                logger.info("certificate files changed; renewing streams to present them")
+                self.connector.renew()
 
     def _apply(self, loaded: Exposure) -> None:
         old = self.exposure

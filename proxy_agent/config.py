@@ -11,11 +11,12 @@ from pathlib import Path
 from protos.tunnel import AgentIdentifiers, RemoteProtocolError, parse_agent_identifiers
 from protos.tunnel.batching import FEATURE_BATCH
 from protos.tunnel.flow import DEFAULT_WINDOW, FEATURE_CREDIT, check_window
+from protos.tunnel.halfclose import FEATURE_HALF_CLOSE
 from proxy_agent.exposure import Exposure, ExposureError, load_file, parse_service_flag
 from proxy_agent.servicemap import SERVICE_MAP_ENV
 
 #: Tunnel extensions this agent announces to servers (used only if the server agrees).
-KNOWN_FEATURES = (FEATURE_CREDIT, FEATURE_BATCH)
+KNOWN_FEATURES = (FEATURE_CREDIT, FEATURE_BATCH, FEATURE_HALF_CLOSE)
 
 
 @dataclass(frozen=True)

@@ -3,8 +3,10 @@
 Every `sync_interval` (jittered, backing off x1.5 to `sync_interval_cap` on errors) the
 connector dials the server address again while it holds fewer distinct server ids than the
 servers announce; a stream to a server id it already holds is closed at once. When the
-exposure list changes, the streams are renewed so the servers learn the new identifiers:
-new streams first, then the old ones drain and close once their connections have finished.
+exposure list or the certificate changes, the streams are renewed so the servers learn the new
+identifiers (or see the new certificate): new streams first, then the old ones drain and close
+once their connections have finished and the server has had `DRAIN_SETTLE` seconds to stop
+sending dials to them (a dial already on its way is served, never cut).
 """
 
 from __future__ import annotations
@@ -17,10 +19,12 @@ from collections.abc import Callable
 
 import grpc
 
+from ocm_core.tlsfiles import TLSFileSet, TLSMaterial
 from protos._gen.client_pb2 import Packet
 from protos.tunnel import headers
 from protos.tunnel.batching import FEATURE_BATCH
 from protos.tunnel.flow import FEATURE_CREDIT
+from protos.tunnel.halfclose import FEATURE_HALF_CLOSE
 from protos.tunnel.headers import feature_metadata, negotiate, single_value
 from proxy_agent.config import AgentConfig
 from proxy_agent.exposure import Exposure
@@ -31,6 +35,9 @@ from proxy_agent.session import Session
 logger = logging.getLogger(__name__)
 METHOD = "/AgentService/Connect"
 HEADER_TIMEOUT = 10.0
+#: After DRAIN, how long a server may still route a dial to the stream: dials it sent before it
+#: read the DRAIN are in flight. The stream closes only once idle and at least this old.
+DRAIN_SETTLE = 1.0
 
 
 class ServerRefusedError(Exception):
@@ -52,11 +59,16 @@ def channel_options(config: AgentConfig) -> list[tuple[str, int | str]]:
     return options
 
 
-def credentials(config: AgentConfig) -> grpc.ChannelCredentials:
-    assert config.ca_cert is not None
-    key = config.agent_key.read_bytes() if config.agent_key else None
-    cert = config.agent_cert.read_bytes() if config.agent_cert else None
-    return grpc.ssl_channel_credentials(config.ca_cert.read_bytes(), key, cert)
+def tls_files(config: AgentConfig) -> TLSFileSet | None:
+    """The CA bundle, certificate and key the agent dials with (None: plaintext); raises
+    TLSFilesError when they do not make a usable set."""
+    if config.insecure:
+        return None
+    return TLSFileSet(cert=config.agent_cert, key=config.agent_key, ca=config.ca_cert)
+
+
+def credentials(material: TLSMaterial) -> grpc.ChannelCredentials:
+    return grpc.ssl_channel_credentials(material.ca, material.key, material.cert)
 
 
 class Connector:
@@ -65,15 +77,21 @@ class Connector:
         config: AgentConfig,
         exposure: Callable[[], Exposure],
         metrics: AgentMetrics,
+        *,
         service_map: Callable[[], ServiceMap] | None = None,
+        tls: TLSFileSet | None = None,
     ) -> None:
         self.config = config
+        #: Read at every dial, so a new stream presents the certificate on disk now.
+        self.tls = tls
         self._exposure = exposure
         no_map = ServiceMap()
         self._service_map = service_map or (lambda: no_map)
         self.metrics = metrics
         self.sessions: dict[str, Session] = {}
         self._retiring: set[Session] = set()
+        #: Sessions to replace (renew): they keep serving until a new stream to their server is up.
+        self._stale: set[Session] = set()
         self._tasks: set[asyncio.Task[None]] = set()
         self._server_count = 1
         self._wake = asyncio.Event()
@@ -100,7 +118,7 @@ class Connector:
         delay = config.sync_interval
         try:
             while True:
-                if not self.draining and len(self.sessions) < self._server_count:
+                if not self.draining and self._wants_streams():
                     try:
                         await self._connect_once()
                         delay = config.sync_interval
@@ -122,14 +140,18 @@ class Connector:
         finally:
             await self.close()
 
+    def _wants_streams(self) -> bool:
+        fresh = [s for s in self.sessions.values() if s not in self._stale]
+        return len(fresh) < self._server_count
+
     async def _connect_once(self) -> None:
         config = self.config
         target = f"{config.proxy_server_host}:{config.proxy_server_port}"
         options = channel_options(config)
         channel = (
             grpc.aio.insecure_channel(target, options=options)
-            if config.insecure
-            else grpc.aio.secure_channel(target, credentials(config), options=options)
+            if self.tls is None
+            else grpc.aio.secure_channel(target, credentials(self.tls.current), options=options)
         )
         try:
             session = await self._open(channel)
@@ -168,7 +190,8 @@ class Connector:
         features = negotiate(self.config.features, metadata)
         self._server_count = max(1, int(count))
         self.metrics.known_server_count.set(self._server_count)
-        if server_id in self.sessions:
+        replaced = self.sessions.get(server_id)
+        if replaced is not None and replaced not in self._stale:
             call.cancel()  # ANP parity: a second stream to the same server is closed
             return None
         session = Session(
@@ -179,10 +202,14 @@ class Connector:
             metrics=self.metrics,
             credit=FEATURE_CREDIT in features,
             batch=FEATURE_BATCH in features,
+            half_close=FEATURE_HALF_CLOSE in features,
             window=self.config.connection_window,
             stalled_timeout=self.config.stalled_connection_timeout,
         )
         self.sessions[server_id] = session
+        if replaced is not None:
+            self._stale.discard(replaced)
+            self._retire(replaced)
         logger.info(
             "connected to proxy-server %s (%d/%d)",
             server_id,
@@ -203,14 +230,15 @@ class Connector:
             if self.sessions.get(session.server_id) is session:
                 del self.sessions[session.server_id]
             self._retiring.discard(session)
+            self._stale.discard(session)
             await channel.close(None)
             self._wake.set()
 
     def renew(self) -> None:
-        """Re-advertise identifiers: retire current streams; the sync loop opens new ones."""
-        for session in list(self.sessions.values()):
-            del self.sessions[session.server_id]
-            self._retire(session)
+        """Re-advertise identifiers or present a rotated certificate: retire current streams
+        once the sync loop has opened their replacements (they drain, and close once their
+        connections end). Until then they serve as before."""
+        self._stale.update(self.sessions.values())
         self._wake.set()
 
     def _retire(self, session: Session, timeout: float | None = None) -> None:
@@ -225,8 +253,9 @@ class Connector:
     async def _close_when_idle(self, session: Session, timeout: float | None) -> None:
         loop = asyncio.get_running_loop()
         deadline = loop.time() + timeout if timeout is not None else float("inf")
+        settled = loop.time() + DRAIN_SETTLE
         # Polling the endpoint's counters: connections end in many places; 50 ms is plenty.
-        while not session.idle and loop.time() < deadline:  # noqa: ASYNC110
+        while (not session.idle or loop.time() < settled) and loop.time() < deadline:  # noqa: ASYNC110
             await asyncio.sleep(0.05)
         logger.info("closing drained stream to %s", session.server_id)
         session.close()

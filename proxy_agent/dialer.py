@@ -6,12 +6,15 @@ window bounds each queue and the reader never waits. A plain server cannot be pa
 connection, so when a target keeps more than a window unread the reader waits for it
 (`wait_drained`, ANP's behaviour), but at most `stalled_timeout` seconds: then the connection
 is closed with an error, so the stream's other connections move again.
+
+Half-close (`halfclose` negotiated): the target's EOF leaves the connection open for the
+other direction (`AgentEndpoint.socket_ended`), and the server's HALF_CLOSE shuts the
+socket's write side once everything queued for it is written (`end_writing`).
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import socket
 from collections import deque
@@ -81,6 +84,9 @@ class TargetConnection:
         #: Set whenever the target took bytes or the connection ended.
         self._progress = asyncio.Event()
         self._finished = False
+        self._eof_wanted = False
+        #: Set when writing to the target failed while its reading side had ended already.
+        self._write_failed = asyncio.Event()
         self.pump: asyncio.Task[None] | None = None
         self._drainer: asyncio.Task[None] | None = None
 
@@ -107,10 +113,21 @@ class TargetConnection:
                 endpoint.send_data(self.conn_id, chunk)
                 self._outbox.push(endpoint.packets_to_send())
                 await self._outbox.wait_room()
+            half_closed = endpoint.socket_ended(self.conn_id)
+            self._outbox.push(endpoint.packets_to_send())
+            if half_closed:
+                # Live until the server's end (close() cancels us) or a failed write.
+                await self._write_failed.wait()
+                error = "writing to the target failed after it half-closed"
         except OSError as exc:
             error = str(exc)
         finally:
             self._finish(error)
+
+    def end_writing(self) -> None:
+        """The server sends no more bytes: shut the socket's write side after the queue."""
+        self._eof_wanted = True
+        self._writable.set()
 
     def credit_granted(self) -> None:
         self._credit.set()
@@ -142,7 +159,7 @@ class TargetConnection:
 
     async def _write_target(self) -> None:
         writer = self._writer
-        with contextlib.suppress(ConnectionError):
+        try:
             while True:
                 await self._writable.wait()
                 self._writable.clear()
@@ -151,6 +168,12 @@ class TargetConnection:
                 writer.writelines(chunks)
                 await writer.drain()
                 self._consumed(sum(len(c) for c in chunks))
+                if self._eof_wanted and not self._pending:
+                    if writer.can_write_eof():
+                        writer.write_eof()
+                    return
+        except (ConnectionError, OSError):
+            self._write_failed.set()
 
     def _consumed(self, n: int) -> None:
         endpoint = self._endpoint

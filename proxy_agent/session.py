@@ -21,6 +21,7 @@ from protos.tunnel import (
     CreditGranted,
     DataReceived,
     DialRequested,
+    HalfClosed,
     RemoteProtocolError,
     packets,
 )
@@ -46,14 +47,15 @@ class Session:
         metrics: AgentMetrics,
         credit: bool = False,
         batch: bool = False,
+        half_close: bool = False,
         window: int = DEFAULT_WINDOW,
         stalled_timeout: float = 30.0,
     ) -> None:
-        """`credit`: the server negotiated per-connection flow control; `window`: bytes per
-        connection the server may send ahead of its target; `stalled_timeout`: see dialer."""
+        """`credit`, `batch`, `half_close`: the features the server negotiated; `window`: bytes
+        per connection the server may send ahead of its target; `stalled_timeout`: see dialer."""
         self.call = call
         self.server_id = server_id
-        self.endpoint = AgentEndpoint(resolve, credit=credit, window=window)
+        self.endpoint = AgentEndpoint(resolve, credit=credit, half_close=half_close, window=window)
         self._window = window
         self._stalled_timeout = stalled_timeout
         self._batch = batch
@@ -134,6 +136,10 @@ class Session:
                 conn = self._conns.get(event.conn_id)
                 if conn is not None:
                     conn.credit_granted()
+            elif isinstance(event, HalfClosed):
+                conn = self._conns.get(event.conn_id)
+                if conn is not None:
+                    conn.end_writing()
             elif isinstance(event, DialRequested):
                 self._start_dial(event)
             elif isinstance(event, CloseRequested):

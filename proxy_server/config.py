@@ -10,12 +10,13 @@ from pathlib import Path
 
 from protos.tunnel.batching import FEATURE_BATCH
 from protos.tunnel.flow import DEFAULT_WINDOW, FEATURE_CREDIT, check_window
+from protos.tunnel.halfclose import FEATURE_HALF_CLOSE
 from proxy_server.backends import STRATEGIES
 from proxy_server.userserver import config as userserver_config
 from proxy_server.userserver.config import UserServerConfig
 
 #: Tunnel extensions this server offers to agents and frontends that announce them.
-KNOWN_FEATURES = (FEATURE_CREDIT, FEATURE_BATCH)
+KNOWN_FEATURES = (FEATURE_CREDIT, FEATURE_BATCH, FEATURE_HALF_CLOSE)
 
 
 @dataclass(frozen=True)

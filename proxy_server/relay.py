@@ -155,12 +155,14 @@ class Relay:
         return self.registry.choose(address, draining)
 
     # -- membership ----------------------------------------------------------------------------
-    def add_agent(self, backend: Backend, *, credit: bool = False) -> Link:
-        """Register an agent stream; `credit`: it negotiated per-connection flow control."""
+    def add_agent(
+        self, backend: Backend, *, credit: bool = False, half_close: bool = False
+    ) -> Link:
+        """Register an agent stream; `credit`, `half_close`: the features it negotiated."""
         link = Link(self._window)
         self._agents[backend.key] = link
         self.registry.add(backend)
-        self.switchboard.add_backend(backend.key, credit=credit)
+        self.switchboard.add_backend(backend.key, credit=credit, half_close=half_close)
         return link
 
     def remove_agent(self, key: Hashable) -> None:
@@ -171,8 +173,12 @@ class Relay:
             link.close()
         self._dispatch(self.switchboard.remove_backend(key))
 
-    def add_frontend(self, *, single_use: bool = True, credit: bool = False) -> tuple[int, Link]:
-        frontend = self.switchboard.add_frontend(single_use=single_use, credit=credit)
+    def add_frontend(
+        self, *, single_use: bool = True, credit: bool = False, half_close: bool = False
+    ) -> tuple[int, Link]:
+        frontend = self.switchboard.add_frontend(
+            single_use=single_use, credit=credit, half_close=half_close
+        )
         side = _FrontendSide(Link(self._window))
         side.resumed.set()
         self._frontends[frontend] = side

@@ -12,6 +12,8 @@ import grpc
 from aiohttp import web
 
 from ocm_core.health import health_app, start_health
+from ocm_core.tlsfiles import TLSFilesError, TLSFileSet, TLSMaterial, reloading_server_context
+from protos.tunnel.halfclose import FEATURE_HALF_CLOSE
 from proxy_server.backends import BackendRegistry
 from proxy_server.config import ServerConfig, TLSFiles
 from proxy_server.dialing import RelayDialer
@@ -48,27 +50,44 @@ def grpc_options(config: ServerConfig) -> list[tuple[str, int]]:
     ]
 
 
+class ServerStartError(Exception):
+    """A port could not be opened; the message names it and the likely cause."""
+
+
+def file_set(tls: TLSFiles) -> TLSFileSet:
+    try:
+        return TLSFileSet(cert=tls.cert, key=tls.key, ca=tls.ca)
+    except TLSFilesError as exc:
+        raise ServerStartError(str(exc)) from exc
+
+
+def _certificate_configuration(material: TLSMaterial) -> grpc.ServerCertificateConfiguration:
+    assert material.cert is not None
+    assert material.key is not None
+    return grpc.ssl_server_certificate_configuration(
+        [(material.key, material.cert)], root_certificates=material.ca
+    )
+
+
 def server_credentials(tls: TLSFiles) -> grpc.ServerCredentials:
-    ca = tls.ca.read_bytes() if tls.ca else None
-    return grpc.ssl_server_credentials(
-        [(tls.key.read_bytes(), tls.cert.read_bytes())],
-        root_certificates=ca,
-        require_client_auth=ca is not None,
+    """Credentials that re-read the files when they change: gRPC asks before every handshake,
+    so a rotated certificate or CA bundle applies to new connections and open ones stay."""
+    files = file_set(tls)
+
+    def fetch() -> grpc.ServerCertificateConfiguration | None:
+        material = files.refresh()
+        return _certificate_configuration(material) if material is not None else None
+
+    return grpc.dynamic_ssl_server_credentials(
+        _certificate_configuration(files.current),
+        fetch,  # type: ignore[arg-type]  # gRPC documents None as "keep the current one"; the stub does not
+        require_client_authentication=tls.ca is not None,
     )
 
 
 def server_ssl_context(tls: TLSFiles) -> ssl.SSLContext:
-    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
-    context.minimum_version = ssl.TLSVersion.TLSv1_2
-    context.load_cert_chain(tls.cert, tls.key)
-    if tls.ca is not None:
-        context.load_verify_locations(tls.ca)
-        context.verify_mode = ssl.CERT_REQUIRED
-    return context
-
-
-class ServerStartError(Exception):
-    """A port could not be opened; the message names it and the likely cause."""
+    """For HTTP CONNECT: re-reads the files at the next handshake after they change."""
+    return reloading_server_context(file_set(tls))
 
 
 def _bind(server: grpc.aio.Server, address: str, tls: TLSFiles | None, role: str) -> int:
@@ -169,7 +188,9 @@ class ProxyServer:
         config = self.config
         if config.mode == "http-connect":
             tls = server_ssl_context(config.frontend_tls) if config.frontend_tls else None
-            frontend = HTTPConnectFrontend(self.relay)
+            frontend = HTTPConnectFrontend(
+                self.relay, half_close=FEATURE_HALF_CLOSE in config.features
+            )
             self._http_server = await frontend.start(config.bind_address, config.server_port, tls)
             port: int = self._http_server.sockets[0].getsockname()[1]
             return port

@@ -6,9 +6,10 @@ in-process multiplexing path) both are. `TunnelTransport` runs two tasks it owns
 that feeds the protocol (pausing when the protocol asks) and a writer that coalesces `write()`s
 into large DATA packets (grpc.aio's cost is per message, see docs/performance.md).
 
-The tunnel has no half-close: the far side's end closes both directions, so EOF is followed
-by `connection_lost` at once. TLS is layered with `asyncio.sslproto.SSLProtocol` directly
-rather than `loop.start_tls`, which uvloop restricts to its own socket transports.
+This transport offers no half-close: the far side's end (a close, or a `halfclose` EOF)
+closes both directions, so EOF is followed by `connection_lost` at once. TLS is layered with
+`asyncio.sslproto.SSLProtocol` directly rather than `loop.start_tls`, which uvloop restricts
+to its own socket transports.
 """
 
 from __future__ import annotations
@@ -94,7 +95,7 @@ class TunnelTransport(asyncio.Transport):
             self._protocol.pause_writing()
 
     def can_write_eof(self) -> bool:
-        return False  # no half-close in the tunnel protocol
+        return False  # the far side's EOF ends the whole transport (see the module doc)
 
     def get_write_buffer_size(self) -> int:
         return self._outbox_size

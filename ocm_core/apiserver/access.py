@@ -2,8 +2,9 @@
 
 Plugs :mod:`ocm_core.apiserver.auth` into the request hooks of :mod:`authhooks`:
 - authentication, in kube's order: verified x509 client certificate (CN user, O groups), the
-  admin token (user ``admin`` in ``system:masters``), ServiceAccount JWTs signed with the key
-  kept in the data dir, bootstrap tokens; nothing valid → 401 (no anonymous access);
+  admin token (user ``admin`` in ``system:masters``) and the ``--token-auth-file`` users,
+  ServiceAccount JWTs signed with the key kept in the data dir, bootstrap tokens; nothing
+  valid → 401 (no anonymous access);
 - impersonation (``Impersonate-*`` headers), each requested identity checked with the
   ``impersonate`` verb; the request then runs as the impersonated user;
 - RBAC over the :class:`AuthCache`, ``system:masters`` always allowed.
@@ -119,14 +120,21 @@ class Access:
     service_accounts: auth.ServiceAccountTokens
 
     @classmethod
-    def create(cls, admin_token: str, signing_key: pki.PrivateKey) -> Access:
+    def create(
+        cls,
+        admin_token: str,
+        signing_key: pki.PrivateKey,
+        static_tokens: auth.StaticTokens | None = None,
+    ) -> Access:
+        """``static_tokens``: the ``--token-auth-file`` users, served next to the admin token."""
         cache = AuthCache()
         admin = users.UserInfo(
             name=authhooks.ADMIN_USER, groups=(users.SYSTEM_MASTERS, users.SYSTEM_AUTHENTICATED)
         )
         service_accounts = auth.ServiceAccountTokens(signing_key, uid_lookup=cache.uid)
+        file_users = static_tokens.users_by_token if static_tokens is not None else {}
         authenticator = auth.Authenticator(
-            static_tokens=auth.StaticTokens(users_by_token={admin_token: admin}),
+            static_tokens=auth.StaticTokens(users_by_token={**file_users, admin_token: admin}),
             service_accounts=service_accounts,
             bootstrap_tokens=auth.BootstrapTokens(cache.secret),
         )

@@ -1,19 +1,23 @@
 """``AuthCache``: the objects authentication and authorization read on every request.
 
 RBAC (Roles, ClusterRoles, RoleBindings, ClusterRoleBindings), bootstrap-token Secrets in
-kube-system and ServiceAccounts (their uids, so deleting an account revokes its tokens). Loaded
+kube-system, ServiceAccounts (their uids, so deleting an account revokes its tokens) and the uids
+of every Pod, Secret and Node (so deleting the object a token is bound to revokes the token). Loaded
 from storage once at start-up, then kept current by the watch hub's synchronous listener, so a
 RoleBinding is in force as soon as its create returns and no request queries the database.
 Aggregated ClusterRoles get their rules filled in (kube's aggregation controller), recomputed
-lazily after any ClusterRole change.
+lazily after a ClusterRole change that can affect them (one that aggregates, or whose labels an
+aggregation selector matches); the per-cluster roles of a big hub never trigger that.
+ClusterRoleBindings are indexed by subject name, so authorizing a request reads only the bindings
+that can name its user: both keep per-request cost flat as clusters are added.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from typing import Any, Final
 
-from ocm_core.apiserver.auth import aggregate_cluster_roles
+from ocm_core.apiserver.auth import rbac
 from ocm_core.apiserver.auth.bootstrap import BOOTSTRAP_NAMESPACE, SECRET_NAME_PREFIX
 from ocm_core.apiserver.auth.serviceaccount import SERVICE_ACCOUNT_KIND
 from ocm_core.apiserver.storage import EventType, Storage, StoredEvent
@@ -33,6 +37,9 @@ CACHED_RESOURCES: Final = (
     SERVICE_ACCOUNTS,
 )
 
+#: storage key -> kind, for the objects a ServiceAccount token may be bound to (uids only).
+BOUND_OBJECT_RESOURCES: Final = {"core/pods": "Pod", SECRETS: "Secret", "core/nodes": "Node"}
+
 Obj = Mapping[str, Any]
 _ByNamespace = dict[str, dict[str, Obj]]
 """namespace ("" for cluster-scoped) → name → object: a request reads only its namespace."""
@@ -49,7 +56,18 @@ class AuthCache:
 
     def __init__(self) -> None:
         self._objects: dict[str, _ByNamespace] = {r: {} for r in CACHED_RESOURCES}
-        self._aggregated: Sequence[Obj] | None = None
+        self._aggregated: dict[str, Obj] | None = None
+        """ClusterRoles by name as authorization sees them; None: recompute on next read."""
+        self._aggregation_selectors: list[Obj] = []
+        self._bindings_by_subject: dict[str, set[str]] = {}
+        """Subject name → names of the ClusterRoleBindings that list it."""
+        self._binding_order: dict[str, int] = {}
+        """ClusterRoleBinding name → when it was added: answers keep the table's order."""
+        self._bindings_added = 0
+        #: kind -> (namespace, name) -> uid
+        self._bound_uids: dict[str, dict[tuple[str, str], str]] = {
+            kind: {} for kind in BOUND_OBJECT_RESOURCES.values()
+        }
 
     async def load(self, storage: Storage) -> None:
         """Fill the cache from storage (before the hub listener is attached)."""
@@ -60,19 +78,68 @@ class AuthCache:
                 namespace_of = meta.get("namespace", "")
                 if _cached(resource, namespace_of, meta["name"]):
                     self._objects[resource].setdefault(namespace_of, {})[meta["name"]] = obj
+                    if resource == CLUSTER_ROLE_BINDINGS:
+                        self._index_binding(meta["name"], None, obj)
+        for resource, kind in BOUND_OBJECT_RESOURCES.items():
+            uids = self._bound_uids[kind]
+            for obj in (await storage.list(resource)).items:
+                meta = obj["metadata"]
+                uids[(meta.get("namespace", ""), meta["name"])] = str(meta.get("uid", ""))
         self._aggregated = None
 
     def apply(self, event: StoredEvent) -> None:
         """The watch hub listener: mirror one committed change."""
+        bound_kind = BOUND_OBJECT_RESOURCES.get(event.resource)
+        if bound_kind is not None:
+            self._track_uid(bound_kind, event)
         if not _cached(event.resource, event.namespace, event.name):
             return
         table = self._objects[event.resource].setdefault(event.namespace, {})
+        old = table.get(event.name)
+        new: Obj | None = None
         if event.type is EventType.DELETED:
             table.pop(event.name, None)
         elif event.type in (EventType.ADDED, EventType.MODIFIED):
-            table[event.name] = event.object
+            table[event.name] = new = event.object
+        else:
+            return
         if event.resource == CLUSTER_ROLES:
+            self._cluster_role_changed(event.name, old, new)
+        elif event.resource == CLUSTER_ROLE_BINDINGS:
+            self._index_binding(event.name, old, new)
+
+    def _cluster_role_changed(self, name: str, old: Obj | None, new: Obj | None) -> None:
+        if self._aggregated is None:
+            return
+        selectors = self._aggregation_selectors
+        if any(rbac.affects_aggregation(r, selectors) for r in (old, new) if r is not None):
             self._aggregated = None
+        elif new is None:
+            self._aggregated.pop(name, None)
+        else:
+            self._aggregated[name] = new
+
+    def _index_binding(self, name: str, old: Obj | None, new: Obj | None) -> None:
+        if new is None:
+            self._binding_order.pop(name, None)
+        elif name not in self._binding_order:
+            self._bindings_added += 1
+            self._binding_order[name] = self._bindings_added
+        for subject in rbac.names_in_subjects(old) if old is not None else ():
+            names = self._bindings_by_subject.get(subject)
+            if names is not None:
+                names.discard(name)
+                if not names:
+                    del self._bindings_by_subject[subject]
+        for subject in rbac.names_in_subjects(new) if new is not None else ():
+            self._bindings_by_subject.setdefault(subject, set()).add(name)
+
+    def _track_uid(self, kind: str, event: StoredEvent) -> None:
+        key = (event.namespace, event.name)
+        if event.type is EventType.DELETED:
+            self._bound_uids[kind].pop(key, None)
+        elif event.type in (EventType.ADDED, EventType.MODIFIED):
+            self._bound_uids[kind][key] = str(event.object["metadata"].get("uid", ""))
 
     def contains(self, resource: str, namespace: str, name: str) -> bool:
         return name in self._objects[resource].get(namespace, {})
@@ -83,8 +150,17 @@ class AuthCache:
         return self._in_namespace(ROLES, namespace)
 
     def cluster_roles(self) -> Sequence[Obj]:
+        return list(self._cluster_roles_by_name().values())
+
+    def cluster_role(self, name: str) -> Obj | None:
+        return self._cluster_roles_by_name().get(name)
+
+    def _cluster_roles_by_name(self) -> dict[str, Obj]:
         if self._aggregated is None:
-            self._aggregated = aggregate_cluster_roles(self._in_namespace(CLUSTER_ROLES, ""))
+            roles = self._in_namespace(CLUSTER_ROLES, "")
+            aggregated = rbac.aggregate_cluster_roles(roles)
+            self._aggregated = {role["metadata"]["name"]: role for role in aggregated}
+            self._aggregation_selectors = rbac.aggregation_selectors(roles)
         return self._aggregated
 
     def role_bindings(self, namespace: str) -> Sequence[Obj]:
@@ -92,6 +168,11 @@ class AuthCache:
 
     def cluster_role_bindings(self) -> Sequence[Obj]:
         return self._in_namespace(CLUSTER_ROLE_BINDINGS, "")
+
+    def cluster_role_bindings_naming(self, names: Collection[str]) -> Sequence[Obj]:
+        table = self._objects[CLUSTER_ROLE_BINDINGS].get("", {})
+        hits: set[str] = set().union(*(self._bindings_by_subject.get(n, ()) for n in names))
+        return [table[name] for name in sorted(hits, key=self._binding_order.__getitem__)]
 
     def _in_namespace(self, resource: str, namespace: str) -> list[Obj]:
         return list(self._objects[resource].get(namespace, {}).values())
@@ -103,8 +184,9 @@ class AuthCache:
         return self._objects[SECRETS].get(namespace, {}).get(name)
 
     def uid(self, kind: str, namespace: str, name: str) -> str | None:
-        """The live uid of a ServiceAccount; other kinds are not tracked (None)."""
+        """The live uid of a ServiceAccount, Pod, Secret or Node; None if it does not exist."""
         if kind != SERVICE_ACCOUNT_KIND:
-            return None
+            bound = self._bound_uids.get(kind)
+            return None if bound is None else bound.get((namespace, name))
         account = self._objects[SERVICE_ACCOUNTS].get(namespace, {}).get(name)
         return None if account is None else str(account["metadata"].get("uid", ""))

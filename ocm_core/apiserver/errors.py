@@ -118,6 +118,27 @@ def invalid(kind: str, group: str, name: str, causes: list[tuple[str, str]]) -> 
     return ApiError(422, "Invalid", f'{kind} "{name}" is invalid: {text}', details)
 
 
+def invalid_patch(patch: Any, detail: str) -> ApiError:
+    """422 for a patch whose result fails strict decoding (kube names neither kind nor object;
+    the value is rendered as Go's ``%+v`` renders the decoded patch)."""
+    message = f'Invalid value: "{go_value(patch)}": {detail}'
+    details = {"causes": [{"reason": "FieldValueInvalid", "message": message, "field": "patch"}]}
+    return ApiError(422, "Invalid", f'"" is invalid: patch: {message}', details)
+
+
+def go_value(value: Any) -> str:
+    """A decoded JSON value as Go's ``fmt`` prints ``map[string]interface{}`` values."""
+    if isinstance(value, dict):
+        return "map[" + " ".join(f"{k}:{go_value(value[k])}" for k in sorted(value)) + "]"
+    if isinstance(value, list):
+        return "[" + " ".join(go_value(item) for item in value) + "]"
+    if value is None:
+        return "<nil>"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
 def bad_request(message: str) -> ApiError:
     return ApiError(400, "BadRequest", message)
 

@@ -1,9 +1,12 @@
-"""Minimal OpenAPI documents: enough for kubectl/helm to trust server-side field validation. Pure.
+"""OpenAPI documents: server-side field validation for kubectl/helm, schemas for explain. Pure.
 
-No schemas. Each kind gets one PATCH operation carrying ``x-kubernetes-group-version-kind``
-and a ``fieldValidation`` query parameter; with that, kubectl ≥ 1.29 and helm skip client-side
-validation (kube-api-surface §1.4). kubectl 1.27/1.28 read only ``/openapi/v2`` as a gnostic
-``openapi_v2.Document`` protobuf, hand-encoded here with the field numbers of §1.5. The core/v1
+Each kind gets one PATCH operation carrying ``x-kubernetes-group-version-kind`` and a
+``fieldValidation`` query parameter; with that, kubectl ≥ 1.29 and helm skip client-side
+validation (kube-api-surface §1.4). Kinds with a schema (CRD versions, the built-in kinds of
+:mod:`builtin_schemas`) also get it in ``components.schemas``, tagged with their GVK as kube
+does, so ``kubectl explain`` (which reads OpenAPI v3) can describe them and their fields.
+kubectl 1.27/1.28 read only ``/openapi/v2`` as a gnostic ``openapi_v2.Document`` protobuf,
+hand-encoded here with the field numbers of §1.5 (no schemas there). The core/v1
 document always includes the Namespace path (clients use it as the proxy for CRDs).
 """
 
@@ -14,9 +17,11 @@ import json
 from collections import defaultdict
 from typing import Any, Final
 
+from ocm_core.apiserver.builtin_schemas import OBJECT_FIELDS, schema_for
 from ocm_core.apiserver.discovery import VERSION_INFO
 from ocm_core.apiserver.registry import Registry, ResourceInfo
 
+GVK_EXTENSION: Final = "x-kubernetes-group-version-kind"
 _QUERY_PARAMS: Final = ("fieldValidation", "dryRun", "fieldManager", "force")
 #: Only the generic patch types: listing strategic merge would make kubectl look for schemas.
 _PATCH_MEDIA_TYPES: Final = (
@@ -42,7 +47,7 @@ def _gvk(info: ResourceInfo) -> dict[str, str]:
 
 def _patch_operation(info: ResourceInfo) -> dict[str, Any]:
     return {
-        "x-kubernetes-group-version-kind": _gvk(info),
+        GVK_EXTENSION: _gvk(info),
         "parameters": [
             {"name": name, "in": "query", "schema": {"type": "string"}} for name in _QUERY_PARAMS
         ],
@@ -50,6 +55,26 @@ def _patch_operation(info: ResourceInfo) -> dict[str, Any]:
             "content": {media: {"schema": {"type": "object"}} for media in _PATCH_MEDIA_TYPES}
         },
         "responses": {"200": {"description": "OK"}},
+    }
+
+
+def schema_name(info: ResourceInfo) -> str:
+    """kube's definition name: the reversed group, version and kind
+    (``io.open-cluster-management.cluster.v1.ManagedCluster``; core: ``io.k8s.api.core.v1.Pod``)."""
+    prefix = ".".join(reversed(info.group.split("."))) if info.group else "io.k8s.api.core"
+    return f"{prefix}.{info.version}.{info.kind}"
+
+
+def published_schema(info: ResourceInfo) -> dict[str, Any] | None:
+    """The kind's schema as published: GVK-tagged, apiVersion/kind/metadata always described."""
+    schema = schema_for(info)
+    if schema is None:
+        return None
+    properties = {**OBJECT_FIELDS, **(schema.get("properties") or {})}
+    return {
+        **schema,
+        "properties": properties,
+        GVK_EXTENSION: [_gvk(info)],
     }
 
 
@@ -68,8 +93,17 @@ def v3_document(registry: Registry, gv_path: str) -> dict[str, Any] | None:
         "openapi": "3.0.0",
         "info": {"title": "Kubernetes", "version": VERSION_INFO["gitVersion"]},
         "paths": {_item_path(i): {"patch": _patch_operation(i)} for i in infos},
-        "components": {"schemas": {}},
+        "components": {"schemas": _schemas(infos)},
     }
+
+
+def _schemas(infos: list[ResourceInfo]) -> dict[str, Any]:
+    schemas = {}
+    for info in infos:
+        schema = published_schema(info)
+        if schema is not None:
+            schemas[schema_name(info)] = schema
+    return schemas
 
 
 def document_hash(document: dict[str, Any]) -> str:

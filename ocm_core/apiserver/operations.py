@@ -35,12 +35,14 @@ from ocm_core.apiserver.storage import (
     AlreadyExistsError,
     BadContinueError,
     ConflictError,
+    EventType,
     ExpiredError,
     ListResult,
     NotFoundError,
     Object,
     Removal,
     Storage,
+    StoredEvent,
 )
 
 logger = logging.getLogger(__name__)
@@ -111,6 +113,36 @@ def storage_errors(info: ResourceInfo, name: str) -> Iterator[None]:
         raise errors.bad_request(str(exc)) from None
 
 
+class NamespaceIndex:
+    """Which namespaces exist and which are terminating, mirrored from storage commits.
+
+    Every namespaced create checks its namespace; reading it from the index instead of the
+    Namespace row saves a query and a JSON parse per create. The storage listener runs at
+    commit, so the index is never behind a create that could observe the namespace."""
+
+    def __init__(self) -> None:
+        self._terminating: dict[str, bool] = {}
+        self.loaded = False
+
+    async def load(self, storage: Storage) -> None:
+        storage.add_listener(self.apply)
+        for namespace in (await storage.list(NAMESPACE_INFO_KEY)).items:
+            self._terminating[namespace["metadata"]["name"]] = semantics.is_deleting(namespace)
+        self.loaded = True
+
+    def apply(self, event: StoredEvent) -> None:
+        if event.resource != NAMESPACE_INFO_KEY:
+            return
+        if event.type is EventType.DELETED:
+            self._terminating.pop(event.name, None)
+        elif event.type in (EventType.ADDED, EventType.MODIFIED):
+            self._terminating[event.name] = semantics.is_deleting(event.object)
+
+    def terminating(self, name: str) -> bool | None:
+        """True/False for an existing namespace, None when there is none."""
+        return self._terminating.get(name)
+
+
 class Operations:
     def __init__(
         self,
@@ -123,11 +155,13 @@ class Operations:
         self.storage = storage
         self.env = env
         self.validators = validators or Validators()
+        self.namespaces = NamespaceIndex()
 
     # --- startup ----------------------------------------------------------------------------
 
     async def start(self) -> None:
         """Serve every stored CRD and make sure the standard namespaces exist."""
+        await self.namespaces.load(self.storage)
         crd_info = self._crd_info()
         for crd in (await self.storage.list(crd_info.storage_key)).items:
             try:
@@ -205,15 +239,23 @@ class Operations:
     async def _check_namespace(self, info: ResourceInfo, namespace: str) -> None:
         if not info.namespaced:
             return
-        try:
-            ns = await self.storage.get(NAMESPACE_INFO_KEY, "", namespace)
-        except NotFoundError:
-            raise errors.not_found("namespaces", "", namespace) from None
-        if semantics.is_deleting(ns):
+        if self.namespaces.loaded:
+            terminating = self.namespaces.terminating(namespace)
+        else:  # not started (tests that drive Operations directly)
+            terminating = await self._read_namespace_state(namespace)
+        if terminating is None:
+            raise errors.not_found("namespaces", "", namespace)
+        if terminating:
             raise errors.forbidden(
                 f"unable to create new content in namespace {namespace} because it is being "
                 "terminated"
             )
+
+    async def _read_namespace_state(self, namespace: str) -> bool | None:
+        try:
+            return semantics.is_deleting(await self.storage.get(NAMESPACE_INFO_KEY, "", namespace))
+        except NotFoundError:
+            return None
 
     async def create(
         self,

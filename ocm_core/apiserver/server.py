@@ -20,6 +20,7 @@ from ocm_core import pki
 from ocm_core.apiserver.access import Access, service_account_signing_key
 from ocm_core.apiserver.admission import Validators
 from ocm_core.apiserver.app import build_state, make_app
+from ocm_core.apiserver.auth import StaticTokens
 from ocm_core.apiserver.controllers.csr_signer import signer_context
 from ocm_core.apiserver.serving_cert import (
     CA_KEY_FILE,
@@ -57,6 +58,8 @@ class ServerConfig:
     event_window: int = 10_000
     #: Validating admission by kind (ManifestWork rules are registered by ``ocm apiserver``).
     validators: Validators | None = None
+    #: Users of a kube ``--token-auth-file`` (parsed by the caller, so a bad file fails early).
+    static_tokens: StaticTokens | None = None
 
 
 class DataDirInUseError(RuntimeError):
@@ -155,7 +158,7 @@ async def _start_locked(config: ServerConfig, lock: IO[bytes]) -> RunningServer:
     state = build_state(
         _storage(config),
         admin_token=token,
-        access=Access.create(token, signing_key),
+        access=Access.create(token, signing_key, config.static_tokens),
         watch_history=config.event_window,
         validators=config.validators,
     )

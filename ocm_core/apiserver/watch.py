@@ -9,6 +9,10 @@ resume across restarts without loss or duplicates.
 
 A watcher that falls more than ``max_pending`` events behind is closed (kube does the same);
 its client re-watches from the last RV it saw.
+
+Watchers whose field selector pins ``metadata.name`` (each cluster agent watching its own
+ManagedCluster, say) are filed under that name too, so an event is offered only to them and to
+the unnamed watchers, not to a thousand agents' watches that would each turn it down.
 """
 
 from __future__ import annotations
@@ -27,6 +31,10 @@ DEFAULT_HISTORY: Final = 10_000
 #: Watchers registered under this key hear every resource (the in-server controllers).
 ALL_RESOURCES: Final = "*"
 DEFAULT_MAX_PENDING: Final = 10_000
+NAME_FIELD: Final = "metadata.name"
+
+_WatcherKey = tuple[str, str | None]
+"""(resource, the name the watcher's field selector pins or None)."""
 
 
 class Watcher:
@@ -41,6 +49,8 @@ class Watcher:
         max_pending: int,
     ) -> None:
         self.resource = resource
+        pinned = selector.fields.exact(NAME_FIELD) if resource != ALL_RESOURCES else None
+        self.key: _WatcherKey = (resource, pinned)
         self._hub = hub
         self._namespace = namespace
         self._selector = selector
@@ -115,7 +125,7 @@ class WatchHub:
         #: Every event with an RV above this is in ``_history``.
         self._floor = 0
         self.last_resource_version = 0
-        self._watchers: dict[str, set[Watcher]] = {}
+        self._watchers: dict[_WatcherKey, set[Watcher]] = {}
         self._listeners: list[Callable[[StoredEvent], None]] = []
 
     async def prime(self, storage: Storage) -> None:
@@ -141,7 +151,7 @@ class WatchHub:
         self.last_resource_version = event.resource_version
         for listener in self._listeners:
             listener(event)
-        for key in (event.resource, ALL_RESOURCES):
+        for key in ((event.resource, None), (event.resource, event.name), (ALL_RESOURCES, None)):
             for watcher in list(self._watchers.get(key, ())):
                 watcher.offer(event)
 
@@ -166,12 +176,12 @@ class WatchHub:
         for event in reversed(newer):
             if resource in (event.resource, ALL_RESOURCES):
                 watcher.offer(event)
-        self._watchers.setdefault(resource, set()).add(watcher)
+        self._watchers.setdefault(watcher.key, set()).add(watcher)
         return watcher
 
     def unsubscribe(self, watcher: Watcher) -> None:
         with contextlib.suppress(KeyError):
-            self._watchers[watcher.resource].remove(watcher)
+            self._watchers[watcher.key].remove(watcher)
 
     def close_all(self) -> None:
         for watchers in list(self._watchers.values()):

@@ -10,6 +10,7 @@ from pathlib import Path
 
 from ocm_core.api import work
 from ocm_core.apiserver.admission import Validators
+from ocm_core.apiserver.auth import StaticTokens, TokenFileError
 from ocm_core.apiserver.server import DataDirInUseError, ServerConfig, StorageKind, start
 from ocm_core.work.validation import validate_manifest_work
 
@@ -37,6 +38,11 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         default=10_000,
         help="events kept for watch resume; older resourceVersions get 410 Expired",
     )
+    parser.add_argument(
+        "--token-auth-file",
+        type=Path,
+        help='static bearer tokens, kube-apiserver CSV: token,user,uid[,"group1,group2"]',
+    )
     parser.set_defaults(handler=run)
 
 
@@ -56,7 +62,18 @@ def _config(args: argparse.Namespace) -> ServerConfig:
         bookmark_interval_seconds=args.bookmark_interval,
         event_window=args.event_window,
         validators=hub_validators(),
+        static_tokens=_static_tokens(args.token_auth_file),
     )
+
+
+def _static_tokens(path: Path | None) -> StaticTokens | None:
+    """Parse ``--token-auth-file`` before serving: a malformed line stops the start-up."""
+    if path is None:
+        return None
+    try:
+        return StaticTokens.from_file(path)
+    except TokenFileError as exc:
+        raise SystemExit(f"ocm apiserver: --token-auth-file: {exc}") from None
 
 
 def hub_validators() -> Validators:

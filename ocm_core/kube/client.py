@@ -47,6 +47,11 @@ DEFAULT_TIMEOUT: Final = 30.0
 DEFAULT_CONNECT_TIMEOUT: Final = 10.0
 """Seconds to establish TCP+TLS, for watches too (their body has no total deadline)."""
 USER_AGENT: Final = "ocm-core/0.1"
+IDLE_CONNECTION_SECONDS: Final = 90.0
+"""How long an idle connection is kept for reuse (client-go's IdleConnTimeout). Longer than a
+lease renewal interval (60-75 s), so a cluster agent renews over the same TLS connection instead
+of paying a handshake on both sides every time; shorter than the embedded server's idle limit
+(aiohttp's, about an hour), so the client closes idle connections, not the server."""
 
 
 class ApiClient:
@@ -342,7 +347,7 @@ class ApiClient:
         if self._session is None or self._session.closed:
             # No pool limit: every open watch pins one connection for minutes, and aiohttp's
             # default cap (100) would let many informers starve ordinary requests.
-            connector = aiohttp.TCPConnector(limit=0)
+            connector = aiohttp.TCPConnector(limit=0, keepalive_timeout=IDLE_CONNECTION_SECONDS)
             self._session = aiohttp.ClientSession(connector=connector, raise_for_status=False)
         return self._session
 

@@ -16,6 +16,7 @@ from protos.tunnel.events import (
     DialRequested,
     DialSucceeded,
     Event,
+    HalfClosed,
 )
 from protos.tunnel.frontend import FrontendEndpoint
 from protos.tunnel.headers import AgentIdentifiers, host_of, parse_agent_identifiers
@@ -48,6 +49,7 @@ __all__ = [
     "EndFrontend",
     "Event",
     "FrontendEndpoint",
+    "HalfClosed",
     "Input",
     "LocalProtocolError",
     "Outgoing",

@@ -9,6 +9,10 @@ Flow control (`flow.py`): the transport reports `consumed(conn_id, n)` as each c
 socket takes bytes, and reads a socket only while `send_allowance(conn_id)` is positive. With
 `credit` negotiated the endpoint grants and obeys windows; without it, it still counts the
 bytes each connection holds (`held`) so the transport can apply its stalled-connection policy.
+
+Half-close (`halfclose.py`): the transport reports a socket's EOF with `socket_ended`, which
+says whether the connection lives on for the other direction; `HalfClosed` asks it to shut
+the socket's write side.
 """
 
 from __future__ import annotations
@@ -26,9 +30,10 @@ from protos.tunnel.events import (
     DialCancelled,
     DialRequested,
     Event,
+    HalfClosed,
 )
 from protos.tunnel.flow import DEFAULT_WINDOW, ReceiveWindow, SendWindow
-from protos.tunnel.states import ConnState, Input, next_state
+from protos.tunnel.states import RECEIVING, ConnState, Input, next_state
 
 # ANP parity: these reason strings are what upstream agents answer.
 UNRECOGNIZED_CONN: Final = "unrecognized connectID"
@@ -45,12 +50,18 @@ Resolver = Callable[[str], str]
 
 class AgentEndpoint:
     def __init__(
-        self, resolve: Resolver, *, credit: bool = False, window: int = DEFAULT_WINDOW
+        self,
+        resolve: Resolver,
+        *,
+        credit: bool = False,
+        half_close: bool = False,
+        window: int = DEFAULT_WINDOW,
     ) -> None:
-        """`credit`: the server negotiated the `credit` feature; `window`: bytes per connection
-        the server may send ahead of the target socket."""
+        """`credit`, `half_close`: the server negotiated those features; `window`: bytes per
+        connection the server may send ahead of the target socket."""
         self._resolve = resolve
         self.credit = credit
+        self.half_close = half_close
         self._window = window
         self._outbox: list[Packet] = []
         #: Dials in flight: dial id -> cancelled by the server?
@@ -102,6 +113,8 @@ class AgentEndpoint:
             return self._on_dial_close(packet.closeDial.random)
         if kind == packets.CREDIT and self.credit:
             return self._on_credit(packet.data.connectID, packets.credit_grant(packet))
+        if kind == packets.HALF_CLOSE and self.half_close:
+            return self._on_half_close(packet.data.connectID)
         raise RemoteProtocolError(
             f"the server sent {packets.type_name(kind)}, which only agents send"
         )
@@ -132,7 +145,7 @@ class AgentEndpoint:
         window = self._receiving.get(conn_id)
         if window is not None:
             window.received(len(payload))
-        if state is not ConnState.OPEN:
+        if state not in RECEIVING:
             # Bytes for a connection we are closing have nowhere to go: consumed at once.
             self.consumed(conn_id, len(payload))
             return []
@@ -151,7 +164,17 @@ class AgentEndpoint:
             self._outbox.append(packets.close_response(conn_id, UNKNOWN_CONN))
             return []
         self._conns[conn_id] = next_state(state, Input.CLOSE_REQ, remote=True)
-        return [CloseRequested(conn_id)] if state is ConnState.OPEN else []
+        return [CloseRequested(conn_id)] if state is not ConnState.CLOSING else []
+
+    def _on_half_close(self, conn_id: int) -> list[Event]:
+        state = self._conns.get(conn_id)
+        if state is None:
+            return []  # crossed our CLOSE_RSP
+        after = next_state(state, Input.EOF_RECEIVED, remote=True)
+        self._conns[conn_id] = after
+        if state is ConnState.EOF_SENT:
+            return [CloseRequested(conn_id)]  # both directions ended: close, answer CLOSE_RSP
+        return [HalfClosed(conn_id)] if after is ConnState.EOF_RECEIVED else []
 
     def _on_dial_close(self, dial_id: int) -> list[Event]:
         # Upstream agents ignore DIAL_CLS, leaking the socket when the dial completes; we drop it.
@@ -189,10 +212,11 @@ class AgentEndpoint:
         state = self._conns.get(conn_id)
         if state is None:
             raise LocalProtocolError(f"send_data on connection {conn_id}, which is not open")
+        # ANP parity: data read before a close request is still flushed while CLOSING.
+        next_state(state, Input.SEND, remote=False)
         sending = self._sending.get(conn_id)
         if sending is not None:
             sending.take(len(payload))
-        # ANP parity: data read before a close request is still flushed while CLOSING.
         self._outbox.append(packets.data(conn_id, payload))
 
     def consumed(self, conn_id: int, n: int) -> None:
@@ -203,6 +227,17 @@ class AgentEndpoint:
         grant = window.consumed(n)
         if grant:
             self._outbox.append(packets.credit(conn_id, grant))
+
+    def socket_ended(self, conn_id: int) -> bool:
+        """The socket of `conn_id` read EOF. True: the connection lives on half-closed (keep
+        writing to the socket); False: it is closed (CLOSE_RSP queued), so close the socket."""
+        state = self._conns.get(conn_id)
+        if self.half_close and state is ConnState.OPEN:
+            self._conns[conn_id] = next_state(state, Input.EOF_SENT, remote=False)
+            self._outbox.append(packets.half_close(conn_id))
+            return True
+        self.closed(conn_id)
+        return False
 
     def closed(self, conn_id: int, error: str = "") -> None:
         """The socket of `conn_id` is closed (remote EOF, error, or after CloseRequested).

@@ -45,6 +45,14 @@ class CreditGranted:
 
 
 @dataclass(frozen=True, slots=True)
+class HalfClosed:
+    """The peer sends no more bytes of `conn_id` (`halfclose`): after writing what is queued,
+    shut the write side of the socket (`write_eof`); keep reading it."""
+
+    conn_id: int
+
+
+@dataclass(frozen=True, slots=True)
 class CloseRequested:
     """Agent side: the server wants `conn_id` closed; close the socket, then call `closed()`."""
 
@@ -72,6 +80,7 @@ Event = (
     | DialFailed
     | DataReceived
     | CreditGranted
+    | HalfClosed
     | CloseRequested
     | ConnectionClosed
     | DialCancelled

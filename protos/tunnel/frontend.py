@@ -2,8 +2,8 @@
 
 Used by our hub-side dial helper and by tests. One endpoint may multiplex several connections
 over one stream when the server allows it; against an upstream server use one endpoint (and
-stream) per connection. The transport calls `dial`/`send_data`/`close`, feeds every packet from
-the server to `receive_packet`, and flushes `packets_to_send()` after each call.
+stream) per connection. The transport calls `dial`/`send_data`/`write_eof`/`close`, feeds every
+packet from the server to `receive_packet`, and flushes `packets_to_send()` after each call.
 """
 
 from __future__ import annotations
@@ -20,17 +20,24 @@ from protos.tunnel.events import (
     DialFailed,
     DialSucceeded,
     Event,
+    HalfClosed,
 )
 from protos.tunnel.flow import DEFAULT_WINDOW, ReceiveWindow, SendWindow
-from protos.tunnel.states import ConnState, Input, next_state
+from protos.tunnel.states import RECEIVING, ConnState, Input, next_state
 
 
 class FrontendEndpoint:
     def __init__(
-        self, next_dial_id: Callable[[], int], *, credit: bool = False, window: int = DEFAULT_WINDOW
+        self,
+        next_dial_id: Callable[[], int],
+        *,
+        credit: bool = False,
+        half_close: bool = False,
+        window: int = DEFAULT_WINDOW,
     ) -> None:
         self._next_dial_id = next_dial_id
         self.credit = credit
+        self.half_close = half_close
         self._window = window
         self._receiving: dict[int, ReceiveWindow] = {}
         self._sending: dict[int, SendWindow] = {}
@@ -89,12 +96,24 @@ class FrontendEndpoint:
 
     def send_data(self, conn_id: int, payload: bytes) -> None:
         state = self._conns.get(conn_id)
-        if state is not ConnState.OPEN:
+        if state is None or state is ConnState.CLOSING:
             raise LocalProtocolError(f"connection {conn_id} is not open")
+        next_state(state, Input.SEND, remote=False)
         sending = self._sending.get(conn_id)
         if sending is not None:
             sending.take(len(payload))
         self._outbox.append(packets.data(conn_id, payload))
+
+    def write_eof(self, conn_id: int) -> None:
+        """We send no more bytes of `conn_id`. With `half_close` negotiated the other direction
+        stays open (HALF_CLOSE); otherwise, or once the server's side ended too, this closes
+        the connection as `close` does."""
+        state = self._conns.get(conn_id)
+        if self.half_close and state is ConnState.OPEN:
+            self._conns[conn_id] = next_state(state, Input.EOF_SENT, remote=False)
+            self._outbox.append(packets.half_close(conn_id))
+        elif state is not ConnState.EOF_SENT:
+            self.close(conn_id)
 
     def close(self, conn_id: int) -> None:
         """Close the connection (both directions); ConnectionClosed follows from the server."""
@@ -124,7 +143,17 @@ class FrontendEndpoint:
             return []
         if kind == packets.CREDIT and self.credit:
             return self._on_credit(packet.data.connectID, packets.credit_grant(packet))
+        if kind == packets.HALF_CLOSE and self.half_close:
+            return self._on_half_close(packet.data.connectID)
         raise RemoteProtocolError(f"the server sent {packets.type_name(kind)} to a frontend")
+
+    def _on_half_close(self, conn_id: int) -> list[Event]:
+        state = self._conns.get(conn_id)
+        if state is None:
+            raise RemoteProtocolError(f"HALF_CLOSE for connectID {conn_id}, which is not open")
+        self._conns[conn_id] = next_state(state, Input.EOF_RECEIVED, remote=True)
+        # After our own HALF_CLOSE (they crossed) the agent closes: CLOSE_RSP follows.
+        return [HalfClosed(conn_id)] if state is not ConnState.CLOSING else []
 
     def _on_dial_response(self, dial_id: int, conn_id: int, error: str) -> list[Event]:
         if dial_id in self._abandoned:
@@ -165,7 +194,7 @@ class FrontendEndpoint:
         window = self._receiving.get(conn_id)
         if window is not None:
             window.received(len(payload))
-        if state is not ConnState.OPEN:
+        if state not in RECEIVING:
             self.consumed(conn_id, len(payload))
             return []
         return [DataReceived(conn_id, payload)]

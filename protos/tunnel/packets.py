@@ -12,6 +12,7 @@ from protos._gen import client_pb2
 from protos._gen.client_pb2 import Packet, PacketType
 from protos.tunnel.errors import RemoteProtocolError
 from protos.tunnel.flow import decode_varint, encode_varint
+from protos.tunnel.halfclose import HALF_CLOSE as HALF_CLOSE  # re-exported
 
 DIAL_REQ: Final = client_pb2.DIAL_REQ
 DIAL_RSP: Final = client_pb2.DIAL_RSP
@@ -33,6 +34,7 @@ PAYLOAD_FIELD: Final[dict[int, str]] = {
     DIAL_CLS: "closeDial",
     DRAIN: "drain",
     CREDIT: "data",
+    HALF_CLOSE: "data",
 }
 
 
@@ -80,6 +82,14 @@ def credit(conn_id: int, grant: int) -> Packet:
     )
 
 
+def half_close(conn_id: int) -> Packet:
+    """The sender will send no more bytes of `conn_id` (it still receives)."""
+    return Packet(
+        type=HALF_CLOSE,  # type: ignore[arg-type]  # proto3 enums are open; see halfclose.py
+        data=client_pb2.Data(connectID=conn_id),
+    )
+
+
 def credit_grant(packet: Packet) -> int:
     return decode_varint(packet.data.data)
 
@@ -88,6 +98,8 @@ def type_name(packet_type: int) -> str:
     """`DATA`, `DIAL_REQ`, ...; unknown values as `UNKNOWN(n)` (enums are open in proto3)."""
     if packet_type == CREDIT:
         return "CREDIT"
+    if packet_type == HALF_CLOSE:
+        return "HALF_CLOSE"
     try:
         return PacketType.Name(packet_type)  # type: ignore[arg-type]
     except ValueError:
@@ -131,4 +143,6 @@ def describe(packet: Packet) -> str:
         return f"DIAL_CLS dial={packet.closeDial.random}"
     if kind == CREDIT:
         return f"CREDIT conn={packet.data.connectID}"
+    if kind == HALF_CLOSE:
+        return f"HALF_CLOSE conn={packet.data.connectID}"
     return type_name(kind)

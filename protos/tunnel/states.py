@@ -8,8 +8,20 @@ through these states. An input that has no entry for the current state is illega
        |                   |                                        ^
        +--dial err/cls-----+--------------close rsp (remote EOF)----+
 
-There is no half-close in the konnectivity protocol: a close ends both directions. DATA may
-still arrive while CLOSING, because the agent flushes what it read before answering CLOSE_RSP.
+The konnectivity protocol has no half-close: a close ends both directions. DATA may still
+arrive while CLOSING, because the agent flushes what it read before answering CLOSE_RSP.
+
+Between two of our own ends that negotiated `halfclose` (see `halfclose.py`), one direction
+may end first:
+
+    OPEN --eof sent--> EOF_SENT --eof received--> CLOSING
+    OPEN --eof received--> EOF_RECEIVED --eof sent / close req--> CLOSING
+
+EOF_SENT: we sent HALF_CLOSE and send nothing more, but still receive. EOF_RECEIVED: the peer
+sent HALF_CLOSE, so more DATA from it is illegal, but we still send. Once both directions
+ended the connection closes the ordinary way (the agent answers CLOSE_RSP). The switchboard
+keeps one state per connection as its frontend-facing side sees it: a frontend's HALF_CLOSE is
+`eof received`, an agent's HALF_CLOSE passed on to the frontend is `eof sent`.
 """
 
 from __future__ import annotations
@@ -23,6 +35,8 @@ from protos.tunnel.errors import LocalProtocolError, RemoteProtocolError
 class ConnState(enum.Enum):
     DIALING = "dialing"
     OPEN = "open"
+    EOF_SENT = "half-closed (eof sent)"
+    EOF_RECEIVED = "half-closed (eof received)"
     CLOSING = "closing"
     CLOSED = "closed"
 
@@ -32,6 +46,9 @@ class Input(enum.Enum):
     DIAL_ERROR = "dial failed"
     DIAL_CANCEL = "dial cancelled"
     DATA = "data"
+    SEND = "data sent"
+    EOF_SENT = "eof sent"
+    EOF_RECEIVED = "eof received"
     CLOSE_REQ = "close requested"
     CLOSE_RSP = "close answered"
 
@@ -41,12 +58,30 @@ TRANSITIONS: Final[dict[tuple[ConnState, Input], ConnState]] = {
     (ConnState.DIALING, Input.DIAL_ERROR): ConnState.CLOSED,
     (ConnState.DIALING, Input.DIAL_CANCEL): ConnState.CLOSED,
     (ConnState.OPEN, Input.DATA): ConnState.OPEN,
+    (ConnState.OPEN, Input.SEND): ConnState.OPEN,
+    (ConnState.OPEN, Input.EOF_SENT): ConnState.EOF_SENT,
+    (ConnState.OPEN, Input.EOF_RECEIVED): ConnState.EOF_RECEIVED,
     (ConnState.OPEN, Input.CLOSE_REQ): ConnState.CLOSING,
     (ConnState.OPEN, Input.CLOSE_RSP): ConnState.CLOSED,
+    (ConnState.EOF_SENT, Input.DATA): ConnState.EOF_SENT,
+    (ConnState.EOF_SENT, Input.EOF_RECEIVED): ConnState.CLOSING,
+    (ConnState.EOF_SENT, Input.CLOSE_REQ): ConnState.CLOSING,
+    (ConnState.EOF_SENT, Input.CLOSE_RSP): ConnState.CLOSED,
+    (ConnState.EOF_RECEIVED, Input.SEND): ConnState.EOF_RECEIVED,
+    (ConnState.EOF_RECEIVED, Input.EOF_SENT): ConnState.CLOSING,
+    (ConnState.EOF_RECEIVED, Input.CLOSE_REQ): ConnState.CLOSING,
+    (ConnState.EOF_RECEIVED, Input.CLOSE_RSP): ConnState.CLOSED,
     (ConnState.CLOSING, Input.DATA): ConnState.CLOSING,
+    (ConnState.CLOSING, Input.SEND): ConnState.CLOSING,
+    (ConnState.CLOSING, Input.EOF_RECEIVED): ConnState.CLOSING,
     (ConnState.CLOSING, Input.CLOSE_REQ): ConnState.CLOSING,
     (ConnState.CLOSING, Input.CLOSE_RSP): ConnState.CLOSED,
 }
+
+#: States in which the connection still carries bytes in at least one direction.
+LIVE: Final = frozenset({ConnState.OPEN, ConnState.EOF_SENT, ConnState.EOF_RECEIVED})
+#: States in which bytes received from the peer are handed on (not discarded).
+RECEIVING: Final = frozenset({ConnState.OPEN, ConnState.EOF_SENT})
 
 
 def next_state(state: ConnState, event: Input, *, remote: bool) -> ConnState:

@@ -28,6 +28,11 @@ the bytes it holds per connection and direction:
   only way to push back on a plain agent, as ANP does) until `is_stalled` turns false, and if
   that takes longer than its stalled-connection timeout it calls `stall_expired`, which closes
   the connection with an error so the agent's other connections move again.
+
+Half-close (`halfclose.py`): a HALF_CLOSE goes on to the other side when it negotiated
+`halfclose`, after the bytes still held for it; otherwise it closes the whole connection, as
+ANP does on EOF. An agent's CLOSE_RSP also waits behind the bytes held for its frontend, so a
+target that answers and closes at once is delivered whole.
 """
 
 from __future__ import annotations
@@ -41,7 +46,7 @@ from protos._gen.client_pb2 import Packet
 from protos.tunnel import packets
 from protos.tunnel.errors import RemoteProtocolError
 from protos.tunnel.flow import DEFAULT_WINDOW, ReceiveWindow, SendWindow
-from protos.tunnel.states import ConnState, Input, next_state
+from protos.tunnel.states import LIVE, ConnState, Input, next_state
 
 BackendId = Hashable
 FrontendId = int
@@ -124,12 +129,17 @@ class _Route:
     held_for_frontend: deque[bytes] = field(default_factory=deque)
     paused: bool = False
     stalled: bool = False
+    # Endings waiting behind held bytes: a HALF_CLOSE each way, the agent's CLOSE_RSP.
+    eof_for_agent: bool = False
+    eof_for_frontend: bool = False
+    close_error: str | None = None
 
 
 @dataclass(slots=True)
 class _Frontend:
     single_use: bool
     credit: bool = False
+    half_close: bool = False
     next_conn: int = 1
     dialled: bool = False
     conns: dict[int, _Route] = field(default_factory=dict)
@@ -143,6 +153,7 @@ class Switchboard:
         self._choose = choose_backend
         self._window = window
         self._credit_backends: set[BackendId] = set()
+        self._half_close_backends: set[BackendId] = set()
         self._frontends: dict[FrontendId, _Frontend] = {}
         self._next_frontend: FrontendId = 1
         self._backends: dict[BackendId, set[_Route]] = {}
@@ -187,11 +198,15 @@ class Switchboard:
         return (route.from_agent.held, route.from_frontend.held)
 
     # -- membership ----------------------------------------------------------------------------
-    def add_backend(self, backend: BackendId, *, credit: bool = False) -> None:
-        """Register an agent stream; `credit`: it negotiated per-connection flow control."""
+    def add_backend(
+        self, backend: BackendId, *, credit: bool = False, half_close: bool = False
+    ) -> None:
+        """Register an agent stream; `credit`, `half_close`: the features it negotiated."""
         self._backends.setdefault(backend, set())
         if credit:
             self._credit_backends.add(backend)
+        if half_close:
+            self._half_close_backends.add(backend)
 
     def remove_backend(self, backend: BackendId) -> list[Outgoing]:
         """The agent stream is gone: fail its dials and close its connections at once (upstream
@@ -199,6 +214,7 @@ class Switchboard:
         out: list[Outgoing] = []
         self._draining.discard(backend)
         self._credit_backends.discard(backend)
+        self._half_close_backends.discard(backend)
         for route in self._backends.pop(backend, set()):
             if route.state is ConnState.DIALING:
                 self._pending.pop(route.dial_id, None)
@@ -208,12 +224,16 @@ class Switchboard:
                 self._close_for_frontend(route, AGENT_GONE, out)
         return out
 
-    def add_frontend(self, *, single_use: bool = True, credit: bool = False) -> FrontendId:
+    def add_frontend(
+        self, *, single_use: bool = True, credit: bool = False, half_close: bool = False
+    ) -> FrontendId:
         """Register a frontend; single-use (upstream gRPC) means one connection per stream;
-        `credit`: it negotiated per-connection flow control."""
+        `credit`, `half_close`: the features it negotiated."""
         frontend = self._next_frontend
         self._next_frontend += 1
-        self._frontends[frontend] = _Frontend(single_use=single_use, credit=credit)
+        self._frontends[frontend] = _Frontend(
+            single_use=single_use, credit=credit, half_close=half_close
+        )
         return frontend
 
     def remove_frontend(self, frontend: FrontendId) -> list[Outgoing]:
@@ -228,7 +248,7 @@ class Switchboard:
             out.append(ToAgent(route.backend, packets.close_dial(route.dial_id)))
         for route in state.conns.values():
             self._detach_frontend(route)
-            if route.state is ConnState.OPEN:
+            if route.state in LIVE:
                 route.state = ConnState.CLOSING
                 out.append(ToAgent(route.backend, packets.close_request(route.agent_conn)))
         return out
@@ -250,6 +270,8 @@ class Switchboard:
             return self._frontend_cancel(frontend, state, packet.closeDial.random)
         if kind == packets.CREDIT and state.credit:
             return self._frontend_credit(state, packet)
+        if kind == packets.HALF_CLOSE and state.half_close:
+            return self._frontend_half_close(frontend, state, packet.data.connectID)
         raise RemoteProtocolError(
             f"a frontend sent {packets.type_name(kind)}, which only agents send"
         )
@@ -300,6 +322,10 @@ class Switchboard:
         assert route.from_frontend is not None
         route.from_frontend.received(len(payload))
         out: list[Outgoing] = []
+        if route.close_error is not None:
+            # The agent closed already: nowhere to go, consumed at once (credit flows back).
+            self._frontend_bytes_gone(route, len(payload), out)
+            return out
         if route.to_agent is None or _fits(route.held_for_agent, route.to_agent, payload):
             if route.to_agent is not None:
                 route.to_agent.take(len(payload))
@@ -322,6 +348,28 @@ class Switchboard:
         self._release_to_frontend(route, out)
         return out
 
+    def _frontend_half_close(
+        self, frontend: FrontendId, state: _Frontend, conn_id: int
+    ) -> list[Outgoing]:
+        route = state.conns.get(conn_id)
+        if route is None:
+            reason = f"unknown connectID {conn_id}"
+            return [ToFrontend(frontend, packets.close_response(conn_id, reason))]
+        if route.close_error is not None:
+            return []  # the agent closed already; its CLOSE_RSP follows the held bytes
+        was = route.state
+        route.state = next_state(was, Input.EOF_RECEIVED, remote=True)
+        if was is ConnState.CLOSING:
+            return []
+        if route.backend not in self._half_close_backends:
+            # A plain agent knows no half-close: the frontend's EOF ends the connection (ANP).
+            route.state = ConnState.CLOSING
+            return [ToAgent(route.backend, packets.close_request(route.agent_conn))]
+        if route.held_for_agent:
+            route.eof_for_agent = True  # sent once the held bytes are
+            return []
+        return [ToAgent(route.backend, packets.half_close(route.agent_conn))]
+
     def _frontend_close(
         self, frontend: FrontendId, state: _Frontend, conn_id: int
     ) -> list[Outgoing]:
@@ -329,6 +377,12 @@ class Switchboard:
         if route is None:
             reason = BACKEND_NOT_INITIALIZED if not state.conns else f"unknown connectID {conn_id}"
             return [ToFrontend(frontend, packets.close_response(conn_id, reason))]
+        if route.close_error is not None:
+            # The agent closed already; the bytes held for the frontend are unwanted now.
+            out: list[Outgoing] = []
+            route.held_for_frontend.clear()
+            self._close_for_frontend(route, route.close_error, out)
+            return out
         was = route.state
         route.state = next_state(was, Input.CLOSE_REQ, remote=True)
         if was is ConnState.CLOSING:
@@ -367,6 +421,8 @@ class Switchboard:
             return []
         if kind == packets.CREDIT and backend in self._credit_backends:
             return self._backend_credit(backend, packet)
+        if kind == packets.HALF_CLOSE and backend in self._half_close_backends:
+            return self._backend_half_close(backend, packet.data.connectID)
         raise RemoteProtocolError(
             f"an agent sent {packets.type_name(kind)}, which only frontends send"
         )
@@ -379,6 +435,7 @@ class Switchboard:
             return [ToAgent(backend, packets.close_request(conn_id))]
         if route.frontend is None or route.from_agent is None:
             return []  # the frontend left; the agent's CLOSE_RSP is on its way
+        next_state(route.state, Input.SEND, remote=True)
         payload = packet.data.data
         window = route.from_agent
         window.received(len(payload))
@@ -395,6 +452,21 @@ class Switchboard:
             route.stalled = True
             out.append(Stalled(backend, route.agent_conn))
         return out
+
+    def _backend_half_close(self, backend: BackendId, conn_id: int) -> list[Outgoing]:
+        route = self._by_agent.get((backend, conn_id))
+        if route is None or route.frontend is None or route.state is ConnState.CLOSING:
+            return []  # crossed a CLOSE_REQ: the agent's CLOSE_RSP follows
+        route.state = next_state(route.state, Input.EOF_SENT, remote=True)
+        state = self._frontends.get(route.frontend)
+        if state is None or not state.half_close:
+            # A plain frontend knows no half-close: the target's EOF ends the connection (ANP).
+            route.state = ConnState.CLOSING
+            return [ToAgent(backend, packets.close_request(conn_id))]
+        if route.held_for_frontend:
+            route.eof_for_frontend = True  # sent once the held bytes are
+            return []
+        return [ToFrontend(route.frontend, packets.half_close(route.frontend_conn))]
 
     def _backend_credit(self, backend: BackendId, packet: Packet) -> list[Outgoing]:
         route = self._by_agent.get((backend, packet.data.connectID))
@@ -455,6 +527,10 @@ class Switchboard:
             return []
         self._backends[backend].discard(route)
         out: list[Outgoing] = []
+        if route.held_for_frontend and route.frontend is not None:
+            route.state = ConnState.CLOSING
+            route.close_error = error  # answered once the held bytes are released
+            return out
         self._close_for_frontend(route, error, out)
         return out
 
@@ -471,18 +547,23 @@ class Switchboard:
     def agent_wrote(self, backend: BackendId, agent_conn: int, n: int) -> list[Outgoing]:
         """The agent stream's writer sent `n` bytes of DATA for `agent_conn`."""
         route = self._by_agent.get((backend, agent_conn))
-        if route is None or route.from_frontend is None:
-            return []
         out: list[Outgoing] = []
+        if route is not None:
+            self._frontend_bytes_gone(route, n, out)
+        return out
+
+    def _frontend_bytes_gone(self, route: _Route, n: int, out: list[Outgoing]) -> None:
+        """`n` bytes from the frontend left our hands: credit back, resume a paused reader."""
+        if route.from_frontend is None:
+            return
         grant = route.from_frontend.consumed(n)
         if route.frontend is None:
-            return out
+            return
         if grant:
             out.append(ToFrontend(route.frontend, packets.credit(route.frontend_conn, grant)))
         if route.paused and route.from_frontend.held * 2 <= self._window:
             route.paused = False
             out.append(ResumeFrontend(route.frontend))
-        return out
 
     def frontend_wrote(self, frontend: FrontendId, frontend_conn: int, n: int) -> list[Outgoing]:
         """The frontend's writer handed `n` bytes of DATA for `frontend_conn` to its socket."""
@@ -492,7 +573,7 @@ class Switchboard:
             return []
         out: list[Outgoing] = []
         grant = route.from_agent.consumed(n)
-        if grant:
+        if grant and route.close_error is None:
             out.append(ToAgent(route.backend, packets.credit(route.agent_conn, grant)))
         if route.stalled and route.from_agent.held <= self._window:
             route.stalled = False
@@ -515,7 +596,7 @@ class Switchboard:
         """Close at the agent, and end the frontend now with the reason (dropping its queue)."""
         route.stalled = False
         route.held_for_frontend.clear()
-        if route.state is ConnState.OPEN:
+        if route.state in LIVE:
             route.state = ConnState.CLOSING
             out.append(ToAgent(route.backend, packets.close_request(route.agent_conn)))
         frontend = route.frontend
@@ -533,6 +614,9 @@ class Switchboard:
         assert window is not None
         for chunk in _take(route.held_for_agent, window):
             out.append(ToAgent(route.backend, packets.data(route.agent_conn, chunk)))
+        if route.eof_for_agent and not route.held_for_agent:
+            route.eof_for_agent = False
+            out.append(ToAgent(route.backend, packets.half_close(route.agent_conn)))
 
     def _release_to_frontend(self, route: _Route, out: list[Outgoing]) -> None:
         window = route.to_frontend
@@ -542,6 +626,13 @@ class Switchboard:
             return
         for chunk in _take(route.held_for_frontend, window):
             out.append(ToFrontend(route.frontend, packets.data(route.frontend_conn, chunk)))
+        if route.held_for_frontend:
+            return
+        if route.eof_for_frontend:
+            route.eof_for_frontend = False
+            out.append(ToFrontend(route.frontend, packets.half_close(route.frontend_conn)))
+        if route.close_error is not None:
+            self._close_for_frontend(route, route.close_error, out)
 
     # -- timers driven by the transport --------------------------------------------------------
     def dial_timed_out(self, dial_id: int) -> list[Outgoing]:

@@ -4,7 +4,8 @@ Handshake as upstream: read `agentid` (exactly one) and `agentidentifiers`, chec
 certificate says the agent is, answer at once with `serverid` and `servercount` headers, then
 pump packets both ways until either side ends the stream. Our extension: an agent that lists
 `x-ocm-tunnel-features` gets the intersection with ours back in the same headers, and those
-features (per-connection `credit`) are used on the stream; ANP agents see nothing new.
+features (per-connection `credit`, `batch`, `halfclose`) are used on the stream; ANP agents
+see nothing new.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from protos._gen.client_pb2 import Packet
 from protos.tunnel import RemoteProtocolError, headers, packets
 from protos.tunnel.batching import BATCH, FEATURE_BATCH, pack, unpack
 from protos.tunnel.flow import FEATURE_CREDIT
+from protos.tunnel.halfclose import FEATURE_HALF_CLOSE
 from protos.tunnel.headers import negotiate, parse_agent_identifiers, single_value
 from proxy_server.backends import Backend, identity_violations
 from proxy_server.identity import cluster_of_certificate
@@ -66,7 +68,11 @@ class AgentService:
             tuple(headers.server_headers(self._server_id, self._server_count, features).items())
         )
         relay = self._relay
-        link = relay.add_agent(backend, credit=FEATURE_CREDIT in features)
+        link = relay.add_agent(
+            backend,
+            credit=FEATURE_CREDIT in features,
+            half_close=FEATURE_HALF_CLOSE in features,
+        )
         gauge = self._relay.metrics.grpc_connections.labels("Connect")
         gauge.inc()
         logger.info(

@@ -15,6 +15,7 @@ import grpc
 from protos._gen.client_pb2 import Packet
 from protos.tunnel import RemoteProtocolError
 from protos.tunnel.flow import FEATURE_CREDIT
+from protos.tunnel.halfclose import FEATURE_HALF_CLOSE
 from protos.tunnel.headers import feature_metadata, negotiate
 from proxy_server.relay import Relay
 from proxy_server.transport.grpc_agent import write_link
@@ -48,7 +49,11 @@ class ProxyService:
             await context.abort(grpc.StatusCode.INVALID_ARGUMENT, str(exc))
         if features:
             await context.send_initial_metadata(feature_metadata(features))
-        frontend, link = relay.add_frontend(single_use=True, credit=FEATURE_CREDIT in features)
+        frontend, link = relay.add_frontend(
+            single_use=True,
+            credit=FEATURE_CREDIT in features,
+            half_close=FEATURE_HALF_CLOSE in features,
+        )
         gauge = relay.metrics.grpc_connections.labels("Proxy")
         gauge.inc()
         reader = asyncio.ensure_future(self._read(frontend, requests))

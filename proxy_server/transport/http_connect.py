@@ -2,6 +2,11 @@
 
 The 200 is written only after the agent's dial succeeded (upstream since v0.31), so a client
 never mistakes a failed dial for a tunnel; failures get a status and the reason as text.
+
+Half-close (`halfclose`, when the server offers it and the client socket can shut its write
+side, i.e. not over TLS): the client's EOF becomes a HALF_CLOSE and the answer keeps flowing;
+the target's HALF_CLOSE becomes `write_eof()` towards the client. Otherwise EOF closes both
+directions, as upstream.
 """
 
 from __future__ import annotations
@@ -33,8 +38,9 @@ _randoms = itertools.count(random.SystemRandom().randrange(1 << 40, 1 << 62))
 
 
 class HTTPConnectFrontend:
-    def __init__(self, relay: Relay) -> None:
+    def __init__(self, relay: Relay, *, half_close: bool = False) -> None:
         self._relay = relay
+        self._half_close = half_close
 
     async def start(self, host: str, port: int, tls: ssl.SSLContext | None) -> asyncio.Server:
         return await asyncio.start_server(self.handle, host, port, ssl=tls, limit=MAX_HEADER_BYTES)
@@ -88,7 +94,8 @@ class HTTPConnectFrontend:
         self, address: str, reader: asyncio.StreamReader, writer: asyncio.StreamWriter
     ) -> None:
         relay = self._relay
-        frontend, link = relay.add_frontend(single_use=True)
+        half_close = self._half_close and writer.can_write_eof()
+        frontend, link = relay.add_frontend(single_use=True, half_close=half_close)
         try:
             dial_id = next(_randoms)
             await relay.from_frontend(frontend, packets.dial_request(address, dial_id))
@@ -96,10 +103,17 @@ class HTTPConnectFrontend:
             if conn_id is None:
                 return
             writer.write(b"HTTP/1.1 200 Connection Established\r\n\r\n")
+            target_ended = asyncio.Event()
             upstream = asyncio.ensure_future(
-                _copy_to_client(link, writer, lambda p: relay.frontend_wrote(frontend, p))
+                _copy_to_client(
+                    link, writer, lambda p: relay.frontend_wrote(frontend, p), target_ended
+                )
             )
-            downstream = asyncio.ensure_future(self._copy_from_client(frontend, conn_id, reader))
+            downstream = asyncio.ensure_future(
+                self._copy_from_client(
+                    frontend, conn_id, reader, half_close=half_close, target_ended=target_ended
+                )
+            )
             aborted = asyncio.ensure_future(link.aborted.wait())
             try:
                 await asyncio.wait(
@@ -113,16 +127,25 @@ class HTTPConnectFrontend:
             relay.remove_frontend(frontend)
 
     async def _copy_from_client(
-        self, frontend: int, conn_id: int, reader: asyncio.StreamReader
+        self,
+        frontend: int,
+        conn_id: int,
+        reader: asyncio.StreamReader,
+        *,
+        half_close: bool,
+        target_ended: asyncio.Event,
     ) -> None:
         relay = self._relay
-        while True:
-            chunk = await reader.read(READ_CHUNK)
-            if not chunk:
-                # No half-close in the protocol: the client's EOF closes the connection.
-                await relay.from_frontend(frontend, packets.close_request(conn_id))
-                await asyncio.Event().wait()  # wait for the agent's CLOSE_RSP to end us
+        while chunk := await reader.read(READ_CHUNK):
             await relay.from_frontend(frontend, packets.data(conn_id, chunk))
+        # The client's EOF: a half-close while the target still sends, else (plain ANP, or
+        # the target ended first) the close of the connection.
+        if half_close and not target_ended.is_set():
+            ending = packets.half_close(conn_id)
+        else:
+            ending = packets.close_request(conn_id)
+        await relay.from_frontend(frontend, ending)
+        await asyncio.Event().wait()  # wait for the agent's CLOSE_RSP to end us
 
 
 async def _await_dial(link: Link, writer: asyncio.StreamWriter) -> int | None:
@@ -139,10 +162,14 @@ async def _await_dial(link: Link, writer: asyncio.StreamWriter) -> int | None:
 
 
 async def _copy_to_client(
-    link: Link, writer: asyncio.StreamWriter, wrote: Callable[[Packet], None]
+    link: Link,
+    writer: asyncio.StreamWriter,
+    wrote: Callable[[Packet], None],
+    target_ended: asyncio.Event,
 ) -> None:
     """Write what the agent sent; everything queued goes out before one drain (fewer wake-ups
-    for small packets), then each packet is reported written so credit flows back."""
+    for small packets), then each packet is reported written so credit flows back. The
+    target's HALF_CLOSE shuts the client socket's write side (after those bytes)."""
     while True:
         written: list[Packet] = []
         for packet in await link.get_batch():
@@ -151,6 +178,9 @@ async def _copy_to_client(
             if packet.type == packets.DATA:
                 writer.write(packet.data.data)
                 written.append(packet)
+            elif packet.type == packets.HALF_CLOSE:
+                target_ended.set()
+                writer.write_eof()
         await writer.drain()
         for packet in written:
             wrote(packet)

@@ -12,10 +12,10 @@ import signal
 import sys
 from pathlib import Path
 
-import grpc
 import uvloop
 
 from ocm_core.health import health_app, start_health
+from ocm_core.tlsfiles import TLSFilesError, TLSFileSet
 from proxy_server.client import TunnelClient
 from proxy_server.dialing import ClientDialer
 from proxy_server.metrics import ServerMetrics
@@ -50,15 +50,12 @@ def tunnel_client(args: argparse.Namespace) -> TunnelClient:
     target = f"{args.host}:{args.port}"
     if args.proxy_ca_cert is None:
         return TunnelClient(target)
-    credentials = grpc.ssl_channel_credentials(
-        args.proxy_ca_cert.read_bytes(),
-        args.proxy_key.read_bytes() if args.proxy_key else None,
-        args.proxy_cert.read_bytes() if args.proxy_cert else None,
-    )
+    # Followed when they change, so a rotated proxy-client certificate or CA bundle is used.
+    files = TLSFileSet(cert=args.proxy_cert, key=args.proxy_key, ca=args.proxy_ca_cert)
     options: list[tuple[str, int | str]] = []
     if args.proxy_server_name:
         options.append(("grpc.ssl_target_name_override", args.proxy_server_name))
-    return TunnelClient(target, credentials=credentials, options=options)
+    return TunnelClient(target, tls_files=files, options=options)
 
 
 async def serve(args: argparse.Namespace, config: UserServerConfig) -> None:
@@ -92,7 +89,7 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     try:
         uvloop.run(serve(args, config))
-    except OSError as exc:
+    except (OSError, TLSFilesError) as exc:
         print(f"user-server: {exc}", file=sys.stderr)
         return 1
     return 0

@@ -16,6 +16,7 @@ from aiohttp import web
 from prometheus_client import CollectorRegistry
 
 from ocm_core.kube import ApiClient, KubeConfig
+from ocm_core.tlsfiles import TLSFileSet, reloading_server_context
 from proxy_server.dialing import Dialer
 from proxy_server.userserver.allowlist import AllowListWatcher, configmap_loader, file_loader
 from proxy_server.userserver.app import UserServerMetrics, UserServerParts, make_app
@@ -41,15 +42,14 @@ SHUTDOWN_TIMEOUT: Final = 2.0
 
 
 def serving_context(config: UserServerConfig) -> ssl.SSLContext:
-    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
-    context.minimum_version = ssl.TLSVersion.TLSv1_2
-    context.load_cert_chain(config.cert, config.key)
-    context.set_alpn_protocols(["http/1.1"])  # never h2: SPDY and WebSocket upgrades need 1.1
-    if config.client_ca is not None:
-        context.load_verify_locations(config.client_ca)
+    """Re-reads the certificate files at the next handshake after they change (rotation)."""
+    files = TLSFileSet(cert=config.cert, key=config.key, ca=config.client_ca)
+    return reloading_server_context(
+        files,
         # Optional: token-only clients are fine; a presented certificate must verify.
-        context.verify_mode = ssl.CERT_OPTIONAL
-    return context
+        client_verify=ssl.CERT_OPTIONAL,
+        alpn=["http/1.1"],  # never h2: SPDY and WebSocket upgrades need 1.1
+    )
 
 
 def _spoke_credentials(config: UserServerConfig) -> SpokeCredentials:

@@ -12,6 +12,7 @@ from ocm_core.api import gvr
 from ocm_core.api.gvr import Resource
 from ocm_core.kube.protocol import Object, object_name, object_namespace
 from ocm_core.registration import names
+from ocm_core.registration.hub.accept import OwnedObjects
 from ocm_core.runtime import FakeClock, Informer
 from tests.support.fake_kube import FakeKubeApi
 
@@ -64,6 +65,16 @@ class Informers:
     def sync(self) -> None:
         for resource, informer in self._informers.items():
             informer.cache.replace(self.api.objects_of(resource))
+
+
+def owned_objects(informers: Informers) -> OwnedObjects:
+    """The accept controller's caches of what it creates, over the fake."""
+    return OwnedObjects(
+        namespaces=informers[gvr.NAMESPACES],
+        cluster_roles=informers[gvr.CLUSTER_ROLES],
+        cluster_role_bindings=informers[gvr.CLUSTER_ROLE_BINDINGS],
+        role_bindings=informers[gvr.ROLE_BINDINGS],
+    )
 
 
 def managed_cluster(name: str, *, accepted: bool = False, **spec: Any) -> Object:

@@ -22,6 +22,7 @@ from protos.tunnel import (
     EndFrontend,
     Event,
     FrontendEndpoint,
+    HalfClosed,
     Outgoing,
     PauseFrontend,
     ResumeFrontend,
@@ -32,6 +33,7 @@ from protos.tunnel import (
     host_of,
     packets,
 )
+from protos.tunnel.flow import DEFAULT_WINDOW
 
 
 @dataclass
@@ -49,6 +51,8 @@ class FakeAgent:
     closed: list[int] = field(default_factory=list)
     #: Connections whose target socket takes nothing (their bytes stay held).
     stuck: set[int] = field(default_factory=set)
+    #: Connections whose target socket had its write side shut (HalfClosed).
+    write_shut: set[int] = field(default_factory=set)
 
 
 @dataclass
@@ -90,20 +94,43 @@ class Wiring:
         return matches[0].name if matches else None
 
     # -- building --------------------------------------------------------------------------------
-    def add_agent(self, name: str, *hosts: str, credit: bool = False) -> FakeAgent:
+    def add_agent(
+        self,
+        name: str,
+        *hosts: str,
+        credit: bool = False,
+        half_close: bool = False,
+        window: int = DEFAULT_WINDOW,
+    ) -> FakeAgent:
         def resolve(address: str) -> str:
             if host_of(address) in agent.refuse:
                 raise DialRefusedError(f"{address} is not exposed by this agent")
             return address
 
-        agent = FakeAgent(name, set(hosts), AgentEndpoint(resolve, credit=credit))
+        endpoint = AgentEndpoint(resolve, credit=credit, half_close=half_close, window=window)
+        agent = FakeAgent(name, set(hosts), endpoint)
         self.agents[name] = agent
-        self.switchboard.add_backend(name, credit=credit)
+        self.switchboard.add_backend(name, credit=credit, half_close=half_close)
         return agent
 
-    def add_frontend(self, *, single_use: bool = True, credit: bool = False) -> FakeFrontend:
-        fe_id = self.switchboard.add_frontend(single_use=single_use, credit=credit)
-        frontend = FakeFrontend(fe_id, FrontendEndpoint(lambda: next(self._ids), credit=credit))
+    def add_frontend(
+        self,
+        *,
+        single_use: bool = True,
+        credit: bool = False,
+        half_close: bool = False,
+        window: int = DEFAULT_WINDOW,
+    ) -> FakeFrontend:
+        fe_id = self.switchboard.add_frontend(
+            single_use=single_use, credit=credit, half_close=half_close
+        )
+        endpoint = FrontendEndpoint(
+            lambda: next(self._ids),
+            credit=credit,
+            half_close=half_close,
+            window=window,
+        )
+        frontend = FakeFrontend(fe_id, endpoint)
         self.frontends[fe_id] = frontend
         return frontend
 
@@ -210,12 +237,22 @@ class Wiring:
                     agent.endpoint.consumed(event.conn_id, len(event.data))
             elif isinstance(event, CreditGranted):
                 pass  # the fake target readers send within send_allowance themselves
+            elif isinstance(event, HalfClosed):
+                agent.write_shut.add(event.conn_id)
             elif isinstance(event, CloseRequested):
                 agent.closed.append(event.conn_id)
                 agent.sockets.pop(event.conn_id, None)
                 agent.endpoint.closed(event.conn_id)
             elif isinstance(event, DialCancelled):
                 agent.cancelled.add(event.dial_id)
+
+    def target_eof(self, agent: FakeAgent, conn_id: int) -> bool:
+        """The target socket of `conn_id` read EOF; True while the connection lives on."""
+        alive = agent.endpoint.socket_ended(conn_id)
+        if not alive:
+            agent.closed.append(conn_id)
+            agent.sockets.pop(conn_id, None)
+        return alive
 
     def complete_dial(self, agent: FakeAgent, dial_id: int, error: str = "") -> int | None:
         del agent.dials[dial_id]

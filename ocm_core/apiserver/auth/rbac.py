@@ -9,6 +9,8 @@ rule that covers the request:
 Members of `system:masters` may do everything, like kube's privileged-group authorizer.
 
 The objects come from an `RBACSource` (the server's cache), read synchronously per decision.
+ClusterRoleBindings are asked for by subject name, so a decision reads the few bindings that can
+name the user rather than all of them (a hub with a thousand clusters has thousands).
 Aggregated ClusterRoles (aggregationRule) are expected with their rules already filled in:
 the server computes them with `aggregate_cluster_roles`, as kube's aggregation controller does.
 Never raises on malformed objects: a rule or binding it cannot read simply grants nothing.
@@ -18,7 +20,7 @@ from __future__ import annotations
 
 import copy
 import json
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Final, Protocol, TypeGuard
 
@@ -43,9 +45,27 @@ class RBACSource(Protocol):
 
     def cluster_roles(self) -> Sequence[Obj]: ...
 
+    def cluster_role(self, name: str) -> Obj | None:
+        """One ClusterRole (aggregated rules filled in), without reading all of them."""
+        ...
+
     def role_bindings(self, namespace: str) -> Sequence[Obj]: ...
 
     def cluster_role_bindings(self) -> Sequence[Obj]: ...
+
+    def cluster_role_bindings_naming(self, names: Collection[str]) -> Sequence[Obj]:
+        """The ClusterRoleBindings with a subject whose ``name`` is in ``names`` (subject kinds
+        and namespaces are checked by the caller), in `cluster_role_bindings` order."""
+        ...
+
+
+def names_in_subjects(binding: Obj) -> set[str]:
+    """The subject names of a binding (what `cluster_role_bindings_naming` looks up)."""
+    return {
+        str(subject.get("name"))
+        for subject in _sequence(binding.get("subjects"))
+        if _is_mapping(subject) and subject.get("name")
+    }
 
 
 @dataclass(frozen=True)
@@ -63,11 +83,17 @@ class StaticRBACSource:
     def cluster_roles(self) -> Sequence[Obj]:
         return self.all_cluster_roles
 
+    def cluster_role(self, name: str) -> Obj | None:
+        return next((r for r in self.all_cluster_roles if _name(r) == name), None)
+
     def role_bindings(self, namespace: str) -> Sequence[Obj]:
         return [b for b in self.all_role_bindings if _namespace(b) == namespace]
 
     def cluster_role_bindings(self) -> Sequence[Obj]:
         return self.all_cluster_role_bindings
+
+    def cluster_role_bindings_naming(self, names: Collection[str]) -> Sequence[Obj]:
+        return [b for b in self.all_cluster_role_bindings if names_in_subjects(b) & set(names)]
 
 
 @dataclass(frozen=True)
@@ -141,11 +167,11 @@ class RBACAuthorizer:
         """The bindings that name `user`, resolved to rules: cluster-wide first, then those of
         `namespace`. Problems (missing roles, bad roleRefs) are appended to `errors`."""
         groups = frozenset(user.groups)
-        cluster_roles = _RoleIndex(self._source.cluster_roles)
-        for binding in self._source.cluster_role_bindings():
+        cluster_role = self._source.cluster_role
+        for binding in self._source.cluster_role_bindings_naming(_subject_names(user, groups)):
             subject = _matching_subject(binding, user.name, groups, "")
             if subject is not None:
-                grant = _grant(binding, subject, "", cluster_roles, None, errors)
+                grant = _grant(binding, subject, "", cluster_role, None, errors)
                 if grant is not None:
                     yield grant
         if not namespace:
@@ -154,17 +180,27 @@ class RBACAuthorizer:
         for binding in self._source.role_bindings(namespace):
             subject = _matching_subject(binding, user.name, groups, namespace)
             if subject is not None:
-                grant = _grant(binding, subject, namespace, cluster_roles, roles, errors)
+                grant = _grant(binding, subject, namespace, cluster_role, roles.get, errors)
                 if grant is not None:
                     yield grant
+
+
+def _subject_names(user: users.UserInfo, groups: frozenset[str]) -> set[str]:
+    """Every subject ``name`` that can designate the user: its name, its groups and, for a
+    ServiceAccount, the account's own name."""
+    names = {user.name, *groups}
+    account = users.split_service_account_username(user.name)
+    if account is not None:
+        names.add(account[1])
+    return names
 
 
 def _grant(
     binding: Obj,
     subject: str,
     namespace: str,
-    cluster_roles: _RoleIndex,
-    roles: _RoleIndex | None,
+    cluster_role: Callable[[str], Obj | None],
+    role_in_namespace: Callable[[str], Obj | None] | None,
     errors: list[str],
 ) -> _Grant | None:
     """Resolve a binding known to name the user to its role's rules, or record why not."""
@@ -175,9 +211,9 @@ def _grant(
     ref = _mapping(binding.get("roleRef"))
     role_kind, role_name = ref.get("kind", ""), ref.get("name", "")
     if role_kind == KIND_CLUSTER_ROLE:
-        role = cluster_roles.get(role_name)
-    elif role_kind == KIND_ROLE and roles is not None:
-        role = roles.get(role_name)
+        role = cluster_role(role_name)
+    elif role_kind == KIND_ROLE and role_in_namespace is not None:
+        role = role_in_namespace(role_name)
     else:
         errors.append(f'{binding_kind} "{binding_name}" has an invalid roleRef')
         return None
@@ -335,8 +371,10 @@ def _strings(value: object) -> Sequence[Any]:
 
 
 def aggregate_cluster_roles(cluster_roles: Sequence[Obj]) -> list[dict[str, Any]]:
-    """Copies of `cluster_roles` where every role with an aggregationRule has its rules set to
-    the union of the rules of the roles its selectors match (kube's aggregation controller).
+    """Shallow copies of `cluster_roles` where every role with an aggregationRule has its rules
+    set to copies of the union of the rules of the roles its selectors match (kube's
+    aggregation controller). Other roles' nested values are shared, not copied: the server
+    recomputes this after ClusterRole changes, so it must stay cheap with thousands of roles.
 
     Aggregation is transitive (admin picks up edit, which picks up view), matched roles are
     taken in name order, duplicate rules are dropped, and cycles are cut.
@@ -345,13 +383,32 @@ def aggregate_cluster_roles(cluster_roles: Sequence[Obj]) -> list[dict[str, Any]
     resolved: dict[str, list[Obj]] = {}
     result: list[dict[str, Any]] = []
     for role in cluster_roles:
-        copied = copy.deepcopy(dict(role))
+        copied = dict(role)
         if _aggregation_selectors(role) is not None:
             copied["rules"] = [
                 copy.deepcopy(dict(r)) for r in _effective_rules(_name(role), by_name, resolved, ())
             ]
         result.append(copied)
     return result
+
+
+def aggregation_selectors(cluster_roles: Iterable[Obj]) -> list[Obj]:
+    """Every clusterRoleSelector of every aggregating role: a ClusterRole whose labels match
+    none of them (and that aggregates nothing itself) cannot change an aggregated role."""
+    return [
+        selector
+        for role in cluster_roles
+        for selector in _aggregation_selectors(role) or ()
+        if _is_mapping(selector)
+    ]
+
+
+def affects_aggregation(role: Obj, selectors: Sequence[Obj]) -> bool:
+    """Whether a change to ``role`` can change the rules of an aggregated ClusterRole."""
+    if "aggregationRule" in role:
+        return True
+    labels = _mapping(_mapping(role.get("metadata")).get("labels"))
+    return bool(labels) and any(selector_matches(selector, labels) for selector in selectors)
 
 
 def _effective_rules(

@@ -148,18 +148,56 @@ def _review_handler(info: ResourceInfo, review: Review, access: Access) -> Subre
     return handle
 
 
+#: kind -> core/v1 resource of the objects a token may be bound to (kube also allows Node,
+#: which this server does not serve).
+BINDABLE_RESOURCES: Final = {"Pod": "pods", "Secret": "secrets"}
+
+
+async def _bound_object(
+    state: ServerState, namespace: str, account: str, ref: Any
+) -> auth.BoundObject | None:
+    """Check ``spec.boundObjectRef`` against the live object (kube's TokenRequest rules)."""
+    if not ref:
+        return None
+    if not isinstance(ref, dict):
+        raise errors.bad_request("spec.boundObjectRef must be an object")
+    kind, name = ref.get("kind", ""), ref.get("name", "")
+    resource = BINDABLE_RESOURCES.get(kind)
+    if resource is None:
+        raise errors.bad_request(
+            f'cannot bind token for serviceaccount "{account}" to object of kind "{kind}": '
+            f"use one of {', '.join(BINDABLE_RESOURCES)}"
+        )
+    if ref.get("apiVersion", "v1") != "v1":
+        raise errors.bad_request(
+            f'spec.boundObjectRef.apiVersion: {kind} is in apiVersion "v1", not '
+            f'"{ref["apiVersion"]}"'
+        )
+    if not name:
+        raise errors.bad_request("spec.boundObjectRef.name: Required value")
+    info = state.registry.lookup("", "v1", resource)
+    assert info is not None, f"{resource} is a built-in resource"
+    live_uid = (await state.operations.get(info, namespace, name))["metadata"]["uid"]
+    wanted_uid = ref.get("uid") or live_uid
+    if wanted_uid != live_uid:
+        raise errors.conflict(
+            resource,
+            "",
+            name,
+            f"the UID in the bound object reference ({wanted_uid}) does not match the UID in "
+            "record; the object might have been deleted and then recreated",
+        )
+    return auth.BoundObject(kind=kind, name=name, uid=live_uid)
+
+
 def _token_request_handler(access: Access) -> SubresourceHandler:
     async def handle(req: SubresourceRequest) -> web.StreamResponse:
         state = req.request.app[STATE]
         body = await _json_body(req, state)
         spec = body.get("spec") or {}
-        if spec.get("boundObjectRef"):
-            raise errors.bad_request(
-                "spec.boundObjectRef: binding tokens to objects is not supported by this "
-                "server; request an unbound token"
-            )
         expiration = int(spec.get("expirationSeconds") or DEFAULT_EXPIRATION_SECONDS)
         account = await state.operations.get(req.resource, req.namespace, req.name)
+        bound = await _bound_object(state, req.namespace, req.name, spec.get("boundObjectRef"))
         try:
             issued = access.service_accounts.issue(
                 req.namespace,
@@ -167,18 +205,27 @@ def _token_request_handler(access: Access) -> SubresourceHandler:
                 account["metadata"]["uid"],
                 audiences=tuple(spec.get("audiences") or ()),
                 expiration_seconds=expiration,
+                bound_object=bound,
             )
         except auth.TokenError as exc:
             raise errors.ApiError(422, "Invalid", str(exc)) from None
+        answer_spec = {
+            **spec,
+            "audiences": list(spec.get("audiences") or access.service_accounts.api_audiences),
+            "expirationSeconds": expiration,
+        }
+        if bound is not None:
+            answer_spec["boundObjectRef"] = {
+                "kind": bound.kind,
+                "apiVersion": "v1",
+                "name": bound.name,
+                "uid": bound.uid,
+            }
         answer = {
             "apiVersion": "authentication.k8s.io/v1",
             "kind": "TokenRequest",
             "metadata": {"name": req.name, "namespace": req.namespace},
-            "spec": {
-                **spec,
-                "audiences": list(spec.get("audiences") or access.service_accounts.api_audiences),
-                "expirationSeconds": expiration,
-            },
+            "spec": answer_spec,
             "status": {
                 "token": issued.token,
                 "expirationTimestamp": issued.expiration.strftime("%Y-%m-%dT%H:%M:%SZ"),

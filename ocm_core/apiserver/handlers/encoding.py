@@ -10,7 +10,7 @@ from typing import Any, Final
 import yaml
 from aiohttp import web
 
-from ocm_core.apiserver import errors, protobuf
+from ocm_core.apiserver import errors, fieldvalidation, protobuf
 
 JSON_MEDIA: Final = "application/json"
 YAML_MEDIA: Final = "application/yaml"
@@ -72,15 +72,21 @@ async def read_body(request: web.Request, limit: int) -> bytes:
 
 
 def decode_json(body: bytes) -> Any:
+    return decode_json_checked(body).value
+
+
+def decode_json_checked(body: bytes) -> fieldvalidation.Decoded:
+    """The JSON value and its duplicate fields."""
     try:
-        return json.loads(body)
+        return fieldvalidation.decode_json(body)
     except (ValueError, UnicodeDecodeError) as exc:
         raise errors.bad_request(f"the request body is not valid JSON: {exc}") from None
 
 
-def decode_yaml(body: bytes) -> Any:
+def decode_yaml_checked(body: bytes) -> fieldvalidation.Decoded:
+    """The YAML value and its duplicate keys."""
     try:
-        return yaml.safe_load(body)
+        return fieldvalidation.decode_yaml(body)
     except yaml.YAMLError as exc:
         raise errors.bad_request(f"the request body is not valid YAML: {exc}") from None
 
@@ -88,14 +94,20 @@ def decode_yaml(body: bytes) -> Any:
 def decode_object(body: bytes, content_type: str) -> dict[str, Any]:
     """A create/update body: JSON (also when no Content-Type, as the Python client sends),
     YAML or Kubernetes protobuf."""
+    value: dict[str, Any] = decode_object_checked(body, content_type).value
+    return value
+
+
+def decode_object_checked(body: bytes, content_type: str) -> fieldvalidation.Decoded:
+    """:func:`decode_object` with the duplicate fields of JSON and YAML bodies."""
     media = media_type(content_type)
     if media in ("", JSON_MEDIA, "*/*"):
-        value = decode_json(body)
+        decoded = decode_json_checked(body)
     elif media in (YAML_MEDIA, "application/x-yaml", "text/yaml"):
-        value = decode_yaml(body)
+        decoded = decode_yaml_checked(body)
     elif media == PROTOBUF_MEDIA:
         try:
-            value = protobuf.decode_object(body)
+            decoded = fieldvalidation.Decoded(protobuf.decode_object(body))
         except protobuf.ProtobufError as exc:
             raise errors.unsupported_media_type(str(exc)) from None
     else:
@@ -103,6 +115,6 @@ def decode_object(body: bytes, content_type: str) -> dict[str, Any]:
             f"the body of the request was in an unknown format ({media}) - accepted media types "
             f"include: {JSON_MEDIA}, {YAML_MEDIA}, {PROTOBUF_MEDIA}"
         )
-    if not isinstance(value, dict):
+    if not isinstance(decoded.value, dict):
         raise errors.bad_request("the request body must be a JSON object")
-    return value
+    return decoded

@@ -2,62 +2,100 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any, Final
 
 from aiohttp import web
 
-from ocm_core.apiserver import errors
+from ocm_core.apiserver import errors, fieldvalidation
+from ocm_core.apiserver.builtin_schemas import schema_for
 from ocm_core.apiserver.handlers import encoding, params
 from ocm_core.apiserver.operations import PatchType, scale_view
-from ocm_core.apiserver.registry import SCALE, ResourceInfo
+from ocm_core.apiserver.registry import SCALE, STATUS, ResourceInfo
 from ocm_core.apiserver.state import ServerState, request_user
 
 _PATCH_TYPES: Final = {p.value: p for p in PatchType}
-#: metadata fields a client may send; anything else is an unknown field under Strict validation.
-_KNOWN_METADATA: Final = frozenset(
-    {
-        "name",
-        "generateName",
-        "namespace",
-        "selfLink",
-        "uid",
-        "resourceVersion",
-        "generation",
-        "creationTimestamp",
-        "deletionTimestamp",
-        "deletionGracePeriodSeconds",
-        "labels",
-        "annotations",
-        "ownerReferences",
-        "finalizers",
-        "managedFields",
-    }
-)
+WARNING_HEADER: Final = "Warning"
+#: Subresources whose body is not the kind itself (``scale`` is a Scale): not schema-checked.
+_SCHEMA_CHECKED_SUBRESOURCES: Final = ("", STATUS)
 
 
-def _check_fields(request: web.Request, body: Any) -> None:
-    """``fieldValidation=Strict``: reject unknown metadata fields (no schemas for the rest)."""
-    if params.field_validation(request.query) != "Strict" or not isinstance(body, dict):
-        return
-    unknown = sorted(set(body.get("metadata") or {}) - _KNOWN_METADATA)
+@dataclass(frozen=True)
+class _Target:
+    """What a write addresses, for field validation's messages."""
+
+    info: ResourceInfo
+    namespace: str
+    name: str
+    subresource: str = ""
+
+
+def _validated(
+    request: web.Request,
+    target: _Target,
+    decoded: fieldvalidation.Decoded,
+    patch_type: PatchType | None = None,
+) -> tuple[Any, list[str]]:
+    """The body to write (unknown fields pruned) and the warnings to send; raises under Strict."""
+    mode = fieldvalidation.mode_of(params.field_validation(request.query))
+    body = decoded.value
+    if target.subresource not in _SCHEMA_CHECKED_SUBRESOURCES or not isinstance(body, dict):
+        return body, []
+    schema = schema_for(target.info)
+    is_patch = patch_type is not None
+    unknown = fieldvalidation.unknown_fields(schema, body, patch=is_patch)
     if unknown:
-        raise errors.bad_request(f'strict decoding error: unknown field "metadata.{unknown[0]}"')
+        body = fieldvalidation.prune_unknown(schema, body, patch=is_patch)
+    found = fieldvalidation.problems(decoded.duplicates, unknown)
+    if not found or mode is fieldvalidation.Mode.IGNORE:
+        return body, []
+    if mode is fieldvalidation.Mode.STRICT:
+        raise _strict_error(target, decoded.value, found, unknown, patch_type)
+    return body, found
 
 
-async def _object_body(request: web.Request, state: ServerState) -> dict[str, Any]:
-    body = await encoding.read_body(request, state.max_body_bytes)
-    obj = encoding.decode_object(body, request.headers.get("Content-Type", ""))
-    _check_fields(request, obj)
-    return obj
+def _strict_error(
+    target: _Target,
+    body: Any,
+    found: list[str],
+    unknown: list[str],
+    patch_type: PatchType | None,
+) -> errors.ApiError:
+    info = target.info
+    if patch_type is PatchType.APPLY and unknown:
+        message = fieldvalidation.typed_patch_message(
+            target.namespace, target.name, info.api_version, info.kind, unknown[0]
+        )
+        return errors.ApiError(500, "InternalError", message)
+    if patch_type is None or patch_type is PatchType.APPLY:
+        return errors.bad_request(
+            fieldvalidation.strict_decoding_message(info.kind, info.version, found)
+        )
+    return errors.invalid_patch(body, fieldvalidation.strict_decoding_error(found))
+
+
+def _with_warnings(response: web.Response, warnings: list[str]) -> web.Response:
+    for text in warnings:
+        response.headers.add(WARNING_HEADER, fieldvalidation.warning_header(text))
+    return response
+
+
+async def _object_body(
+    request: web.Request, state: ServerState, target: _Target
+) -> tuple[dict[str, Any], list[str]]:
+    raw = await encoding.read_body(request, state.max_body_bytes)
+    decoded = encoding.decode_object_checked(raw, request.headers.get("Content-Type", ""))
+    body, warnings = _validated(request, target, decoded)
+    return body, warnings
 
 
 async def create(
     request: web.Request, state: ServerState, info: ResourceInfo, namespace: str
 ) -> web.Response:
-    obj = await _object_body(request, state)
+    obj, warnings = await _object_body(request, state, _Target(info, namespace, ""))
     options = params.write_options(request.query, request_user(request))
     created = await state.operations.create(info, namespace, obj, options)
-    return encoding.json_response(created, 201)
+    return _with_warnings(encoding.json_response(created, 201), warnings)
 
 
 async def update(
@@ -68,11 +106,12 @@ async def update(
     name: str,
     sub: str,
 ) -> web.Response:
-    obj = await _object_body(request, state)
+    obj, warnings = await _object_body(request, state, _Target(info, namespace, name, sub))
     updated = await state.operations.update(
         info, namespace, name, obj, subresource=sub, options=params.write_options(request.query)
     )
-    return encoding.json_response(scale_view(info, updated) if sub == SCALE else updated)
+    response = encoding.json_response(scale_view(info, updated) if sub == SCALE else updated)
+    return _with_warnings(response, warnings)
 
 
 def _patch_type(request: web.Request) -> PatchType:
@@ -93,8 +132,12 @@ async def patch(
 ) -> web.Response:
     patch_type = _patch_type(request)
     raw = await encoding.read_body(request, state.max_body_bytes)
-    body = encoding.decode_yaml(raw) if patch_type is PatchType.APPLY else encoding.decode_json(raw)
-    _check_fields(request, body)
+    if patch_type is PatchType.APPLY:
+        decoded = encoding.decode_yaml_checked(raw)
+    else:
+        decoded = encoding.decode_json_checked(raw)
+    target = _Target(info, namespace, name, sub)
+    body, warnings = _validated(request, target, decoded, patch_type)
     result = await state.operations.patch(
         info,
         namespace,
@@ -105,7 +148,7 @@ async def patch(
         options=params.write_options(request.query, request_user(request)),
     )
     obj = scale_view(info, result.object) if sub == SCALE else result.object
-    return encoding.json_response(obj, 201 if result.created else 200)
+    return _with_warnings(encoding.json_response(obj, 201 if result.created else 200), warnings)
 
 
 async def _delete_body(request: web.Request, state: ServerState) -> dict[str, Any] | None:

@@ -6,14 +6,15 @@ and binding status (``specs/ocm-apis.md`` §1.9).
   annotated ``cluster.open-cluster-management.io/autoupdate=false``.
 - `ClusterSetLabelController` puts clusters without a set label into ``default`` (upstream's
   mutating webhook does this on write; we do it right after).
-- `ClusterSetStatusController` sets ``ClusterSetEmpty`` from the clusters a set selects.
+- `ClusterSetStatusController` sets ``ClusterSetEmpty`` from the clusters a set selects; only
+  a cluster's arrival, departure or label change can change that.
 - `ClusterSetBindingController` sets ``Bound`` from whether the bound set exists.
 """
 
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any, Final
 
 from ocm_core.api import cluster as cluster_api
@@ -46,20 +47,28 @@ def cluster_set(name: str, selector: Mapping[str, Any]) -> Object:
     }
 
 
-def selects(cluster_set_obj: Mapping[str, Any], cluster: Mapping[str, Any]) -> bool:
-    """Whether the set selects the cluster (an invalid selector selects nothing)."""
+def set_matcher(cluster_set_obj: Mapping[str, Any]) -> Callable[[Mapping[str, Any]], bool]:
+    """Whether the set selects a cluster, as a function of the cluster (the selector is parsed
+    once, not once per cluster); an invalid selector selects nothing."""
     selector = (cluster_set_obj.get("spec") or {}).get("clusterSelector") or {}
-    labels = (cluster.get("metadata") or {}).get("labels") or {}
     kind = selector.get("selectorType") or cluster_api.SELECTOR_TYPE_EXCLUSIVE_LABEL
     if kind == cluster_api.SELECTOR_TYPE_EXCLUSIVE_LABEL:
-        return bool(
-            labels.get(cluster_api.CLUSTER_SET_LABEL) == cluster_set_obj["metadata"]["name"]
-        )
+        name = cluster_set_obj["metadata"]["name"]
+        return lambda cluster: _labels(cluster).get(cluster_api.CLUSTER_SET_LABEL) == name
     try:
         parsed = LabelSelector.parse(selector.get("labelSelector"), field="labelSelector")
     except InvalidSelector:
-        return False
-    return parsed.matches(labels)
+        return lambda _cluster: False
+    return lambda cluster: parsed.matches(_labels(cluster))
+
+
+def labels_changed(old: Mapping[str, Any], new: Mapping[str, Any]) -> bool:
+    """Update filter: set membership depends on a cluster's labels only."""
+    return _labels(old) != _labels(new)
+
+
+def _labels(obj: Mapping[str, Any]) -> Mapping[str, str]:
+    return (obj.get("metadata") or {}).get("labels") or {}
 
 
 class DefaultClusterSetsController:
@@ -123,7 +132,8 @@ class ClusterSetStatusController:
         cluster_set_obj = self.sets.cache.get(key)
         if cluster_set_obj is None:
             return None
-        count = sum(1 for c in self.clusters.cache if selects(cluster_set_obj, c))
+        matches = set_matcher(cluster_set_obj)
+        count = sum(1 for cluster in self.clusters.cache if matches(cluster))
         status = dict(cluster_set_obj.get("status") or {})
         status["conditions"] = patching.set_condition(
             status.get("conditions"),

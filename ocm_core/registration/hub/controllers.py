@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 
 from ocm_core.api import gvr
 from ocm_core.registration.conflicts import RetryOnConflict
-from ocm_core.registration.hub.accept import ManagedClusterAcceptController
+from ocm_core.registration.hub.accept import ManagedClusterAcceptController, OwnedObjects
 from ocm_core.registration.hub.cleanup import (
     ManagedClusterCleanupController,
     WorkRoleBindingCleanupController,
@@ -20,6 +20,7 @@ from ocm_core.registration.hub.clustersets import (
     ClusterSetLabelController,
     ClusterSetStatusController,
     DefaultClusterSetsController,
+    labels_changed,
 )
 from ocm_core.registration.hub.csr import CsrApprovingController
 from ocm_core.registration.hub.lease import ClusterLeaseController, is_cluster_lease
@@ -33,7 +34,9 @@ COMPONENT = "registration-controller"
 class HubOptions:
     #: Bootstrap users whose first CSR is approved and cluster accepted without a human.
     auto_approval_users: Collection[str] = field(default_factory=tuple)
-    workers: int = 2
+    workers: int = 4
+    """Workers of each per-cluster controller: a reconcile mostly waits on the API server, so a
+    thousand clusters joining at once want several in flight."""
 
 
 def build_hub(manager: Manager, options: HubOptions) -> None:
@@ -46,6 +49,12 @@ def build_hub(manager: Manager, options: HubOptions) -> None:
     sets = manager.informer(gvr.MANAGED_CLUSTER_SETS)
     bindings = manager.informer(gvr.MANAGED_CLUSTER_SET_BINDINGS)
     role_bindings = manager.informer(gvr.ROLE_BINDINGS)
+    owned = OwnedObjects(
+        namespaces=manager.informer(gvr.NAMESPACES),
+        cluster_roles=manager.informer(gvr.CLUSTER_ROLES),
+        cluster_role_bindings=manager.informer(gvr.CLUSTER_ROLE_BINDINGS),
+        role_bindings=role_bindings,
+    )
     works = manager.informer(gvr.MANIFEST_WORKS)
     workers = options.workers
 
@@ -56,8 +65,8 @@ def build_hub(manager: Manager, options: HubOptions) -> None:
 
     add(
         "managedcluster-accept",
-        ManagedClusterAcceptController(api, clusters, clock, events),
-        [Source(clusters)],
+        ManagedClusterAcceptController(api, clusters, owned, clock, events),
+        [Source(clusters), *owned.sources()],
         workers=workers,
     )
     approver = CsrApprovingController(
@@ -103,7 +112,10 @@ def build_hub(manager: Manager, options: HubOptions) -> None:
     add(
         "clusterset-status",
         set_status,
-        [Source(sets), Source(clusters, key_fn=set_status.all_sets)],
+        [
+            Source(sets),
+            Source(clusters, key_fn=set_status.all_sets, update_filter=labels_changed),
+        ],
     )
     binding_status = ClusterSetBindingController(api, bindings, sets, clock)
     add(

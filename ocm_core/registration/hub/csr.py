@@ -13,6 +13,11 @@ cluster (``specs/ocm-apis.md`` §1.2). Such a CSR is approved when:
   ``--cluster-auto-approval-users``) and no other agent holds the name; the cluster is then
   accepted too, with the ``automatically-accepted-on`` annotation.
 
+A first certificate is issued only once the hub has finished accepting the cluster
+(``HubAcceptedManagedCluster`` True, i.e. its namespace and RBAC exist): an agent that got its
+certificate earlier would only meet 403s and back off, which at scale costs both requests and
+seconds. Accepting the cluster updates it, which brings its pending CSRs back here.
+
 Anything else stays pending for ``ocm accept`` / ``kubectl certificate approve``.
 """
 
@@ -25,6 +30,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ocm_core import pki
+from ocm_core.api import cluster as cluster_api
 from ocm_core.api import gvr
 from ocm_core.kube.protocol import KubeApi
 from ocm_core.registration import names
@@ -32,6 +38,8 @@ from ocm_core.runtime import Clock, EventRecorder, Informer, Result, keys, patch
 
 Object = dict[str, Any]
 RETRY_WITHOUT_CLUSTER_SECONDS = 2.0
+CLUSTER_INDEX = "registration-csr-cluster"
+"""CSR cache index: the cluster-name label, so a decision reads only that cluster's CSRs."""
 
 
 @dataclass(frozen=True)
@@ -61,6 +69,12 @@ def parse_cluster_csr(csr: Mapping[str, Any]) -> ClusterCsr | None:
     return ClusterCsr(cluster, agent_id, subject.common_name)
 
 
+def csr_cluster(csr: Mapping[str, Any]) -> list[str]:
+    """Index function: the cluster a CSR is labelled for."""
+    cluster = ((csr.get("metadata") or {}).get("labels") or {}).get(names.CLUSTER_NAME_LABEL)
+    return [str(cluster)] if cluster else []
+
+
 def csr_state(csr: Mapping[str, Any]) -> str | None:
     """``Approved``, ``Denied``, ``Failed`` or None (pending)."""
     for condition in (csr.get("status") or {}).get("conditions") or ():
@@ -86,16 +100,15 @@ class CsrApprovingController:
         self.clock = clock
         self.events = events
         self.auto_approval_users = frozenset(auto_approval_users)
+        csrs.cache.add_index(CLUSTER_INDEX, csr_cluster)
 
     def pending_csrs_of(self, cluster: Mapping[str, Any]) -> list[str]:
         """Key function: accepting a cluster may unblock its pending CSRs."""
-        name = (cluster.get("metadata") or {}).get("name")
+        name = str((cluster.get("metadata") or {}).get("name"))
         return [
             keys.key_of(csr)
-            for csr in self.csrs.cache
+            for csr in self.csrs.cache.by_index(CLUSTER_INDEX, name)
             if csr_state(csr) is None
-            and ((csr.get("metadata") or {}).get("labels") or {}).get(names.CLUSTER_NAME_LABEL)
-            == name
         ]
 
     async def reconcile(self, key: str) -> Result | None:
@@ -111,14 +124,12 @@ class CsrApprovingController:
             # The agent creates its ManagedCluster before its CSR; the cache may lag behind.
             return Result(requeue_after=RETRY_WITHOUT_CLUSTER_SECONDS)
         accepted = bool((cluster.get("spec") or {}).get("hubAcceptsClient"))
+        ready = accepted and patching.is_condition_true(
+            (cluster.get("status") or {}).get("conditions"), cluster_api.CONDITION_HUB_ACCEPTED
+        )
         name_taken = self._held_by_another_agent(request)
         if accepted and requester == request.user:
             await self._approve(csr, "renewal by the agent itself")
-        elif accepted and not name_taken:
-            await self._approve(csr, "first certificate of an accepted cluster")
-        elif requester in self.auto_approval_users and not name_taken:
-            await self._auto_accept(cluster)
-            await self._approve(csr, f"{requester} is an auto-approval user")
         elif name_taken:
             await self.events.warning(
                 cluster,
@@ -126,10 +137,16 @@ class CsrApprovingController:
                 f"CSR {key} of agent {request.agent_id!r} was not approved: another agent "
                 f"holds the name {request.cluster!r}",
             )
+        elif ready:
+            auto = requester in self.auto_approval_users
+            why = f"{requester} is an auto-approval user" if auto else "the cluster is accepted"
+            await self._approve(csr, f"first certificate of an accepted cluster: {why}")
+        elif requester in self.auto_approval_users:
+            await self._auto_accept(cluster)  # the acceptance brings this CSR back once ready
         return None
 
     def _held_by_another_agent(self, request: ClusterCsr) -> bool:
-        for other in self.csrs.cache:
+        for other in self.csrs.cache.by_index(CLUSTER_INDEX, request.cluster):
             if csr_state(other) != names.CSR_APPROVED:
                 continue
             parsed = parse_cluster_csr(other)

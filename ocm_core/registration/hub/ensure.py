@@ -1,7 +1,9 @@
 """Create-or-update of the objects the hub owns per cluster (Namespace, RBAC, Lease).
 
 Only the fields the hub decides (``WATCHED_FIELDS`` plus labels) are compared, so a server's
-defaulting never causes an update loop; at most one write per call.
+defaulting never causes an update loop; at most one write per call. Given the informer cache of
+the resource, the current object is read from it: a reconcile that finds everything in place
+sends no request at all (a stale cache costs one 409, after which the cache has caught up).
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from typing import Any, Final
 from ocm_core.api.gvr import Resource
 from ocm_core.kube.errors import AlreadyExistsError, NotFoundError
 from ocm_core.kube.protocol import KubeApi, object_name, object_namespace
+from ocm_core.runtime import Cache, keys
 
 WATCHED_FIELDS: Final = ("rules", "roleRef", "subjects")
 
@@ -24,12 +27,26 @@ def _differs(current: Mapping[str, Any], desired: Mapping[str, Any]) -> bool:
     return any(have.get(k) != v for k, v in want.items())
 
 
-async def ensure_object(api: KubeApi, resource: Resource, desired: dict[str, Any]) -> bool:
-    """Make ``desired`` exist with its watched fields; returns whether anything was written."""
-    name, namespace = object_name(desired), object_namespace(desired)
+async def _current(
+    api: KubeApi, resource: Resource, name: str, namespace: str | None, cache: Cache | None
+) -> Mapping[str, Any] | None:
+    if cache is not None:
+        return cache.get(keys.make_key(namespace, name))
     try:
-        current = await api.get(resource, name, namespace=namespace)
+        current: Mapping[str, Any] = await api.get(resource, name, namespace=namespace)
     except NotFoundError:
+        return None
+    return current
+
+
+async def ensure_object(
+    api: KubeApi, resource: Resource, desired: dict[str, Any], *, cache: Cache | None = None
+) -> bool:
+    """Make ``desired`` exist with its watched fields; returns whether anything was written.
+    ``cache``: the informer cache of ``resource``, read instead of the API."""
+    name, namespace = object_name(desired), object_namespace(desired)
+    current = await _current(api, resource, name, namespace, cache)
+    if current is None:
         try:
             await api.create(resource, desired, namespace=namespace)
         except AlreadyExistsError:

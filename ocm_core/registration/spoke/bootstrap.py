@@ -1,13 +1,19 @@
 """The bootstrap phase: with the bootstrap identity, make sure the ManagedCluster exists, submit
 a CSR in the upstream subject format and wait until it is approved and signed.
 
+The wait is a watch on that one CSR (as upstream's CSR informer), so the certificate is picked up
+the moment it is issued and a waiting agent costs the hub no requests; the CSR is read again
+whenever the watch ends or fails.
+
 Waiting is reported in plain words (not accepted yet, name held by another agent), because a
 human usually has to act: ``ocm accept --clusters <name>``.
 """
 
 from __future__ import annotations
 
+import contextlib
 import logging
+from contextlib import aclosing
 from typing import Any, Final
 
 from ocm_core import pki
@@ -16,7 +22,10 @@ from ocm_core.api import gvr
 from ocm_core.kube.errors import (
     AlreadyExistsError,
     ForbiddenError,
+    KubeError,
     NotFoundError,
+    ServerError,
+    TransportError,
     UnauthorizedError,
 )
 from ocm_core.kube.protocol import KubeApi
@@ -28,6 +37,8 @@ logger = logging.getLogger(__name__)
 
 POLL_SECONDS: Final = 1.0
 REMIND_EVERY_POLLS: Final = 30
+CSR_WATCH_SECONDS: Final = 30
+"""Server-side timeout of one watch on our CSR; each renewal of the watch logs a reminder."""
 
 
 class BootstrapError(Exception):
@@ -95,21 +106,57 @@ async def request_certificate(
     )
     name = created["metadata"]["name"]
     logger.info("submitted CSR", extra={"csr": name, "cluster": cluster})
-    polls = 0
+    csr = created
+    rounds = 0
     while True:
-        csr = await hub.get(gvr.CERTIFICATE_SIGNING_REQUESTS, name)
-        for condition in (csr.get("status") or {}).get("conditions") or ():
-            if condition.get("type") in (names.CSR_DENIED, names.CSR_FAILED):
-                raise BootstrapError(
-                    f"the hub {condition['type'].lower()} CSR {name}: {condition.get('message')}"
-                )
-        certificate = credentials.issued_certificate(csr)
+        certificate = _issued(csr)
         if certificate is not None:
             return certificate, pki.private_key_to_pem(key)
-        if polls % REMIND_EVERY_POLLS == 0:
+        if rounds:
             await _remind(hub, cluster)
-        polls += 1
-        await clock.sleep(POLL_SECONDS)
+            await clock.sleep(POLL_SECONDS)  # never spin when watches fail at once
+        rounds += 1
+        certificate = await _watch_until_issued(hub, name, csr["metadata"].get("resourceVersion"))
+        if certificate is not None:
+            return certificate, pki.private_key_to_pem(key)
+        with contextlib.suppress(TransportError, ServerError):
+            csr = await hub.get(gvr.CERTIFICATE_SIGNING_REQUESTS, name)
+
+
+def _issued(csr: dict[str, Any]) -> bytes | None:
+    """The CSR's certificate; raises `BootstrapError` if it was denied or failed."""
+    for condition in (csr.get("status") or {}).get("conditions") or ():
+        if condition.get("type") in (names.CSR_DENIED, names.CSR_FAILED):
+            name = (csr.get("metadata") or {}).get("name")
+            raise BootstrapError(
+                f"the hub {condition['type'].lower()} CSR {name}: {condition.get('message')}"
+            )
+    return credentials.issued_certificate(csr)
+
+
+async def _watch_until_issued(
+    hub: KubeApi, name: str, resource_version: str | None
+) -> bytes | None:
+    """Watch the CSR until it is issued (its certificate) or the watch ends (None)."""
+    try:
+        async with aclosing(
+            hub.watch(
+                gvr.CERTIFICATE_SIGNING_REQUESTS,
+                field_selector=f"metadata.name={name}",
+                resource_version=resource_version,
+                timeout_seconds=CSR_WATCH_SECONDS,
+                allow_bookmarks=False,
+            )
+        ) as events:
+            async for event in events:
+                if (event.object.get("metadata") or {}).get("name") != name:
+                    continue
+                certificate = _issued(event.object)
+                if certificate is not None:
+                    return certificate
+    except (KubeError, ValueError) as exc:  # expired resourceVersion, dropped stream, ...
+        logger.debug("CSR watch ended: %s", exc, extra={"csr": name})
+    return None
 
 
 async def _remind(hub: KubeApi, cluster: str) -> None:

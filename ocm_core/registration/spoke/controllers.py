@@ -2,7 +2,9 @@
 the one key ``<cluster>`` and asks to run again when its next deadline comes:
 
 - `LeaseUpdateController`: renews ``managed-cluster-lease`` every leaseDurationSeconds (plus up to
-  25 % jitter); the hub creates the lease once the cluster is accepted.
+  25 % jitter); the hub creates the lease once the cluster is accepted. A renewal is one PUT of
+  the object the previous one returned (a GET only first and after a conflict): a thousand
+  clusters renew ~17 times a second, so each request saved shows in the hub's steady-state CPU.
 - `ClusterStatusController`: ``ManagedClusterJoined`` once accepted, ``Available`` from the spoke's
   ``/livez`` (``/healthz`` on 404/403), version, node capacity/allocatable, ClusterClaims.
 - `ClientCertRotationController`: re-requests the client certificate once 20-25 % of its
@@ -72,18 +74,29 @@ class LeaseUpdateController:
         self.clusters = clusters
         self.clock = clock
         self.rng = rng or random.Random()
+        self._last: Object | None = None
+        """The lease as our last renewal left it; None means read it first."""
 
     async def reconcile(self, key: str) -> Result | None:
         cluster = self.clusters.cache.get(key)
         duration = lease_duration(cluster or {})
+        lease = self._last
+        if lease is None:
+            try:
+                lease = await self.hub.get(gvr.LEASES, names.LEASE_NAME, namespace=key)
+            except (NotFoundError, ForbiddenError):
+                # Not accepted yet: the hub creates the lease (and our right to it) on acceptance.
+                return Result(requeue_after=min(duration, WAIT_FOR_LEASE_SECONDS))
+        renewed = {**lease, "spec": {**(lease.get("spec") or {}), "renewTime": self._now()}}
+        self._last = None  # until the write succeeds: a failed one means re-reading the lease
         try:
-            lease = await self.hub.get(gvr.LEASES, names.LEASE_NAME, namespace=key)
+            self._last = await self.hub.replace(gvr.LEASES, renewed, namespace=key)
         except (NotFoundError, ForbiddenError):
-            # Not accepted yet: the hub creates the lease (and our right to it) on acceptance.
-            return Result(requeue_after=min(duration, WAIT_FOR_LEASE_SECONDS))
-        lease.setdefault("spec", {})["renewTime"] = format_micro_time(self.clock.wall())
-        await self.hub.replace(gvr.LEASES, lease, namespace=key)
+            return Result(requeue_after=min(duration, WAIT_FOR_LEASE_SECONDS))  # denied, gone
         return Result(requeue_after=duration * (1 + self.rng.uniform(0, LEASE_JITTER)))
+
+    def _now(self) -> str:
+        return format_micro_time(self.clock.wall())
 
 
 def parse_quantity(value: str) -> float:

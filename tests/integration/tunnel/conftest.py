@@ -39,8 +39,24 @@ async def procs(tmp_path: Path) -> AsyncIterator[list[Proc]]:
 @pytest.fixture
 def start_server(pki: PKI, tmp_path: Path, procs: list[Proc]) -> StartServer:
     async def start(
-        *extra: str, mode: str = "grpc", name: str = "server", agent_port: int = 0
+        *extra: str,
+        mode: str = "grpc",
+        name: str = "server",
+        agent_port: int = 0,
+        frontend_tls: bool = True,
     ) -> Running:
+        frontend = (
+            [
+                "--server-cert",
+                str(pki.server.cert),
+                "--server-key",
+                str(pki.server.key),
+                "--server-ca-cert",
+                str(pki.ca.path),
+            ]
+            if frontend_tls
+            else ["--insecure-frontend-port"]
+        )
         args = [
             "-m",
             "proxy_server",
@@ -62,12 +78,7 @@ def start_server(pki: PKI, tmp_path: Path, procs: list[Proc]) -> StartServer:
             str(pki.server.key),
             "--cluster-ca-cert",
             str(pki.ca.path),
-            "--server-cert",
-            str(pki.server.cert),
-            "--server-key",
-            str(pki.server.key),
-            "--server-ca-cert",
-            str(pki.ca.path),
+            *frontend,
             "--graceful-shutdown-timeout",
             "1",
             *extra,

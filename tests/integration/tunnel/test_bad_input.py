@@ -12,6 +12,7 @@ import pytest
 from protos._gen import client_pb2
 from protos._gen.client_pb2 import Packet
 from protos.tunnel import packets
+from proxy_server.identity import agent_subject
 from tests.support.certs import TestCA
 from tests.support.echo import EchoServer
 from tests.support.tunnel_procs import PKI, Running, client_for, echo_port
@@ -38,8 +39,11 @@ async def test_agent_claiming_another_clusters_identity_is_refused(
 ) -> None:
     server = await start_server()
     await start_agent(server, "c1", *expose(echo))
-    # Holds a valid certificate for c1, but advertises c2's names.
-    impostor = await start_agent(server, "c2", *expose(echo), name="impostor", cert=pki.agent("c1"))
+    # Holds a valid certificate for c1 (its own files: the real c1 agent reloads its own when
+    # they change), but advertises c2's names.
+    c1_name, c1_org = agent_subject("c1")
+    c1_cert = pki.ca.issue("impostor-c1", c1_name, orgs=(c1_org,))
+    impostor = await start_agent(server, "c2", *expose(echo), name="impostor", cert=c1_cert)
     await eventually(
         lambda: "does not belong to cluster 'c1'" in impostor.proc.log(),
         what="the impostor is told why",

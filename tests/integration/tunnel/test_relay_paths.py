@@ -145,6 +145,9 @@ async def test_far_side_close_reaches_the_client(
         stream = await client.dial(f"bye.default.c1:{port}")
         assert await stream.read() == b"bye"
         async with asyncio.timeout(2):
-            assert await stream.read() == b""
+            assert await stream.read() == b""  # half-closed (`halfclose` is negotiated)
+        async with asyncio.timeout(2):
+            await stream.write_eof()  # our EOF too: the connection is over
+            await stream.close()  # waits for the agent's CLOSE_RSP
         assert stream.closed
     target.close()

@@ -215,3 +215,19 @@ async def test_custom_resources_get_schema_defaults_on_create_and_update() -> No
     assert created["spec"] == {"lease": 60}
     patched = await ops.patch(things, "default", "t", PatchType.MERGE, {"spec": {"lease": None}})
     assert patched.object["spec"] == {"lease": 60}
+
+
+@pytest.mark.parametrize("started", [True, False])
+async def test_creates_follow_the_namespace_lifecycle(started: bool) -> None:
+    ops = Operations(Registry.with_builtins(), MemoryStorage(), ENV)
+    if started:
+        await ops.start()  # the namespace index answers; otherwise the Namespace row does
+    namespaces = kind(ops, "", "v1", "namespaces")
+    configmaps = kind(ops, "", "v1", "configmaps")
+    with pytest.raises(ApiError, match='namespaces "team" not found'):
+        await ops.create(configmaps, "team", {"metadata": {"name": "a"}})
+    await ops.create(namespaces, "", {"metadata": {"name": "team", "finalizers": ["keep"]}})
+    await ops.create(configmaps, "team", {"metadata": {"name": "a"}})
+    await ops.delete(namespaces, "", "team", DeleteOptions())
+    with pytest.raises(ApiError, match="because it is being terminated"):
+        await ops.create(configmaps, "team", {"metadata": {"name": "b"}})

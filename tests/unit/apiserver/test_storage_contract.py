@@ -179,3 +179,22 @@ async def test_sqlite_data_and_events_survive_restart(tmp_path: Path) -> None:
     assert reopened.current_resource_version() == rv + 1
     assert [e.name for e in await reopened.events_since(rv)] == ["b"]
     await reopened.close()
+
+
+async def test_sqlite_resource_version_survives_pruning_and_deleting_everything(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "store.db"
+    store = SQLiteStorage(path, event_window=1)
+    for n in range(300):  # more than one pruning round
+        await store.create(CM, configmap(f"cm{n}"))
+    for n in range(300):
+        await store.delete(CM, "default", f"cm{n}")
+    last = store.current_resource_version()
+    assert last == 600
+    await store.close()
+    reopened = SQLiteStorage(path, event_window=1)
+    assert reopened.current_resource_version() == last
+    created = await reopened.create(CM, configmap("again"))
+    assert created["metadata"]["resourceVersion"] == str(last + 1)
+    await reopened.close()

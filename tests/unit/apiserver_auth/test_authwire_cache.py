@@ -105,3 +105,22 @@ def test_a_name_field_selector_narrows_a_list_to_one_name() -> None:
     assert authorized_name(listing, {}) == ""
     item = parse("GET", "/api/v1/namespaces/a/configmaps/x", {})
     assert authorized_name(item, query) == "x"
+
+
+def _pod(uid: str) -> dict[str, Any]:
+    return {"metadata": {"name": "p", "namespace": "a", "uid": uid}}
+
+
+def test_bound_object_uids_follow_pod_and_secret_events() -> None:
+    cache = AuthCache()
+    assert cache.uid("Pod", "a", "p") is None
+    cache.apply(_event(EventType.ADDED, "core/pods", _pod("uid-1")))
+    assert cache.uid("Pod", "a", "p") == "uid-1"
+    assert cache.uid("Pod", "b", "p") is None
+    cache.apply(_event(EventType.DELETED, "core/pods", _pod("uid-1")))
+    assert cache.uid("Pod", "a", "p") is None
+    secret = {"metadata": {"name": "s", "namespace": "a", "uid": "uid-s"}}
+    cache.apply(_event(EventType.ADDED, SECRETS, secret))
+    assert cache.uid("Secret", "a", "s") == "uid-s"
+    assert cache.secret("a", "s") is None  # only bootstrap-token Secrets are cached whole
+    assert cache.uid("ConfigMap", "a", "s") is None

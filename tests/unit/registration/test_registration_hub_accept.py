@@ -7,13 +7,20 @@ from ocm_core.api import gvr
 from ocm_core.registration import names
 from ocm_core.registration.hub.accept import ManagedClusterAcceptController
 from ocm_core.runtime import EventRecorder, FakeClock, patching
-from tests.support.registration_fakes import Informers, RegistrationFakeApi, managed_cluster
+from tests.support.registration_fakes import (
+    Informers,
+    RegistrationFakeApi,
+    managed_cluster,
+    owned_objects,
+)
 
 
 def _controller(
     api: RegistrationFakeApi, informers: Informers, clock: FakeClock, events: EventRecorder
 ) -> ManagedClusterAcceptController:
-    return ManagedClusterAcceptController(api, informers[gvr.MANAGED_CLUSTERS], clock, events)
+    return ManagedClusterAcceptController(
+        api, informers[gvr.MANAGED_CLUSTERS], owned_objects(informers), clock, events
+    )
 
 
 async def _settle(controller: ManagedClusterAcceptController, informers: Informers) -> None:
@@ -96,3 +103,27 @@ async def test_deny_after_accept_revokes(
     condition = _accepted_condition(api)
     assert condition is not None
     assert (condition["status"], condition["reason"]) == ("False", "HubClusterAdminDenied")
+
+
+async def test_an_accepted_cluster_costs_no_request_and_lost_objects_come_back(
+    api: RegistrationFakeApi, informers: Informers, clock: FakeClock, events: EventRecorder
+) -> None:
+    api.seed(gvr.MANAGED_CLUSTERS, managed_cluster("c1", accepted=True))
+    controller = _controller(api, informers, clock, events)
+    await _settle(controller, informers)
+    api.calls.clear()
+    await _settle(controller, informers)
+    assert api.calls == []  # everything is read from the caches
+    await api.delete(gvr.ROLE_BINDINGS, names.registration_binding_name("c1"), namespace="c1")
+    api.calls.clear()
+    await _settle(controller, informers)
+    assert [(c.verb, c.resource) for c in api.calls] == [("create", gvr.ROLE_BINDINGS)]
+    assert api.find(gvr.ROLE_BINDINGS, names.registration_binding_name("c1"), "c1") is not None
+
+
+def test_a_cluster_object_brings_its_cluster_back(informers: Informers) -> None:
+    binding = {
+        "metadata": {"name": "b", "namespace": "c1", "labels": {names.CLUSTER_NAME_LABEL: "c1"}}
+    }
+    for source in owned_objects(informers).sources():
+        assert list(source.key_fn(binding)) == ["c1"]

@@ -10,14 +10,21 @@ from ocm_core.registration.hub.cleanup import (
     WorkRoleBindingCleanupController,
 )
 from ocm_core.runtime import EventRecorder, FakeClock
-from tests.support.registration_fakes import Informers, RegistrationFakeApi, managed_cluster
+from tests.support.registration_fakes import (
+    Informers,
+    RegistrationFakeApi,
+    managed_cluster,
+    owned_objects,
+)
 
 
 async def test_delete_cleans_up_after_works_are_gone(
     api: RegistrationFakeApi, informers: Informers, clock: FakeClock, events: EventRecorder
 ) -> None:
     api.seed(gvr.MANAGED_CLUSTERS, managed_cluster("c1", accepted=True))
-    accept = ManagedClusterAcceptController(api, informers[gvr.MANAGED_CLUSTERS], clock, events)
+    accept = ManagedClusterAcceptController(
+        api, informers[gvr.MANAGED_CLUSTERS], owned_objects(informers), clock, events
+    )
     cleanup = ManagedClusterCleanupController(api, informers[gvr.MANAGED_CLUSTERS], clock)
     work_binding = WorkRoleBindingCleanupController(
         api, informers[gvr.ROLE_BINDINGS], informers[gvr.MANIFEST_WORKS]

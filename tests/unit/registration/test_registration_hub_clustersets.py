@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from ocm_core.api import cluster as cluster_api
 from ocm_core.api import gvr
 from ocm_core.registration.hub.clustersets import (
@@ -9,6 +11,8 @@ from ocm_core.registration.hub.clustersets import (
     ClusterSetLabelController,
     ClusterSetStatusController,
     DefaultClusterSetsController,
+    labels_changed,
+    set_matcher,
 )
 from ocm_core.runtime import FakeClock, patching
 from tests.support.registration_fakes import Informers, RegistrationFakeApi, managed_cluster
@@ -105,3 +109,39 @@ async def test_binding_bound_only_to_an_existing_set(
     await controller.reconcile("team/global")
     found = api.find(gvr.MANAGED_CLUSTER_SET_BINDINGS, "global", "team")
     assert _condition(found, "Bound") == ("True", "ClusterSetBound")
+
+
+def test_membership_follows_labels_only() -> None:
+    old = {"metadata": {"name": "c1", "labels": {"a": "1"}}, "status": {"version": {}}}
+    assert not labels_changed(old, {**old, "status": {"conditions": []}})
+    assert labels_changed(old, {"metadata": {"name": "c1", "labels": {"a": "2"}}})
+
+
+@pytest.mark.parametrize(
+    ("selector", "labels", "selected"),
+    [
+        ({"selectorType": "ExclusiveClusterSetLabel"}, {cluster_api.CLUSTER_SET_LABEL: "s1"}, True),
+        (
+            {"selectorType": "ExclusiveClusterSetLabel"},
+            {cluster_api.CLUSTER_SET_LABEL: "s2"},
+            False,
+        ),
+        ({"selectorType": "LabelSelector", "labelSelector": {}}, {}, True),
+        (
+            {"selectorType": "LabelSelector", "labelSelector": {"matchLabels": {"env": "p"}}},
+            {"env": "q"},
+            False,
+        ),
+        (
+            {
+                "selectorType": "LabelSelector",
+                "labelSelector": {"matchExpressions": [{"key": "a", "operator": "Near"}]},
+            },
+            {},
+            False,
+        ),
+    ],
+)
+def test_set_matcher(selector: dict[str, object], labels: dict[str, str], selected: bool) -> None:
+    cluster_set = {"metadata": {"name": "s1"}, "spec": {"clusterSelector": selector}}
+    assert set_matcher(cluster_set)({"metadata": {"labels": labels}}) is selected

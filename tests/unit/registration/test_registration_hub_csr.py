@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from ocm_core.api import cluster as cluster_api
 from ocm_core.api import gvr
 from ocm_core.registration import names
 from ocm_core.registration.hub.csr import CsrApprovingController, csr_state, parse_cluster_csr
@@ -16,6 +17,21 @@ from tests.support.registration_fakes import (
 )
 
 AUTO_USER = "system:bootstrap:auto"
+HUB_ACCEPTED_STATUS = {
+    "conditions": [{"type": cluster_api.CONDITION_HUB_ACCEPTED, "status": "True"}]
+}
+
+
+def accepted_cluster(name: str) -> dict[str, object]:
+    """Accepted, and the hub has finished accepting it (namespace and RBAC in place)."""
+    return {**managed_cluster(name, accepted=True), "status": HUB_ACCEPTED_STATUS}
+
+
+async def finish_acceptance(api: RegistrationFakeApi, cluster: str) -> None:
+    """What the accept controller does once the cluster's RBAC exists."""
+    await api.patch(
+        gvr.MANAGED_CLUSTERS, cluster, {"status": HUB_ACCEPTED_STATUS}, subresource="status"
+    )
 
 
 def _controller(
@@ -66,13 +82,30 @@ async def test_pending_until_accepted(
     controller = _controller(api, informers, clock, events)
     assert await _run(controller, informers, "csr1") is None
     await api.patch(gvr.MANAGED_CLUSTERS, "c1", {"spec": {"hubAcceptsClient": True}})
+    assert await _run(controller, informers, "csr1") is None  # no RBAC yet: it would 403
+    await finish_acceptance(api, "c1")
     assert await _run(controller, informers, "csr1") == names.CSR_APPROVED
+
+
+async def test_a_cluster_accepts_pending_csrs_of_its_own_only(
+    api: RegistrationFakeApi, informers: Informers, clock: FakeClock, events: EventRecorder
+) -> None:
+    api.seed(gvr.MANAGED_CLUSTERS, accepted_cluster("c1"))
+    api.seed(gvr.CERTIFICATE_SIGNING_REQUESTS, cluster_csr("c1", name="mine"))
+    api.seed(gvr.CERTIFICATE_SIGNING_REQUESTS, cluster_csr("c2", name="other"))
+    controller = _controller(api, informers, clock, events)
+    informers.sync()
+    cluster = informers[gvr.MANAGED_CLUSTERS].cache.get("c1")
+    assert cluster is not None
+    assert controller.pending_csrs_of(cluster) == ["mine"]
+    assert await _run(controller, informers, "mine") == names.CSR_APPROVED
+    assert controller.pending_csrs_of(cluster) == []
 
 
 async def test_second_agent_of_an_accepted_cluster_is_not_approved(
     api: RegistrationFakeApi, informers: Informers, clock: FakeClock, events: EventRecorder
 ) -> None:
-    api.seed(gvr.MANAGED_CLUSTERS, managed_cluster("c1", accepted=True))
+    api.seed(gvr.MANAGED_CLUSTERS, accepted_cluster("c1"))
     api.seed(gvr.CERTIFICATE_SIGNING_REQUESTS, cluster_csr("c1", "a1", name="first"))
     api.seed(
         gvr.CERTIFICATE_SIGNING_REQUESTS,
@@ -86,7 +119,7 @@ async def test_second_agent_of_an_accepted_cluster_is_not_approved(
 async def test_renewal_by_the_agent_itself(
     api: RegistrationFakeApi, informers: Informers, clock: FakeClock, events: EventRecorder
 ) -> None:
-    api.seed(gvr.MANAGED_CLUSTERS, managed_cluster("c1", accepted=True))
+    api.seed(gvr.MANAGED_CLUSTERS, accepted_cluster("c1"))
     api.seed(gvr.CERTIFICATE_SIGNING_REQUESTS, cluster_csr("c1", "a1", name="first"))
     controller = _controller(api, informers, clock, events)
     assert await _run(controller, informers, "first") == names.CSR_APPROVED
@@ -100,11 +133,14 @@ async def test_auto_approval_user_accepts_a_new_cluster(
 ) -> None:
     api.seed(gvr.MANAGED_CLUSTERS, managed_cluster("c1"))
     api.seed(gvr.CERTIFICATE_SIGNING_REQUESTS, cluster_csr("c1", requester=AUTO_USER, name="a"))
-    assert await _run(_controller(api, informers, clock, events), informers, "a") == "Approved"
+    controller = _controller(api, informers, clock, events)
+    assert await _run(controller, informers, "a") is None  # accepted first, approved when ready
     cluster = api.find(gvr.MANAGED_CLUSTERS, "c1")
     assert cluster is not None
     assert cluster["spec"]["hubAcceptsClient"] is True
     assert names.AUTO_ACCEPTED_ANNOTATION in cluster["metadata"]["annotations"]
+    await finish_acceptance(api, "c1")
+    assert await _run(controller, informers, "a") == names.CSR_APPROVED
 
 
 async def test_other_users_are_not_auto_approved(

@@ -16,7 +16,7 @@ import yaml
 from ocm_core import pki
 from ocm_core.api import cluster as cluster_api
 from ocm_core.api import gvr
-from ocm_core.kube.errors import KubeConnectionError, NotFoundError
+from ocm_core.kube.errors import ConflictError, KubeConnectionError, NotFoundError
 from ocm_core.registration import names
 from ocm_core.registration.hub.csr import parse_cluster_csr
 from ocm_core.registration.spoke import bootstrap, credentials, join
@@ -306,3 +306,29 @@ async def test_agent_keeps_usable_stored_credentials(tmp_path: Path) -> None:
     other = AgentOptions(data_dir=tmp_path / "new", cluster_name="c2")
     with pytest.raises(credentials.CredentialError, match="ocm join"):
         await RegistrationAgent(spoke, other).credentials()
+
+
+async def test_lease_renewals_after_the_first_are_single_writes() -> None:
+    hub, clock = RegistrationFakeApi(), FakeClock()
+    hub.seed(gvr.MANAGED_CLUSTERS, managed_cluster("c1", accepted=True))
+    hub.seed(gvr.LEASES, {"metadata": {"name": names.LEASE_NAME, "namespace": "c1"}, "spec": {}})
+    informers = Informers(hub, clock)
+    controller = LeaseUpdateController(hub, informers[gvr.MANAGED_CLUSTERS], clock)
+    await controller.reconcile("c1")
+    hub.calls.clear()
+    await clock.advance(60)
+    await controller.reconcile("c1")
+    assert hub.verbs(gvr.LEASES) == ["replace"]
+    # Someone else wrote the lease: the stale write conflicts, the next renewal reads again.
+    lease = hub.find(gvr.LEASES, names.LEASE_NAME, "c1")
+    assert lease is not None
+    await hub.replace(gvr.LEASES, {**lease, "spec": {"holderIdentity": "x"}}, namespace="c1")
+    hub.calls.clear()
+    with pytest.raises(ConflictError):
+        await controller.reconcile("c1")
+    await controller.reconcile("c1")
+    assert hub.verbs(gvr.LEASES) == ["replace", "get", "replace"]
+    renewed = hub.find(gvr.LEASES, names.LEASE_NAME, "c1")
+    assert renewed is not None
+    assert renewed["spec"]["renewTime"].startswith("2026-01-01T00:01:00")
+    assert renewed["spec"]["holderIdentity"] == "x"
