@@ -7,9 +7,10 @@
     async with hubapps.grpc_channel(client, "c2", "greeter.shop:50051") as channel:
         ...                                                                       # gRPC
 
-`client` is a `TunnelClient` (the proxy-server's gRPC frontend) or any `Dialer`; for a
-proxy-server that serves HTTP CONNECT (`--mode http-connect`, the local lab) use
-`ConnectDialer("proxy.hub:8090")`.
+`client` is a `TunnelClient` (the proxy-server's gRPC frontend; `hub_tunnel_client` builds one
+from the add-on's Secrets) or any `Dialer`, e.g. `ConnectDialer` for an HTTP CONNECT proxy: the
+user-server (`ConnectDialer("user-server:9092", tls=..., token=...)`) or a proxy-server in
+`--mode http-connect`.
 
 A service is named `<service>.<namespace>` (or its `.svc[.cluster.local]` forms) with a port;
 the tunnel address is our readable agent identifier `<service>.<namespace>.<cluster>:<port>`,
