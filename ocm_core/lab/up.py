@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import shutil
 import sys
 import time
 from collections.abc import Callable, Sequence
@@ -243,7 +244,7 @@ class Lab:
 
     def helm_install_command(self) -> str:
         return (
-            f"helm install cluster-proxy {REPO / 'charts' / 'cluster-proxy'} "
+            f"{_helm()} install cluster-proxy {REPO / 'charts' / 'cluster-proxy'} "
             f"-n {ADDON_NAMESPACE} --create-namespace -f {self.values_file} "
             f"--kubeconfig {self.layout.kubeconfig(HUB)}"
         )
@@ -286,10 +287,8 @@ class Lab:
         hub = self.layout.kubeconfig(HUB)
         first = self.clusters[0] if self.clusters else "c1"
         ocm = f"{Path(sys.executable).parent / 'ocm'}"
-        proxy_kubeconfig = (
-            f"{ocm} proxy kubeconfig {first} --kubeconfig {hub} "
-            f"--user-server {self.user_server_address()}"
-        )
+        user_server = self.user_server_address()
+        tunnel_kubeconfig = self.layout.root / "clusters" / first / "proxy.kubeconfig"
         lines = [
             "",
             "The lab is up.",
@@ -300,17 +299,27 @@ class Lab:
             "",
             "Try:",
             f"  {ocm} get clusters --kubeconfig {hub}",
-            "  # 3. install the cluster-proxy add-on (agents on every cluster), then watch it:",
+            "  # 3. install the cluster-proxy add-on (an agent on every cluster), then watch it",
+            "  #    until every cluster shows AVAILABLE True (about 30 s):",
             f"  {self.helm_install_command()}",
             f"  {ocm} get addons --kubeconfig {hub}",
-            f"  # 1. kubectl to {first} through the tunnel (once {first} shows Available=True):",
-            f"  kubectl --kubeconfig <({proxy_kubeconfig}) get namespaces",
-            "  # 2. a hub app calling the spokes through the tunnel (the health of each cluster):",
-            f"  {ocm} proxy health --kubeconfig {hub} --user-server {self.user_server_address()}",
+            f"  # 1. kubectl to {first} through the tunnel (user-server -> proxy-server -> agent):",
+            f"  {ocm} proxy kubeconfig {first} --kubeconfig {hub} --user-server {user_server}"
+            f" -o {tunnel_kubeconfig}",
+            f"  kubectl --kubeconfig {tunnel_kubeconfig} get namespaces",
+            "  # 2. hub apps call services of a cluster: the steps are in docs/userserver.md",
+            '  #    ("Journey 2 in the lab"); every cluster\'s health through the tunnel:',
+            f"  {ocm} proxy health --kubeconfig {hub} --user-server {user_server}",
             "",
             "Ctrl-C stops everything; `ocm up` again resumes; `ocm down` removes the lab.",
         ]
         return "\n".join(lines)
+
+
+def _helm() -> str:
+    """`helm` when it is on PATH, else the one `make run`/`make test` fetched into .cache/."""
+    fetched = REPO / ".cache" / "bin" / "helm"
+    return "helm" if shutil.which("helm") or not fetched.exists() else str(fetched)
 
 
 def _condition_true(obj: dict[str, Any], kind: str) -> bool:

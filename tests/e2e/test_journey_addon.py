@@ -84,8 +84,8 @@ async def test_helm_install_makes_the_addon_available_everywhere(lab: Lab) -> No
 
 
 async def _proxy_kubeconfig(lab: Lab, cluster: str, tmp_path: Path) -> Path:
-    suggested = lab.suggested("kubectl --kubeconfig <(")
-    user_server = suggested.split("--user-server ", 1)[1].split(")", 1)[0]
+    suggested = lab.suggested("proxy kubeconfig ")
+    user_server = suggested.split("--user-server ", 1)[1].split()[0]
     result = await lab.ocm(
         "proxy", "kubeconfig", cluster, "--kubeconfig", str(lab.hub), "--user-server", user_server
     )
@@ -129,11 +129,10 @@ async def test_kubectl_through_the_tunnel(lab: Lab, cluster: str, tmp_path: Path
 
 
 async def test_proxy_health_reaches_every_cluster(lab: Lab) -> None:
-    user_server = lab.suggested("kubectl --kubeconfig <(").split("--user-server ", 1)[1]
+    user_server = lab.suggested("proxy health").split("--user-server ", 1)[1].split()[0]
     result = await lab.ocm(
-        "proxy", "health", "--kubeconfig", str(lab.hub),
-        "--user-server", user_server.split(")", 1)[0],
-    )  # fmt: skip
+        "proxy", "health", "--kubeconfig", str(lab.hub), "--user-server", user_server
+    )
     assert result.returncode == 0, result.stdout + result.stderr
     assert [line.split() for line in result.stdout.splitlines()[1:]] == [
         [c, "ok"] for c in CLUSTERS

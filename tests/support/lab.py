@@ -77,12 +77,12 @@ class Lab:
         self.process.communicate(timeout=60)
         return self.process.returncode
 
-    def suggested(self, starts: str) -> str:
-        """The command `ocm up` printed under "Try:" that starts with `starts`."""
+    def suggested(self, text: str) -> str:
+        """The command `ocm up` printed under "Try:" that contains `text`."""
         for line in self.output:
-            if line.strip().startswith(starts):
+            if text in line and not line.strip().startswith("#"):
                 return line.strip()
-        raise AssertionError(f"`ocm up` suggested no command starting with {starts!r}")
+        raise AssertionError(f"`ocm up` suggested no command containing {text!r}")
 
     async def kubectl(self, kubeconfig: Path, *args: str) -> str:
         result = await run(KUBECTL, "--kubeconfig", str(kubeconfig), *args)
