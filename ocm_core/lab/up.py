@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import shlex
 import shutil
 import sys
 import time
@@ -88,6 +89,7 @@ class Lab:
             await self._step(f"cluster {cluster}: klusterlet", self._start_klusterlet(cluster))
         await self._step("clusters joined, accepted and available", self._wait_available())
         await asyncio.to_thread(self._write_cluster_proxy_values)
+        await asyncio.to_thread(self._write_env_file)
         self.state["clusters"] = list(self.clusters)
         layout.save_state(self.state)
         layout.pid_file.write_text(str(os.getpid()))
@@ -242,6 +244,24 @@ class Lab:
         )
         self.values_file.write_text(header + yaml.safe_dump(values, sort_keys=False))
 
+    @property
+    def env_file(self) -> Path:
+        return self.layout.root / "env.sh"
+
+    def _write_env_file(self) -> None:
+        """Shell variables for the commands in README.md and docs/ (`. .ocm/lab/env.sh`): the
+        lab's ports are chosen once per lab, so the docs cannot spell them out."""
+        variables = {
+            "LAB": self.layout.root.resolve(),
+            "HUB": self.layout.kubeconfig(HUB).resolve(),
+            **{c.upper(): self.layout.kubeconfig(c).resolve() for c in self.clusters},
+            "USER_SERVER": self.user_server_address(),
+            "OCM": Path(sys.executable).parent / "ocm",
+            "HELM": _helm(),
+        }
+        lines = [f"export {name}={shlex.quote(str(value))}" for name, value in variables.items()]
+        self.env_file.write_text("# written by `ocm up`\n" + "\n".join(lines) + "\n")
+
     def helm_install_command(self) -> str:
         return (
             f"{_helm()} install cluster-proxy {REPO / 'charts' / 'cluster-proxy'} "
@@ -296,6 +316,7 @@ class Lab:
             *(f"  {c} kubeconfig:       {self.layout.kubeconfig(c)}" for c in self.clusters),
             f"  add-on values:       {self.values_file}",
             f"  logs:                {self.layout.logs}",
+            f"  shell variables:     . {self.env_file}   (HUB, C1, USER_SERVER, ...: README.md)",
             "",
             "Try:",
             f"  {ocm} get clusters --kubeconfig {hub}",

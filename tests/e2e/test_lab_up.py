@@ -111,6 +111,14 @@ async def test_lab_starts_serves_kubectl_stops_resumes_and_is_removed(tmp_path: 
         # The tunnel is the add-on the user installs (tests/e2e/test_journey_addon.py): the
         # lab writes the chart values that fit it and suggests the commands.
         assert (data_dir / "cluster-proxy-values.yaml").exists()
+        # README.md's commands use the variables env.sh sets.
+        sourced = await asyncio.create_subprocess_exec(
+            "bash", "-c", '. "$0" && test -f "$HUB" && test -f "$C1" && echo "$USER_SERVER"',
+            str(data_dir / "env.sh"), stdout=asyncio.subprocess.PIPE,
+        )  # fmt: skip
+        out, _ = await sourced.communicate()
+        assert sourced.returncode == 0
+        assert out.decode().startswith("127.0.0.1:")
         assert any("helm install cluster-proxy" in line for line in lines)
         await work_lands_on_the_spoke(hub, spoke, tmp_path)
     finally:
