@@ -22,7 +22,7 @@ from typing import Any
 
 import pytest
 
-from tests.support.lab import ADDON_NAMESPACE, KUBECTL, Lab
+from tests.support.lab import ADDON_NAMESPACE, KUBECTL, Lab, run
 
 CLUSTERS = ("c1", "c2")
 DEADLINE = 90.0
@@ -166,7 +166,13 @@ async def test_the_addon_comes_back_when_the_lab_resumes(lab: Lab, tmp_path: Pat
     assert any(line.startswith("Resuming the lab") for line in lab.output)
     await eventually("cluster-proxy Available after resuming", lambda: addons_available(lab))
     tunnel = await _proxy_kubeconfig(lab, "c1", tmp_path)  # the same ports as before
-    assert "default" in await lab.kubectl(tunnel, "get", "namespaces", "-o", "name")
+
+    async def tunnel_serves() -> bool:
+        # Available can still be the lease renewed before the stop, so wait for the agent itself.
+        result = await run(KUBECTL, "--kubeconfig", str(tunnel), "get", "namespaces", "-o", "name")
+        return result.returncode == 0 and "default" in result.stdout
+
+    await eventually("kubectl through the tunnel after resuming", tunnel_serves)
 
 
 async def test_helm_uninstall_leaves_nothing_on_the_spokes(lab: Lab) -> None:
