@@ -173,8 +173,10 @@ def plan(
         if image_repository(container.get("image", "")) not in images:
             continue
         mounts = [*_mount_dirs(container, volume_root, volumes.directories), *automount]
-        argv = _argv(container, programs)
-        argv = [node.rewrite(node.local_path(_rewrite_ports(a, port_map), mounts)) for a in argv]
+        program, args = _program_and_args(container, programs)
+        # Only the container's own words are pod paths: the program (this interpreter) is a host
+        # path, which may well lie below a mount path such as an emptyDir at /tmp.
+        args = [node.rewrite(node.local_path(_rewrite_ports(a, port_map), mounts)) for a in args]
         env = _env(container, namespace, pod_name, secrets, config_maps)
         env = {key: node.rewrite(node.local_path(value, mounts)) for key, value in env.items()}
         if service_account_dir is not None:
@@ -182,7 +184,7 @@ def plan(
         plans.append(
             ProcessPlan(
                 container=container.get("name", "main"),
-                argv=tuple(argv),
+                argv=(*program, *args),
                 env=env,
                 readiness=_readiness(container, port_map),
                 files=volumes.files,
@@ -194,7 +196,10 @@ def plan(
 
 
 # -- command line ----------------------------------------------------------------------------
-def _argv(container: Object, programs: Mapping[str, Sequence[str]]) -> list[str]:
+def _program_and_args(
+    container: Object, programs: Mapping[str, Sequence[str]]
+) -> tuple[Sequence[str], list[str]]:
+    """(the host argv that runs the container's program, the container's arguments)."""
     words = [str(w) for w in (container.get("command") or []) + (container.get("args") or [])]
     if not words:
         raise PlanError(f"container {container.get('name')!r} has no command or args to run")
@@ -204,7 +209,7 @@ def _argv(container: Object, programs: Mapping[str, Sequence[str]]) -> list[str]
             f"container {container.get('name')!r} runs {words[0]!r}, which is not one of this "
             f"project's programs ({', '.join(sorted(programs))})"
         )
-    return [*programs[program], *words[1:]]
+    return programs[program], words[1:]
 
 
 _PORT_VALUE = re.compile(r"^(--[\w-]*port[\w-]*=)(\d+)$")

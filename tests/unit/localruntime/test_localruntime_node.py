@@ -42,11 +42,17 @@ def deployment(args: list[str]) -> dict[str, Any]:
     }
 
 
-def make_plan(args: list[str], node: Node, root: Path, account: Path | None = None) -> Any:
+def make_plan(
+    args: list[str],
+    node: Node,
+    root: Path,
+    account: Path | None = None,
+    program: tuple[str, ...] = ("ocm",),
+) -> Any:
     (process,) = plan(
         deployment(args),
         replica=0,
-        programs={"ocm": ["ocm"]},
+        programs={"ocm": program},
         volume_root=root,
         port_map={},
         secrets=lambda ns, name: None,
@@ -86,6 +92,13 @@ def test_host_paths_are_not_taken_for_mount_paths(tmp_path: Path) -> None:
         "--hub-kubeconfig=/tmp/lab/hub.kubeconfig",
         f"{tmp_path}/tmp/scratch",
     )
+
+
+def test_the_program_is_a_host_path_even_below_a_mount_path(tmp_path: Path) -> None:
+    # A checkout under /tmp runs its interpreter from /tmp, where the pod mounts an emptyDir.
+    interpreter = ("/tmp/checkout/.venv/bin/python", "-c", "run()")
+    process = make_plan(["/tmp/scratch"], Node(), tmp_path, program=interpreter)
+    assert process.argv == (*interpreter, f"{tmp_path}/tmp/scratch")
 
 
 def test_host_port_flags_parse_or_say_what_is_expected() -> None:
