@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import AsyncIterator
+from typing import Any, Final
 
 import grpc
 
@@ -22,6 +23,10 @@ from proxy_server.transport.grpc_agent import write_link
 
 logger = logging.getLogger(__name__)
 METHOD = "/ProxyService/Proxy"
+#: Once its connection is over, how long a stream waits for the client to end it. Ending it
+#: first races the client's last CREDIT grants, and a client write that meets an ended call
+#: fails the whole call with INTERNAL, hiding its status and the bytes not read yet.
+LINGER_SECONDS: Final = 5.0
 
 
 class ProxyService:
@@ -56,13 +61,16 @@ class ProxyService:
         )
         gauge = relay.metrics.grpc_connections.labels("Proxy")
         gauge.inc()
-        reader = asyncio.ensure_future(self._read(frontend, requests))
+        client_done = asyncio.Event()
+        reader = asyncio.ensure_future(self._read(frontend, requests, client_done))
         writer = asyncio.ensure_future(
             write_link(link, context, lambda packet: relay.frontend_wrote(frontend, packet))
         )
         aborted = asyncio.ensure_future(link.aborted.wait())
         try:
             await asyncio.wait({reader, writer, aborted}, return_when=asyncio.FIRST_COMPLETED)
+            if _ended_cleanly(writer) and not reader.done():
+                await _linger(reader, client_done)
         finally:
             reader.cancel()
             writer.cancel()
@@ -77,9 +85,26 @@ class ProxyService:
             logger.warning("refused frontend stream: %s", error, extra={"peer": context.peer()})
             await context.abort(grpc.StatusCode.INVALID_ARGUMENT, str(error))
 
-    async def _read(self, frontend: int, requests: AsyncIterator[Packet]) -> None:
+    async def _read(
+        self, frontend: int, requests: AsyncIterator[Packet], client_done: asyncio.Event
+    ) -> None:
         """Feed the client's packets in; a protocol violation ends the stream (raised)."""
         async for packet in requests:
             await self._relay.from_frontend(frontend, packet)
+        client_done.set()
         # Half-closed by the client: keep the stream until its connection is over.
         await asyncio.Event().wait()
+
+
+def _ended_cleanly(writer: asyncio.Future[None]) -> bool:
+    return writer.done() and not writer.cancelled() and writer.exception() is None
+
+
+async def _linger(reader: asyncio.Future[None], client_done: asyncio.Event) -> None:
+    """Wait (bounded) until the client ends or half-closes its side of the stream."""
+    done_writing = asyncio.ensure_future(client_done.wait())
+    waiters: set[asyncio.Future[Any]] = {reader, done_writing}
+    try:
+        await asyncio.wait(waiters, timeout=LINGER_SECONDS, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        done_writing.cancel()
