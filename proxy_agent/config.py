@@ -12,6 +12,7 @@ from protos.tunnel import AgentIdentifiers, RemoteProtocolError, parse_agent_ide
 from protos.tunnel.batching import FEATURE_BATCH
 from protos.tunnel.flow import DEFAULT_WINDOW, FEATURE_CREDIT, check_window
 from protos.tunnel.halfclose import FEATURE_HALF_CLOSE
+from protos.tunnel.headers import choose_features
 from proxy_agent.exposure import Exposure, ExposureError, load_file, parse_service_flag
 from proxy_agent.servicemap import SERVICE_MAP_ENV
 
@@ -146,12 +147,10 @@ def from_args(args: argparse.Namespace) -> AgentConfig:
     except RemoteProtocolError as exc:
         raise ValueError(f"--agent-identifiers: {exc}") from exc
     exposure = _exposure(args, extra)
-    features = frozenset(f.strip() for f in args.tunnel_features.split(",") if f.strip())
-    unknown = sorted(features - set(KNOWN_FEATURES))
-    if unknown:
-        raise ValueError(
-            f"--tunnel-features: unknown {unknown}; choose from {', '.join(KNOWN_FEATURES)}"
-        )
+    try:
+        features = choose_features(args.tunnel_features, KNOWN_FEATURES)
+    except ValueError as exc:
+        raise ValueError(f"--tunnel-features: {exc}") from exc
     try:
         window = check_window(args.connection_window)
     except ValueError as exc:

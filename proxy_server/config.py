@@ -11,6 +11,7 @@ from pathlib import Path
 from protos.tunnel.batching import FEATURE_BATCH
 from protos.tunnel.flow import DEFAULT_WINDOW, FEATURE_CREDIT, check_window
 from protos.tunnel.halfclose import FEATURE_HALF_CLOSE
+from protos.tunnel.headers import choose_features
 from proxy_server.backends import STRATEGIES
 from proxy_server.userserver import config as userserver_config
 from proxy_server.userserver.config import UserServerConfig
@@ -200,12 +201,10 @@ def from_args(args: argparse.Namespace) -> ServerConfig:
         raise ValueError(f"--proxy-strategies: unknown {bad}; choose from {', '.join(STRATEGIES)}")
     if args.server_count < 1:
         raise ValueError("--server-count must be at least 1")
-    features = frozenset(f.strip() for f in args.tunnel_features.split(",") if f.strip())
-    unknown = sorted(features - set(KNOWN_FEATURES))
-    if unknown:
-        raise ValueError(
-            f"--tunnel-features: unknown {unknown}; choose from {', '.join(KNOWN_FEATURES)}"
-        )
+    try:
+        features = choose_features(args.tunnel_features, KNOWN_FEATURES)
+    except ValueError as exc:
+        raise ValueError(f"--tunnel-features: {exc}") from exc
     try:
         window = check_window(args.connection_window)
     except ValueError as exc:

@@ -7,7 +7,7 @@ Keys are lower case because gRPC lowercases metadata keys on the wire (upstream 
 from __future__ import annotations
 
 import ipaddress
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Final
 from urllib.parse import parse_qsl, urlencode
@@ -128,6 +128,15 @@ def parse_features(value: str | None) -> frozenset[str]:
     if not value:
         return frozenset()
     return frozenset(f.strip() for f in value.split(",") if f.strip())
+
+
+def choose_features(value: str, known: Sequence[str]) -> frozenset[str]:
+    """The features a `--tunnel-features` value names; ValueError naming any we do not know."""
+    features = parse_features(value)
+    unknown = sorted(features - set(known))
+    if unknown:
+        raise ValueError(f"unknown {unknown}; choose from {', '.join(known)}")
+    return features
 
 
 def format_features(features: Iterable[str]) -> str:
