@@ -262,22 +262,27 @@ async def loopback_bridge(
     address = service_address(cluster, host, port)
     sessions: set[asyncio.Task[None]] = set()
 
-    async def bridge(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        task = asyncio.current_task()
-        assert task is not None
-        sessions.add(task)
+    async def session(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         try:
             connection = await dialer.dial(cluster, address)
         except (ConnectionError, OSError) as exc:
             logger.warning("bridge to %s failed: %s", address, exc, extra={"cluster": cluster})
             writer.close()
-            sessions.discard(task)
             return
-        try:
-            far = await open_streams(connection, peer=f"{cluster}/{address}")
-            await splice((reader, writer), far)
-        finally:
-            sessions.discard(task)
+        far = await open_streams(connection, peer=f"{cluster}/{address}")
+        await splice((reader, writer), far)
+
+    async def bridge(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        # The splice runs in a task of our own, so closing the bridge cancels our task and not
+        # asyncio's handler task (Python 3.11 logs a cancelled handler task as an error).
+        task = asyncio.create_task(session(reader, writer))
+        sessions.add(task)
+        task.add_done_callback(session_ended)
+
+    def session_ended(task: asyncio.Task[None]) -> None:
+        sessions.discard(task)
+        if not task.cancelled() and (exc := task.exception()) is not None:
+            logger.warning("bridge to %s ended: %r", address, exc, extra={"cluster": cluster})
 
     server = await asyncio.start_server(bridge, LOOPBACK, 0)
     try:

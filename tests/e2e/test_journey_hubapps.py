@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any, Final
 
 import aiohttp
+import grpc
 import pytest
 import pytest_asyncio
 
@@ -176,10 +177,15 @@ async def hub_app_script(lab: HubAppLab) -> tuple[int, str, str]:
     )
 
 
+# Errors the helper's calls raise while a service is not (or no longer) exposed. The two
+# resolvers come and go one by one, so the HTTP call may pass while the gRPC one fails.
+UNREACHABLE: Final = (DialError, aiohttp.ClientError, grpc.aio.AioRpcError)
+
+
 async def exposed(lab: HubAppLab) -> bool:
     try:
         await helper_calls(lab)
-    except (DialError, aiohttp.ClientError):
+    except UNREACHABLE:
         return False
     return (await curl_through_connect(lab, "http://web.demo.c2:8080/"))[0] == 0
 
@@ -187,7 +193,7 @@ async def exposed(lab: HubAppLab) -> bool:
 async def refused(lab: HubAppLab) -> bool:
     try:
         await helper_calls(lab)
-    except (DialError, aiohttp.ClientError):
+    except UNREACHABLE:
         code, _, err = await hub_app_script(lab)
         return code == 1 and "403" in err
     return False
