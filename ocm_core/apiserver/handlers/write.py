@@ -102,7 +102,16 @@ def _strict_error(
     return errors.invalid_patch(body, fieldvalidation.strict_decoding_error(found))
 
 
-def _with_warnings(response: web.Response, warnings: list[str]) -> web.Response:
+def validated_create(
+    request: web.Request, info: ResourceInfo, namespace: str, decoded: fieldvalidation.Decoded
+) -> tuple[Any, list[str]]:
+    """Field validation of a create body (also of kinds served by their own handlers, such as
+    the reviews): the body to use and the warnings to send; raises under Strict."""
+    return _validated(request, _Target(info, namespace, ""), decoded)
+
+
+def with_warnings(response: web.Response, warnings: list[str]) -> web.Response:
+    """``response`` with one ``Warning`` header per field-validation problem."""
     for text in warnings:
         response.headers.add(WARNING_HEADER, fieldvalidation.warning_header(text))
     return response
@@ -123,7 +132,7 @@ async def create(
     obj, warnings = await _object_body(request, state, _Target(info, namespace, ""))
     options = params.write_options(request.query, request_user(request))
     created = await state.operations.create(info, namespace, obj, options)
-    return _with_warnings(encoding.json_response(created, 201), warnings)
+    return with_warnings(encoding.json_response(created, 201), warnings)
 
 
 async def update(
@@ -139,7 +148,7 @@ async def update(
         info, namespace, name, obj, subresource=sub, options=params.write_options(request.query)
     )
     response = encoding.json_response(scale_view(info, updated) if sub == SCALE else updated)
-    return _with_warnings(response, warnings)
+    return with_warnings(response, warnings)
 
 
 def _patch_type(request: web.Request) -> PatchType:
@@ -182,7 +191,7 @@ async def patch(
         check_patched=check_patched,
     )
     obj = scale_view(info, result.object) if sub == SCALE else result.object
-    return _with_warnings(encoding.json_response(obj, 201 if result.created else 200), warnings)
+    return with_warnings(encoding.json_response(obj, 201 if result.created else 200), warnings)
 
 
 async def _delete_body(request: web.Request, state: ServerState) -> dict[str, Any] | None:

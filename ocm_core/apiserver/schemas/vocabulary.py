@@ -8,12 +8,11 @@ unknown fields are checked against these (not types or formats), so the types ar
 
 from __future__ import annotations
 
-from typing import Any, Final
+from typing import Any
 
-from ocm_core.api.schema import PRESERVE_UNKNOWN
+from ocm_core.api.schema import INT_OR_STRING, PRESERVE_UNKNOWN
 
 SchemaDict = dict[str, Any]
-INT_OR_STRING: Final = "x-kubernetes-int-or-string"
 
 
 def string(description: str) -> SchemaDict:
@@ -28,23 +27,24 @@ def boolean(description: str) -> SchemaDict:
     return {"type": "boolean", "description": description}
 
 
-def number(description: str) -> SchemaDict:
-    return {"type": "number", "description": description}
-
-
 def timestamp(description: str) -> SchemaDict:
     """A ``metav1.Time`` (RFC 3339) or ``MicroTime``."""
     return {"type": "string", "format": "date-time", "description": description}
 
 
 def int_or_string(description: str) -> SchemaDict:
-    """An ``intstr.IntOrString`` (ports by number or name, ``25%``)."""
-    return {INT_OR_STRING: True, "description": description}
+    """An ``intstr.IntOrString`` (ports by number or name, ``25%``), as kube publishes it."""
+    return {
+        "type": "string",
+        "format": "int-or-string",
+        INT_OR_STRING: True,
+        "description": description,
+    }
 
 
 def quantity(description: str) -> SchemaDict:
-    """A ``resource.Quantity`` (``100m``, ``1Gi`` or a number)."""
-    return {INT_OR_STRING: True, "description": description}
+    """A ``resource.Quantity`` (``100m``, ``1Gi`` or a number), a string in kube's OpenAPI."""
+    return {"type": "string", "format": "quantity", "description": description}
 
 
 def strings(description: str) -> SchemaDict:

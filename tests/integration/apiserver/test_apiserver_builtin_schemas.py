@@ -278,3 +278,25 @@ def test_the_python_client_creates_a_deployment_under_strict(apiserver: ApiServe
         )
     assert created.metadata is not None
     assert created.metadata.name == "py-strict"
+
+
+def test_review_bodies_are_field_checked(apiserver: ApiServerProcess) -> None:
+    reviews = "/apis/authorization.k8s.io/v1/selfsubjectaccessreviews"
+    review = {
+        "apiVersion": "authorization.k8s.io/v1",
+        "kind": "SelfSubjectAccessReview",
+        "spec": {
+            "resourceAttributes": {"verb": "get", "resource": "pods"},
+            "resourceAttribute": {},
+        },
+    }
+    status, body, _ = _request(apiserver, "POST", f"{reviews}?fieldValidation=Strict", review)
+    assert status == 400
+    assert body["message"] == (
+        'SelfSubjectAccessReview in version "v1" cannot be handled as a SelfSubjectAccessReview: '
+        'strict decoding error: unknown field "spec.resourceAttribute"'
+    )
+    status, body, warnings = _request(apiserver, "POST", reviews, review)
+    assert status == 201
+    assert warnings == ['299 - "unknown field \\"spec.resourceAttribute\\""']
+    assert body["status"]["allowed"] is True

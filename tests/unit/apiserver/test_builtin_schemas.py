@@ -10,6 +10,8 @@ import kubernetes.client as k8s
 import pytest
 import yaml
 
+from ocm_core.addon.cluster_proxy import agent_render, hub_render
+from ocm_core.api import proxy
 from ocm_core.api.schema import PRESERVE_UNKNOWN, Schema
 from ocm_core.apiserver import errors, fieldvalidation
 from ocm_core.apiserver.handlers.auth_endpoints import register_review_resources
@@ -564,3 +566,38 @@ def test_a_json_patch_error_shows_the_patched_object_as_kube_does() -> None:
         f'"" is invalid: patch: Invalid value: "{patched_json}": '
         'strict decoding error: unknown field "spec.foo"'
     )
+
+
+def _our_controllers_objects() -> list[dict[str, Any]]:
+    """What the cluster-proxy add-on renders on the hub and, through ManifestWork, on spokes."""
+    configuration = {
+        "metadata": {"name": proxy.CONFIGURATION_NAME, "uid": "u", "generation": 1},
+        "spec": {
+            "authentication": {"signer": {"type": "SelfSigned"}},
+            "proxyServer": {
+                "image": "ocm/cluster-proxy:v1",
+                "replicas": 2,
+                "entrypoint": {"type": "PortForward", "port": 8091},
+            },
+            "proxyAgent": {"image": "ocm/cluster-proxy:v1", "replicas": 1},
+        },
+    }
+    agent = agent_render.AgentInputs(
+        cluster="c1",
+        namespace="open-cluster-management-cluster-proxy",
+        image="ocm/cluster-proxy:v1",
+        replicas=1,
+        server_host="proxy.hub.example",
+        server_port=8091,
+        ca_bundle_pem=b"-----BEGIN CERTIFICATE-----\n",
+        exposure_yaml="services: []\n",
+        image_pull_secrets=("pull",),
+    )
+    return [*hub_render.render(configuration), *agent_render.render(agent)]
+
+
+def test_objects_our_controllers_render_pass() -> None:
+    objects = _our_controllers_objects()
+    assert {"Deployment", "Service", "Role", "RoleBinding"} <= {obj["kind"] for obj in objects}
+    for obj in objects:
+        assert _check(_kind(obj), obj) == [], f"{obj['kind']}/{obj['metadata']['name']}"
