@@ -1,9 +1,10 @@
 """Structural schemas of the built-in kinds: field validation and ``kubectl explain``. Pure.
 
-One module per API group (``core``, ``pod``, ``apps``, ``events``, ``rbac``, ...), written in
-the :mod:`vocabulary` of typed fields with kube's names and short descriptions. Every field of
-the kinds' types is listed, so an unknown field is reported as a real kube-apiserver reports
-it; deep parts this server does not describe are ``x-kubernetes-preserve-unknown-fields``
+One module per API group or shared type (``core``, ``pod`` with ``container``, ``volume`` and
+``security``, ``apps``, ``events``, ``rbac``, ...), written in the :mod:`vocabulary` of typed
+fields with kube's names and short descriptions; ``meta`` holds ObjectMeta and friends. Every
+field of the kinds' types is listed, so an unknown field is reported as a real kube-apiserver
+reports it; deep parts this server does not describe are ``x-kubernetes-preserve-unknown-fields``
 objects, so a valid manifest is never refused.
 """
 

@@ -169,8 +169,8 @@ def _request(
     token = (server.data_dir / "admin.token").read_text().strip()
     headers = {"Authorization": f"Bearer {token}"}
     data = None
-    if body is not None:
-        data = json.dumps(body).encode()
+    if body is not None:  # a str is sent as it is (JSON objects cannot repeat a key)
+        data = (body if isinstance(body, str) else json.dumps(body)).encode()
         headers["Content-Type"] = content_type or "application/json"
     request = urllib.request.Request(
         f"https://127.0.0.1:{server.port}{path}", data=data, method=method, headers=headers
@@ -239,6 +239,43 @@ def test_a_json_patch_unknown_field_is_pruned_under_warn_and_ignore(
     assert warnings == (expected if mode == "Warn" else [])
     assert body["spec"]["replicas"] == 2
     assert "foo" not in body["spec"]["template"]["spec"]["containers"][0]
+
+
+def test_a_json_patch_with_a_duplicate_key_names_it(apiserver: ApiServerProcess) -> None:
+    _request(apiserver, "POST", DEPLOYMENTS, _deployment("jp-dup"))
+    patch = '[{"op": "add", "path": "/spec/replicas", "value": 1, "value": 3}]'
+    path = f"{DEPLOYMENTS}/jp-dup?fieldValidation=Strict"
+    status, body, _ = _request(apiserver, "PATCH", path, patch, JSON_PATCH)
+    assert status == 422
+    assert body["message"].endswith('strict decoding error: json patch duplicate field "value"')
+    status, body, warnings = _request(
+        apiserver, "PATCH", f"{DEPLOYMENTS}/jp-dup", patch, JSON_PATCH
+    )
+    assert status == 200
+    assert warnings == ['299 - "json patch duplicate field \\"value\\""']
+    assert body["spec"]["replicas"] == 3
+
+
+def test_an_unknown_service_field_gets_kubes_status_and_warning(
+    apiserver: ApiServerProcess,
+) -> None:
+    services = "/api/v1/namespaces/default/services"
+    service = {
+        "apiVersion": "v1",
+        "kind": "Service",
+        "metadata": {"name": "typo-svc"},
+        "spec": {"ports": [{"port": 80}], "foo": "bar"},
+    }
+    status, body, _ = _request(apiserver, "POST", f"{services}?fieldValidation=Strict", service)
+    assert (status, body["reason"], body["code"]) == (400, "BadRequest", 400)
+    assert body["message"] == (
+        'Service in version "v1" cannot be handled as a Service: strict decoding error: '
+        'unknown field "spec.foo"'
+    )
+    status, body, warnings = _request(apiserver, "POST", services, service)
+    assert status == 201
+    assert warnings == ['299 - "unknown field \\"spec.foo\\""']
+    assert "foo" not in body["spec"]
 
 
 def test_a_valid_json_patch_passes_strict(apiserver: ApiServerProcess) -> None:
