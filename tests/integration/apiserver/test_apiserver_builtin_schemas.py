@@ -148,6 +148,23 @@ def test_kubectl_apply_of_a_deployment_with_a_typo_fails_as_on_a_real_cluster(
 
 
 @needs_kubectl
+def test_kubectl_patch_type_json_with_a_typo_warns_and_drops_it(kube_env: dict[str, str]) -> None:
+    """kubectl patch sends no fieldValidation: kube's default, Warn, applies."""
+    kubectl(kube_env, "create", "deployment", "jp-kubectl", "--image=nginx")
+    typo = json.dumps(
+        [
+            {"op": "add", "path": "/spec/paused", "value": True},
+            {"op": "add", "path": "/spec/pasued", "value": True},
+        ]
+    )
+    patched = kubectl(kube_env, "patch", "deployment/jp-kubectl", "--type=json", "-p", typo)
+    assert patched.stderr.strip() == 'Warning: unknown field "spec.pasued"'
+    stored = json.loads(kubectl(kube_env, "get", "deployment/jp-kubectl", "-o", "json").stdout)
+    assert stored["spec"]["paused"] is True
+    assert "pasued" not in stored["spec"]
+
+
+@needs_kubectl
 def test_explain_a_deployment_field(kube_env: dict[str, str]) -> None:
     out = kubectl(kube_env, "explain", "deployment.spec.replicas").stdout
     assert "GROUP:      apps" in out
