@@ -4,6 +4,7 @@ reported with kube's paths."""
 from __future__ import annotations
 
 import re
+from pathlib import Path
 from typing import Any
 
 import kubernetes.client as k8s
@@ -21,6 +22,8 @@ from ocm_core.apiserver.schemas.meta import OBJECT_META
 
 DEPLOYMENT = ("apps", "Deployment")
 POD = ("", "Pod")
+CRD = ("apiextensions.k8s.io", "CustomResourceDefinition")
+CHARTS = Path(__file__).resolve().parents[3] / "charts"
 #: The kubernetes Python client's model of each kind: its attribute maps are upstream's fields.
 CLIENT_MODELS: dict[tuple[str, str], type[Any]] = {
     ("", "ConfigMap"): k8s.V1ConfigMap,
@@ -40,7 +43,7 @@ CLIENT_MODELS: dict[tuple[str, str], type[Any]] = {
     (RBAC, "ClusterRole"): k8s.V1ClusterRole,
     (RBAC, "RoleBinding"): k8s.V1RoleBinding,
     (RBAC, "ClusterRoleBinding"): k8s.V1ClusterRoleBinding,
-    ("apiextensions.k8s.io", "CustomResourceDefinition"): k8s.V1CustomResourceDefinition,
+    CRD: k8s.V1CustomResourceDefinition,
     ("authentication.k8s.io", "TokenReview"): k8s.V1TokenReview,
     ("authentication.k8s.io", "SelfSubjectReview"): k8s.V1SelfSubjectReview,
     ("authorization.k8s.io", "SubjectAccessReview"): k8s.V1SubjectAccessReview,
@@ -504,7 +507,7 @@ TYPOS = [
     ((RBAC, "RoleBinding"), {"roleRef": {"kind": "Role", "nmae": "r"}}, "roleRef.nmae"),
     (("coordination.k8s.io", "Lease"), {"spec": {"holder": "x"}}, "spec.holder"),
     (("certificates.k8s.io", "CertificateSigningRequest"), {"spec": {"signer": 1}}, "spec.signer"),
-    (("apiextensions.k8s.io", "CustomResourceDefinition"), {"spec": {"versio": 1}}, "spec.versio"),
+    (CRD, {"spec": {"versio": 1}}, "spec.versio"),
 ]
 
 
@@ -526,7 +529,7 @@ def test_open_parts_accept_any_field() -> None:
     assert _check(POD, pod) == []
     crd_version = {"name": "v1", "schema": {"openAPIV3Schema": {"x-kubernetes-foo": True}}}
     crd = {"spec": {"versions": [crd_version]}}
-    assert _check(("apiextensions.k8s.io", "CustomResourceDefinition"), crd) == []
+    assert _check(CRD, crd) == []
 
 
 def test_kubectl_apply_patches_are_checked_without_their_directives() -> None:
@@ -601,3 +604,15 @@ def test_objects_our_controllers_render_pass() -> None:
     assert {"Deployment", "Service", "Role", "RoleBinding"} <= {obj["kind"] for obj in objects}
     for obj in objects:
         assert _check(_kind(obj), obj) == [], f"{obj['kind']}/{obj['metadata']['name']}"
+
+
+def test_the_charts_crds_pass() -> None:
+    crds = [
+        doc
+        for path in sorted(CHARTS.glob("*/crds/*.yaml"))
+        for doc in yaml.safe_load_all(path.read_text())
+        if doc
+    ]
+    assert len(crds) > 5
+    for crd in crds:
+        assert _check(CRD, crd) == [], crd["metadata"]["name"]
