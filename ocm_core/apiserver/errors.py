@@ -10,6 +10,7 @@ prints the message verbatim and client-go keys its ``IsNotFound``/``IsConflict``
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from typing import Any, Final
 
@@ -121,7 +122,18 @@ def invalid(kind: str, group: str, name: str, causes: list[tuple[str, str]]) -> 
 def invalid_patch(patch: Any, detail: str) -> ApiError:
     """422 for a patch whose result fails strict decoding (kube names neither kind nor object;
     the value is rendered as Go's ``%+v`` renders the decoded patch)."""
-    message = f'Invalid value: "{go_value(patch)}": {detail}'
+    return _invalid_patch_value(f'"{go_value(patch)}"', detail)
+
+
+def invalid_patched_object(patched: Any, detail: str) -> ApiError:
+    """422 for a JSON patch whose result fails strict decoding: kube shows the patched object's
+    JSON as the value (a Go ``%q`` string)."""
+    patched_json = json.dumps(patched, sort_keys=True, separators=(",", ":"))
+    return _invalid_patch_value(json.dumps(patched_json, ensure_ascii=False), detail)
+
+
+def _invalid_patch_value(quoted_value: str, detail: str) -> ApiError:
+    message = f"Invalid value: {quoted_value}: {detail}"
     details = {"causes": [{"reason": "FieldValueInvalid", "message": message, "field": "patch"}]}
     return ApiError(422, "Invalid", f'"" is invalid: patch: {message}', details)
 

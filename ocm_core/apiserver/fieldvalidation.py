@@ -4,7 +4,7 @@ Two kinds of problems in a request body, worded as kube words them:
 - duplicate fields, found while decoding: JSON ``duplicate field "name"``, YAML
   ``line 12: key "name" already set in map``;
 - unknown fields, found by walking the body against the kind's structural schema (a CRD's
-  ``openAPIV3Schema`` or a built-in schema from :mod:`builtin_schemas`): ``unknown field
+  ``openAPIV3Schema`` or a built-in schema from :mod:`ocm_core.apiserver.schemas`): ``unknown field
   "spec.foo"``. ``metadata`` is checked against ObjectMeta's fields.
 
 ``Strict`` turns the problems into an error, ``Warn`` (kube's default when the parameter is
@@ -138,6 +138,14 @@ def unknown_fields(schema: Schema | None, obj: Any, *, patch: bool = False) -> l
     if not isinstance(obj, dict):
         return []
     return sorted(found.path for found in _find_root(schema, obj, patch=patch))
+
+
+def introduced_unknown_fields(schema: Schema | None, before: Any, after: Any) -> list[str]:
+    """Paths of the unknown fields ``after`` has and ``before`` had not: what a JSON patch
+    (operations, not fields) added. An object stored before its kind had a schema may hold
+    unknown fields; a patch that leaves them alone is not refused for them."""
+    already = set(unknown_fields(schema, before))
+    return [path for path in unknown_fields(schema, after) if path not in already]
 
 
 def prune_unknown(schema: Schema | None, obj: dict[str, Any], *, patch: bool = False) -> Any:

@@ -3,10 +3,10 @@
 Each kind gets one PATCH operation carrying ``x-kubernetes-group-version-kind`` and a
 ``fieldValidation`` query parameter; with that, kubectl ≥ 1.29 and helm skip client-side
 validation (kube-api-surface §1.4). Kinds with a schema (CRD versions, the built-in kinds of
-:mod:`builtin_schemas`) also get it in ``components.schemas``, tagged with their GVK as kube
-does, so ``kubectl explain`` (which reads OpenAPI v3) can describe them and their fields.
-kubectl 1.27/1.28 read only ``/openapi/v2`` as a gnostic ``openapi_v2.Document`` protobuf,
-hand-encoded here with the field numbers of §1.5 (no schemas there). The core/v1
+:mod:`ocm_core.apiserver.schemas`) also get it in ``components.schemas``, tagged with their
+GVK as kube does, so ``kubectl explain`` (which reads OpenAPI v3) can describe them and
+their fields. kubectl 1.27/1.28 read only ``/openapi/v2`` as a gnostic ``openapi_v2.Document``
+protobuf, hand-encoded here with the field numbers of §1.5 (no schemas there). The core/v1
 document always includes the Namespace path (clients use it as the proxy for CRDs).
 """
 
@@ -17,11 +17,13 @@ import json
 from collections import defaultdict
 from typing import Any, Final
 
-from ocm_core.apiserver.builtin_schemas import OBJECT_FIELDS, schema_for
 from ocm_core.apiserver.discovery import VERSION_INFO
-from ocm_core.apiserver.registry import Registry, ResourceInfo
+from ocm_core.apiserver.registry import CRD_GROUP, Registry, ResourceInfo
+from ocm_core.apiserver.schemas import OBJECT_FIELDS, schema_for
 
 GVK_EXTENSION: Final = "x-kubernetes-group-version-kind"
+_BUILTIN_PACKAGE_PREFIX: Final = "io.k8s.api"
+_APIEXTENSIONS_PACKAGE: Final = "io.k8s.apiextensions-apiserver.pkg.apis.apiextensions"
 _QUERY_PARAMS: Final = ("fieldValidation", "dryRun", "fieldManager", "force")
 #: Only the generic patch types: listing strategic merge would make kubectl look for schemas.
 _PATCH_MEDIA_TYPES: Final = (
@@ -59,9 +61,15 @@ def _patch_operation(info: ResourceInfo) -> dict[str, Any]:
 
 
 def schema_name(info: ResourceInfo) -> str:
-    """kube's definition name: the reversed group, version and kind
-    (``io.open-cluster-management.cluster.v1.ManagedCluster``; core: ``io.k8s.api.core.v1.Pod``)."""
-    prefix = ".".join(reversed(info.group.split("."))) if info.group else "io.k8s.api.core"
+    """kube's definition name: for custom resources the reversed group, version and kind
+    (``io.open-cluster-management.cluster.v1.ManagedCluster``), for built-in kinds the Go
+    package's (``io.k8s.api.core.v1.Pod``, ``io.k8s.api.apps.v1.Deployment``)."""
+    if info.crd_name:
+        prefix = ".".join(reversed(info.group.split(".")))
+    elif info.group == CRD_GROUP:
+        prefix = _APIEXTENSIONS_PACKAGE
+    else:
+        prefix = f"{_BUILTIN_PACKAGE_PREFIX}.{info.group.split('.')[0] or 'core'}"
     return f"{prefix}.{info.version}.{info.kind}"
 
 

@@ -60,6 +60,10 @@ class PatchType(StrEnum):
     APPLY = "application/apply-patch+yaml"
 
 
+PatchedCheck = Callable[[Object, Object], Object]
+"""``(object before the patch, patched object) -> object to write``; may raise ``ApiError``."""
+
+
 class Propagation(StrEnum):
     BACKGROUND = "Background"
     FOREGROUND = "Foreground"
@@ -437,7 +441,10 @@ class Operations:
         *,
         subresource: str = "",
         options: WriteOptions = WriteOptions(),
+        check_patched: PatchedCheck | None = None,
     ) -> WriteResult:
+        """PATCH; ``check_patched(before, patched)`` sees every patched object before the update
+        rules and returns the object to write (field validation of JSON patches)."""
         if patch_type is PatchType.STRATEGIC and not info.strategic_merge:
             # kubectl prefixes "<type> is not supported by <GVK>" itself.
             raise errors.unsupported_media_type()
@@ -454,13 +461,14 @@ class Operations:
         def change(view: Object) -> Object:
             try:
                 now = semantics.format_time(self.env.now())
-                return apply_patch(view, patch_type, body, manager, now, force=options.force)
+                patched = apply_patch(view, patch_type, body, manager, now, force=options.force)
             except patching.ApplyConflictError as exc:
                 raise errors.apply_conflict(
                     info.resource, info.group, name, str(exc), exc.conflicts
                 ) from None
             except patching.PatchError as exc:
                 raise errors.invalid(info.kind, info.group, name, [("patch", str(exc))]) from None
+            return patched if check_patched is None else check_patched(view, patched)
 
         update = self._updater(info, subresource, change, _patched_rv)
         obj = await self._guaranteed_update(info, namespace, name, update, dry_run=options.dry_run)

@@ -23,7 +23,7 @@ from ocm_core.apiserver.auth.serviceaccount import (
     JWKS_PATH,
     OPENID_CONFIGURATION_PATH,
 )
-from ocm_core.apiserver.handlers import encoding
+from ocm_core.apiserver.handlers import encoding, write
 from ocm_core.apiserver.registry import Registry, ResourceInfo
 from ocm_core.apiserver.state import STATE, ServerState, SubresourceHandler, SubresourceRequest
 
@@ -133,7 +133,9 @@ def _review_handler(info: ResourceInfo, review: Review, access: Access) -> Subre
     async def handle(req: SubresourceRequest) -> web.StreamResponse:
         if req.name:
             raise errors.method_not_allowed(req.request.method, info.resource)
-        body = await _json_body(req, req.request.app[STATE])
+        raw = await encoding.read_body(req.request, req.request.app[STATE].max_body_bytes)
+        decoded = encoding.decode_object_checked(raw, req.request.headers.get("Content-Type", ""))
+        body, warnings = write.validated_create(req.request, info, req.namespace, decoded)
         try:
             status = review(req, body, access)
         except auth.ReviewError as exc:
@@ -143,7 +145,7 @@ def _review_handler(info: ResourceInfo, review: Review, access: Access) -> Subre
         answer.setdefault("kind", info.kind)
         answer.setdefault("metadata", {})
         answer["status"] = status
-        return encoding.json_response(answer, 201)
+        return write.with_warnings(encoding.json_response(answer, 201), warnings)
 
     return handle
 

@@ -8,14 +8,16 @@ from typing import Any, Final
 from aiohttp import web
 
 from ocm_core.apiserver import errors, fieldvalidation
-from ocm_core.apiserver.builtin_schemas import schema_for
 from ocm_core.apiserver.handlers import encoding, params
-from ocm_core.apiserver.operations import PatchType, scale_view
+from ocm_core.apiserver.operations import PatchedCheck, PatchType, scale_view
 from ocm_core.apiserver.registry import SCALE, STATUS, ResourceInfo
+from ocm_core.apiserver.schemas import schema_for
 from ocm_core.apiserver.state import ServerState, request_user
 
 _PATCH_TYPES: Final = {p.value: p for p in PatchType}
 WARNING_HEADER: Final = "Warning"
+#: kube prefixes the problems of a JSON patch's own body (its operations) with this.
+_JSON_PATCH_PREFIX: Final = "json patch "
 #: Subresources whose body is not the kind itself (``scale`` is a Scale): not schema-checked.
 _SCHEMA_CHECKED_SUBRESOURCES: Final = ("", STATUS)
 
@@ -54,6 +56,32 @@ def _validated(
     return body, found
 
 
+def _patched_object_check(
+    request: web.Request, target: _Target, decoded: fieldvalidation.Decoded, warnings: list[str]
+) -> PatchedCheck | None:
+    """Field validation of a JSON patch, whose body is operations, not fields: as kube does,
+    the patched object is checked (for the unknown fields the patch introduces) and pruned.
+    ``warnings`` receives the problems to send under Warn (reset on every call: a conflict
+    retries the patch)."""
+    if target.subresource not in _SCHEMA_CHECKED_SUBRESOURCES:
+        return None
+    mode = fieldvalidation.mode_of(params.field_validation(request.query))
+    schema = schema_for(target.info)
+    duplicates = [f"{_JSON_PATCH_PREFIX}{text}" for text in decoded.duplicates]
+
+    def check(before: dict[str, Any], patched: dict[str, Any]) -> dict[str, Any]:
+        unknown = fieldvalidation.introduced_unknown_fields(schema, before, patched)
+        found = fieldvalidation.problems(duplicates, unknown)
+        warnings[:] = found if mode is fieldvalidation.Mode.WARN else []
+        if found and mode is fieldvalidation.Mode.STRICT:
+            detail = fieldvalidation.strict_decoding_error(found)
+            raise errors.invalid_patched_object(patched, detail)
+        pruned: dict[str, Any] = fieldvalidation.prune_unknown(schema, patched)
+        return pruned
+
+    return check
+
+
 def _strict_error(
     target: _Target,
     body: Any,
@@ -74,7 +102,16 @@ def _strict_error(
     return errors.invalid_patch(body, fieldvalidation.strict_decoding_error(found))
 
 
-def _with_warnings(response: web.Response, warnings: list[str]) -> web.Response:
+def validated_create(
+    request: web.Request, info: ResourceInfo, namespace: str, decoded: fieldvalidation.Decoded
+) -> tuple[Any, list[str]]:
+    """Field validation of a create body (also of kinds served by their own handlers, such as
+    the reviews): the body to use and the warnings to send; raises under Strict."""
+    return _validated(request, _Target(info, namespace, ""), decoded)
+
+
+def with_warnings(response: web.Response, warnings: list[str]) -> web.Response:
+    """``response`` with one ``Warning`` header per field-validation problem."""
     for text in warnings:
         response.headers.add(WARNING_HEADER, fieldvalidation.warning_header(text))
     return response
@@ -95,7 +132,7 @@ async def create(
     obj, warnings = await _object_body(request, state, _Target(info, namespace, ""))
     options = params.write_options(request.query, request_user(request))
     created = await state.operations.create(info, namespace, obj, options)
-    return _with_warnings(encoding.json_response(created, 201), warnings)
+    return with_warnings(encoding.json_response(created, 201), warnings)
 
 
 async def update(
@@ -111,7 +148,7 @@ async def update(
         info, namespace, name, obj, subresource=sub, options=params.write_options(request.query)
     )
     response = encoding.json_response(scale_view(info, updated) if sub == SCALE else updated)
-    return _with_warnings(response, warnings)
+    return with_warnings(response, warnings)
 
 
 def _patch_type(request: web.Request) -> PatchType:
@@ -137,7 +174,12 @@ async def patch(
     else:
         decoded = encoding.decode_json_checked(raw)
     target = _Target(info, namespace, name, sub)
-    body, warnings = _validated(request, target, decoded, patch_type)
+    check_patched = None
+    if patch_type is PatchType.JSON:
+        body, warnings = decoded.value, list[str]()
+        check_patched = _patched_object_check(request, target, decoded, warnings)
+    else:
+        body, warnings = _validated(request, target, decoded, patch_type)
     result = await state.operations.patch(
         info,
         namespace,
@@ -146,9 +188,10 @@ async def patch(
         body,
         subresource=sub,
         options=params.write_options(request.query, request_user(request)),
+        check_patched=check_patched,
     )
     obj = scale_view(info, result.object) if sub == SCALE else result.object
-    return _with_warnings(encoding.json_response(obj, 201 if result.created else 200), warnings)
+    return with_warnings(encoding.json_response(obj, 201 if result.created else 200), warnings)
 
 
 async def _delete_body(request: web.Request, state: ServerState) -> dict[str, Any] | None:

@@ -9,9 +9,9 @@ import pytest
 import yaml
 
 from ocm_core.apiserver import errors, fieldvalidation
-from ocm_core.apiserver.builtin_schemas import BUILTIN_SCHEMAS, schema_for
 from ocm_core.apiserver.fieldvalidation import Mode
 from ocm_core.apiserver.registry import builtin_resources
+from ocm_core.apiserver.schemas import BUILTIN_SCHEMAS, schema_for
 
 SCHEMA: dict[str, Any] = {
     "type": "object",
@@ -144,7 +144,7 @@ def test_builtin_kinds_get_their_schema_and_crds_keep_theirs() -> None:
     served = {(info.resource, info.version): info for info in builtin_resources()}
     configmaps, pods = served[("configmaps", "v1")], served[("pods", "v1")]
     assert schema_for(configmaps) is BUILTIN_SCHEMAS[("", "ConfigMap")]
-    assert schema_for(pods) is None
+    assert schema_for(pods) is BUILTIN_SCHEMAS[("", "Pod")]
     config_map = {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {}, "data": {"a": "b"}}
     assert fieldvalidation.unknown_fields(schema_for(configmaps), config_map) == []
     assert fieldvalidation.unknown_fields(schema_for(configmaps), {"datta": {}}) == ["datta"]

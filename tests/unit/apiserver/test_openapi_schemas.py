@@ -50,13 +50,33 @@ def test_a_crd_schema_is_published_with_its_gvk_and_the_object_fields() -> None:
     assert {"apiVersion", "kind", "metadata"} <= schema["properties"].keys()
 
 
-def test_built_in_kinds_with_a_schema_are_published_and_others_are_not() -> None:
-    document = openapi.v3_document(Registry.with_builtins(), "api/v1")
-    assert document is not None
-    schemas = document["components"]["schemas"]
-    assert "io.k8s.api.core.v1.ConfigMap" in schemas
+def test_built_in_kinds_are_published_under_kubes_names() -> None:
+    registry = Registry.with_builtins()
+    core = openapi.v3_document(registry, "api/v1")
+    apps = openapi.v3_document(registry, "apis/apps/v1")
+    crds = openapi.v3_document(registry, "apis/apiextensions.k8s.io/v1")
+    assert core is not None
+    assert apps is not None
+    assert crds is not None
+    schemas = core["components"]["schemas"]
     assert "data" in schemas["io.k8s.api.core.v1.ConfigMap"]["properties"]
-    assert "io.k8s.api.core.v1.Pod" not in schemas
+    assert "containers" in schemas["io.k8s.api.core.v1.Pod"]["properties"]["spec"]["properties"]
+    deployment = apps["components"]["schemas"]["io.k8s.api.apps.v1.Deployment"]
+    assert deployment["x-kubernetes-group-version-kind"] == [
+        {"group": "apps", "version": "v1", "kind": "Deployment"}
+    ]
+    assert list(crds["components"]["schemas"]) == [
+        "io.k8s.apiextensions-apiserver.pkg.apis.apiextensions.v1.CustomResourceDefinition"
+    ]
+
+
+def test_a_crd_without_a_schema_is_not_published() -> None:
+    registry = Registry.with_builtins()
+    version = {k: v for k, v in CRD["spec"]["versions"][0].items() if k != "schema"}
+    registry.add_crd({**CRD, "spec": {**CRD["spec"], "versions": [version]}})
+    document = openapi.v3_document(registry, "apis/example.com/v1")
+    assert document is not None
+    assert document["components"]["schemas"] == {}
 
 
 def test_the_document_hash_follows_the_schema() -> None:
