@@ -228,12 +228,14 @@ class SQLiteStorage:
         *,
         previous: Object | None = None,
     ) -> str:
-        """In the open batch: take the next RV, write the row and the event log entry."""
+        """In the open batch: take the next RV, write the row and the event log entry.
+
+        ``obj`` is left as it is: the row text is encoded from it once, and the event gets its
+        own copy parsed from that text."""
         batch = self._open_batch()
         rv = self._written_rv + 1
-        obj.setdefault("metadata", {})["resourceVersion"] = str(rv)
         namespace, name = key_of(obj)
-        data = _dumps(obj)
+        data = _dumps({**obj, "metadata": {**obj["metadata"], "resourceVersion": str(rv)}})
         db = self._db
         if event_type is EventType.ADDED:
             try:
@@ -267,7 +269,8 @@ class SQLiteStorage:
             self._abort(exc)  # half a write is in the transaction: none of the batch may stay
             raise
         self._written_rv = rv
-        batch.events.append(StoredEvent(event_type, resource, namespace, name, rv, obj, previous))
+        event = StoredEvent(event_type, resource, namespace, name, rv, json.loads(data), previous)
+        batch.events.append(event)
         return data
 
     def _prune(self, rv: int) -> None:
@@ -324,7 +327,7 @@ class SQLiteStorage:
         await asyncio.shield(batch.committed)
 
     async def create(self, resource: str, obj: Object) -> Object:
-        data = self._write(EventType.ADDED, resource, json.loads(_dumps(obj)))
+        data = self._write(EventType.ADDED, resource, obj)
         await self._committed(resource)
         return _private_copy(data)
 
@@ -343,14 +346,12 @@ class SQLiteStorage:
             raise ConflictError(f"{resource} {namespace}/{name}: resourceVersion changed")
         outcome = update(json.loads(_dumps(current)))
         if isinstance(outcome, Removal):
-            final = json.loads(_dumps(outcome.final_state))
-            data = self._write(EventType.DELETED, resource, final)
+            data = self._write(EventType.DELETED, resource, outcome.final_state)
         elif same_content(outcome, current):
             await self._committed(resource)  # ``current`` may come from the open batch
             return current
         else:
-            new = json.loads(_dumps(outcome))
-            data = self._write(EventType.MODIFIED, resource, new, previous=current)
+            data = self._write(EventType.MODIFIED, resource, outcome, previous=current)
         await self._committed(resource)
         return _private_copy(data)
 
