@@ -20,6 +20,7 @@ from ocm_core.apiserver.storage import (
     SQLiteStorage,
     StoredEvent,
 )
+from tests.support.wait import eventually
 
 CM = "core/configmaps"
 NAMESPACES = "core/namespaces"
@@ -157,3 +158,16 @@ async def test_apply_racing_a_create_patches_instead_of_conflicting(tmp_path: Pa
     assert result.object["metadata"]["uid"] == created["metadata"]["uid"]
     assert result.object["data"] == {"k": "v", "applied": "yes"}
     await ops.storage.close()
+
+
+async def test_wal_is_checkpointed_into_the_database_in_the_background(tmp_path: Path) -> None:
+    path = tmp_path / "store.db"
+    storage = SQLiteStorage(path)
+    empty = path.stat().st_size
+    for n in range(250):  # one COMMIT each: past the checkpoint interval
+        await storage.create(CM, configmap(f"cm-{n}"))
+    await eventually(lambda: path.stat().st_size > empty, timeout=10, what="a checkpoint")
+    await storage.close()
+    reopened = SQLiteStorage(path)
+    assert len((await reopened.list(CM)).items) == 250
+    await reopened.close()
