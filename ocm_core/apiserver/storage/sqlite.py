@@ -306,10 +306,14 @@ class SQLiteStorage:
             self._abort(exc)
             return
         self._batch = None
-        for event in batch.events:
-            self._publish(event)
-        if not batch.committed.done():
-            batch.committed.set_result(None)
+        try:
+            for event in batch.events:
+                self._publish(event)
+        finally:
+            # Writers resume only after this callback, so after every listener has run; a
+            # listener that fails must not leave them waiting forever.
+            if not batch.committed.done():
+                batch.committed.set_result(None)
         self._commits_since_checkpoint += 1
         if self._commits_since_checkpoint >= _CHECKPOINT_EVERY and self._checkpoint is None:
             self._start_checkpoint()

@@ -171,3 +171,22 @@ async def test_wal_is_checkpointed_into_the_database_in_the_background(tmp_path:
     reopened = SQLiteStorage(path)
     assert len((await reopened.list(CM)).items) == 250
     await reopened.close()
+
+
+async def test_failing_listener_does_not_leave_writers_waiting(store: SQLiteStorage) -> None:
+    def broken(event: StoredEvent) -> None:
+        raise RuntimeError("listener bug")
+
+    store.add_listener(broken)
+    loop = asyncio.get_running_loop()
+    reported: list[dict[str, Any]] = []
+    loop.set_exception_handler(lambda _loop, context: reported.append(context))
+    try:
+        created = await asyncio.wait_for(
+            asyncio.gather(store.create(CM, configmap("a")), store.create(CM, configmap("b"))),
+            timeout=10,
+        )
+    finally:
+        loop.set_exception_handler(None)
+    assert [obj["metadata"]["name"] for obj in created] == ["a", "b"]
+    assert [str(context["exception"]) for context in reported] == ["listener bug"]
