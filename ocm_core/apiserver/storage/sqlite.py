@@ -14,7 +14,7 @@ commits.
 
 Group commit: a write runs its statements at once (so it sees every earlier write and its
 errors are immediate) inside the open batch transaction, then waits for the batch's COMMIT,
-which runs once the event loop has taken every request that arrived together. Only then are
+which runs once the event loop has taken every request that arrived together. Only then is
 its event published and its caller answered, so nothing uncommitted is ever acknowledged or
 watched; a failed COMMIT fails every write of the batch. BEGIN and COMMIT (the lock, WAL
 header and page writes) were most of a lone write's cost. Reads go through a second
