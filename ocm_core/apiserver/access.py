@@ -15,12 +15,14 @@ is created where missing, as kube-apiserver does.
 from __future__ import annotations
 
 import contextlib
+import functools
 import logging
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Final
 
 from aiohttp import web
+from cryptography import x509
 
 from ocm_core import pki
 from ocm_core.apiserver import auth, authhooks, errors
@@ -33,10 +35,18 @@ from ocm_core.apiserver.registry import RBAC
 logger = logging.getLogger(__name__)
 
 SERVICE_ACCOUNT_KEY_FILE: Final = "sa.key"
+#: Client certificates kept parsed (one per cluster agent, say).
+_PARSED_CERTIFICATES: Final = 4096
 _POLICY_RESOURCES: Final = {
     "ClusterRole": "clusterroles",
     "ClusterRoleBinding": "clusterrolebindings",
 }
+
+
+@functools.lru_cache(maxsize=_PARSED_CERTIFICATES)
+def _peer_certificate(der: bytes) -> x509.Certificate:
+    """Parsed once per client certificate, not on each of its requests."""
+    return pki.load_certificate_der(der)
 
 
 def to_hook_user(user: users.UserInfo) -> authhooks.UserInfo:
@@ -86,7 +96,7 @@ class RequestAuthenticator:
 
     async def authenticate(self, request: web.Request) -> authhooks.UserInfo | None:
         der = peer_certificate_der(request)
-        certificate = pki.load_certificate_der(der) if der else None
+        certificate = _peer_certificate(der) if der else None
         user = self._authenticator.authenticate(certificate, request.headers.get("Authorization"))
         if user is None:
             return None

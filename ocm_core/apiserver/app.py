@@ -110,8 +110,8 @@ async def api_middleware(request: web.Request, handler: Handler) -> web.StreamRe
         logger.exception("request failed", extra={"method": request.method, "path": request.path})
         response = encoding.status_response(errors.internal_error("an internal error occurred"))
     if req.verb != "watch":
-        state.metrics.latency.labels(req.verb).observe(time.monotonic() - started)
-    state.metrics.requests.labels(req.verb, req.resource, str(response.status)).inc()
+        state.metrics.observe_latency(req.verb, time.monotonic() - started)
+    state.metrics.count_request(req.verb, req.resource, response.status)
     return response
 
 

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any, Final
 
 STATUS_FAILURE: Final = "Failure"
+REASON_ALREADY_EXISTS: Final = "AlreadyExists"
 
 UNSUPPORTED_PATCH_MESSAGE: Final = (
     "the body of the request was in an unknown format - accepted media types include: "
@@ -77,7 +78,7 @@ def no_such_route() -> ApiError:
 def already_exists(resource: str, group: str, name: str) -> ApiError:
     return ApiError(
         409,
-        "AlreadyExists",
+        REASON_ALREADY_EXISTS,
         f'{qualified_resource(resource, group)} "{name}" already exists',
         _details(name, group, resource),
     )

@@ -38,3 +38,20 @@ class ServerMetrics:
         self.requests = _requests(self.registry)
         self.latency = _latency(self.registry)
         self.watchers = _watchers(self.registry)
+        # ``labels()`` validates and locks on every call; each request needs two children,
+        # and the label values are few (verbs x resources x codes), so keep them.
+        self._request_counts: dict[tuple[str, str, str], Counter] = {}
+        self._latencies: dict[str, Histogram] = {}
+
+    def count_request(self, verb: str, resource: str, code: int) -> None:
+        key = (verb, resource, str(code))
+        child = self._request_counts.get(key)
+        if child is None:
+            child = self._request_counts[key] = self.requests.labels(*key)
+        child.inc()
+
+    def observe_latency(self, verb: str, seconds: float) -> None:
+        child = self._latencies.get(verb)
+        if child is None:
+            child = self._latencies[verb] = self.latency.labels(verb)
+        child.observe(seconds)

@@ -160,6 +160,10 @@ class Operations:
         self.env = env
         self.validators = validators or Validators()
         self.namespaces = NamespaceIndex()
+        # Creates are checked against the namespace index and CRDs against the registry:
+        # both follow commits, so writes to them must be committed before the next check.
+        storage.commit_immediately(NAMESPACE_INFO_KEY)
+        storage.commit_immediately(self._crd_info().storage_key)
 
     # --- startup ----------------------------------------------------------------------------
 
@@ -456,7 +460,11 @@ class Operations:
                 try:
                     await self.storage.get(info.storage_key, namespace, name)
                 except NotFoundError:
-                    return await self._apply_create(info, namespace, name, body, options)
+                    created = await self._apply_create_unless_raced(
+                        info, namespace, name, body, options
+                    )
+                    if created is not None:
+                        return created
 
         def change(view: Object) -> Object:
             try:
@@ -473,6 +481,19 @@ class Operations:
         update = self._updater(info, subresource, change, _patched_rv)
         obj = await self._guaranteed_update(info, namespace, name, update, dry_run=options.dry_run)
         return WriteResult(obj)
+
+    async def _apply_create_unless_raced(
+        self, info: ResourceInfo, namespace: str, name: str, body: Any, options: WriteOptions
+    ) -> WriteResult | None:
+        """Create by apply; None when a concurrent write created the object first (it may be
+        in storage's uncommitted batch, which reads do not see): then apply patches it, as
+        kube's create-or-update retries."""
+        try:
+            return await self._apply_create(info, namespace, name, body, options)
+        except errors.ApiError as exc:
+            if exc.reason != errors.REASON_ALREADY_EXISTS:
+                raise
+            return None
 
     async def _apply_create(
         self, info: ResourceInfo, namespace: str, name: str, body: Any, options: WriteOptions

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import copy
+import functools
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -54,7 +55,13 @@ class Environment:
 
 def format_time(moment: datetime) -> str:
     """RFC 3339 UTC with second precision, as kube serialises metav1.Time."""
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return _format_second(int(moment.timestamp() // 1))
+
+
+@functools.lru_cache(maxsize=64)
+def _format_second(seconds: int) -> str:
+    # Every write stamps the time; writes in the same second share one strftime.
+    return datetime.fromtimestamp(seconds, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def name_problem(name: str, rule: NameRule) -> str | None:

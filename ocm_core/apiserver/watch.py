@@ -13,6 +13,10 @@ its client re-watches from the last RV it saw.
 Watchers whose field selector pins ``metadata.name`` (each cluster agent watching its own
 ManagedCluster, say) are filed under that name too, so an event is offered only to them and to
 the unnamed watchers, not to a thousand agents' watches that would each turn it down.
+
+An in-server watcher may pass ``accept``, a test run at publish time: events it refuses never
+queue, so a controller is not woken by writes it has no interest in (the namespace controller
+by every ConfigMap create, say).
 """
 
 from __future__ import annotations
@@ -36,6 +40,8 @@ NAME_FIELD: Final = "metadata.name"
 _WatcherKey = tuple[str, str | None]
 """(resource, the name the watcher's field selector pins or None)."""
 
+EventFilter = Callable[[StoredEvent], bool]
+
 
 class Watcher:
     """One subscriber. Iterate with :meth:`next`; always :meth:`close` when done."""
@@ -47,6 +53,7 @@ class Watcher:
         namespace: str | None,
         selector: ObjectSelector,
         max_pending: int,
+        accept: EventFilter | None = None,
     ) -> None:
         self.resource = resource
         pinned = selector.fields.exact(NAME_FIELD) if resource != ALL_RESOURCES else None
@@ -54,6 +61,7 @@ class Watcher:
         self._hub = hub
         self._namespace = namespace
         self._selector = selector
+        self._accept = accept
         self._pending: deque[StoredEvent] = deque()
         self._wakeup = asyncio.Event()
         self._max_pending = max_pending
@@ -67,6 +75,8 @@ class Watcher:
         matching as DELETED (kube semantics informers rely on).
         """
         if self._namespace is not None and event.namespace != self._namespace:
+            return None
+        if self._accept is not None and not self._accept(event):
             return None
         now = self._selector.matches(event.object)
         if event.type is EventType.MODIFIED and event.previous is not None:
@@ -101,12 +111,21 @@ class Watcher:
             if self.closed:
                 return None
             self._wakeup.clear()
+            if max_wait is None:
+                await self._wakeup.wait()
+                continue
             try:
                 async with asyncio.timeout(max_wait):
                     await self._wakeup.wait()
             except TimeoutError:
                 return None
         return self._pending.popleft()
+
+    def take_pending(self) -> list[StoredEvent]:
+        """Every event queued so far, without waiting."""
+        taken = list(self._pending)
+        self._pending.clear()
+        return taken
 
     def close(self) -> None:
         if not self.closed:
@@ -162,11 +181,12 @@ class WatchHub:
         since: int,
         namespace: str | None = None,
         selector: ObjectSelector = EVERYTHING,
+        accept: EventFilter | None = None,
     ) -> Watcher:
         """Events of ``resource`` (or ALL_RESOURCES) after RV ``since``; ExpiredError if too old."""
         if since < self._floor:
             raise ExpiredError(f"too old resource version: {since} ({self._floor})")
-        watcher = Watcher(self, resource, namespace, selector, self._max_pending)
+        watcher = Watcher(self, resource, namespace, selector, self._max_pending, accept)
         # Walk back from the newest event: most watches start near the head of history.
         newer: list[StoredEvent] = []
         for event in reversed(self._history):

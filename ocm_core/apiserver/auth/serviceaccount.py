@@ -17,6 +17,7 @@ from __future__ import annotations
 import datetime as dt
 import time
 import uuid
+from collections import OrderedDict
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from types import MappingProxyType
@@ -51,6 +52,8 @@ EXTRA_NODE_UID: Final = "authentication.kubernetes.io/node-uid"
 EXTRA_CREDENTIAL_ID: Final = "authentication.kubernetes.io/credential-id"
 
 BOUND_KINDS: Final = ("Pod", "Secret", "Node")
+#: Signature-checked tokens remembered (one or a few per client).
+VERIFIED_TOKENS_KEPT: Final = 4096
 SERVICE_ACCOUNT_KIND: Final = "ServiceAccount"
 
 
@@ -113,6 +116,10 @@ class ServiceAccountTokens:
         self._uid_lookup = uid_lookup
         self._clock = clock
         self._new_id = new_id
+        #: Claims of tokens whose signature checked out, newest last: a client sends the same
+        #: token on every request, and the signature check is most of a verification. Time
+        #: window, audiences and live objects are still checked on each use.
+        self._verified: OrderedDict[str, Mapping[str, Any]] = OrderedDict()
 
     def __repr__(self) -> str:
         return f"ServiceAccountTokens(issuer={self._issuer!r})"
@@ -222,7 +229,7 @@ class ServiceAccountTokens:
 
     def verify_detailed(self, token: str, audiences: Sequence[str] | None = None) -> VerifiedToken:
         """Verify `token` for `audiences` (default: the API audiences)."""
-        claims = jwt.decode(token, self._verification_keys)
+        claims = self._signed_claims(token)
         wanted = tuple(audiences) if audiences else self._api_audiences
         issuer = claims.get("iss")
         if issuer == self._issuer:
@@ -230,6 +237,15 @@ class ServiceAccountTokens:
         if issuer == LEGACY_ISSUER:
             return self._verify_legacy(claims, wanted)
         raise TokenError(f"the token issuer {issuer!r} is not trusted")
+
+    def _signed_claims(self, token: str) -> Mapping[str, Any]:
+        claims = self._verified.get(token)
+        if claims is None:
+            claims = MappingProxyType(jwt.decode(token, self._verification_keys))
+            self._verified[token] = claims
+            if len(self._verified) > VERIFIED_TOKENS_KEPT:
+                self._verified.popitem(last=False)
+        return claims
 
     def _verify_bound(self, claims: Mapping[str, Any], wanted: tuple[str, ...]) -> VerifiedToken:
         self._check_time_window(claims)

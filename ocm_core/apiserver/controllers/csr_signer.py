@@ -50,15 +50,11 @@ class CsrSigner:
         self._ca = ca
 
     async def run(self) -> None:
-        async for batch in batches(self._hub):
+        async for batch in batches(self._hub, CSR_KEY):
             if batch is None:
                 pending = (await self._ops.storage.list(CSR_KEY)).items
             else:
-                pending = [
-                    e.object
-                    for e in batch
-                    if e.resource == CSR_KEY and e.type is not EventType.DELETED
-                ]
+                pending = [e.object for e in batch if e.type is not EventType.DELETED]
             for csr in pending:
                 if needs_signing(csr):
                     await self._sign(csr)

@@ -27,7 +27,7 @@ class NamespaceController:
         self._terminating: set[str] = set()
 
     async def run(self) -> None:
-        async for batch in batches(self._hub):
+        async for batch in batches(self._hub, accept=self._concerns):
             active, terminating = await self._plan(batch)
             for namespace in active:
                 await self._ensure_default_service_account(namespace)
@@ -39,6 +39,12 @@ class NamespaceController:
                         "namespace cleanup step failed",
                         extra={"namespace": namespace, "error": str(exc)},
                     )
+
+    def _concerns(self, event: StoredEvent) -> bool:
+        """Namespaces, and what happens in a terminating one (checked at publish time: an
+        event refused before this controller saw its namespace terminate is covered by the
+        sweep that follows, which reads storage afterwards)."""
+        return event.resource == NAMESPACES_KEY or event.namespace in self._terminating
 
     async def _plan(self, batch: list[StoredEvent] | None) -> tuple[set[str], set[str]]:
         """(new namespaces, terminating namespaces to sweep) for a batch (None: everything)."""

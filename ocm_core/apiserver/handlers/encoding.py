@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections import OrderedDict
 from collections.abc import Callable
@@ -9,6 +10,7 @@ from typing import Any, Final
 
 import yaml
 from aiohttp import web
+from aiohttp.hdrs import CONTENT_ENCODING
 
 from ocm_core.apiserver import errors, fieldvalidation, protobuf
 
@@ -61,8 +63,15 @@ def status_response(error: errors.ApiError) -> web.Response:
 
 
 async def read_body(request: web.Request, limit: int) -> bytes:
-    if request.content_length is not None and request.content_length > limit:
+    length = request.content_length
+    if length is not None and length > limit:
         raise errors.request_entity_too_large(limit)
+    if length is not None and CONTENT_ENCODING not in request.headers:
+        # The body is exactly Content-Length bytes: one read instead of a chunk loop.
+        try:
+            return await request.content.readexactly(length)
+        except asyncio.IncompleteReadError as exc:
+            return exc.partial  # the client went away mid-body; decoding reports it
     body = bytearray()
     async for chunk in request.content.iter_chunked(64 * 1024):
         body += chunk

@@ -4,7 +4,9 @@ Rules every backend keeps (the contract suite in tests/unit/apiserver checks the
 
 * One global, strictly increasing resourceVersion counter; every write gets the next value and
   stores it in ``metadata.resourceVersion`` (as a string, as kube clients expect).
-* Each write is one transaction; listeners hear about it only after it is durable, in RV order.
+* Each write is atomic; listeners hear about it only after it is durable, in RV order. A
+  backend may commit concurrent writes together (group commit): then each caller is answered
+  only after that shared commit, and a failed commit fails them all.
 * A no-op update (the new object equals the old one) neither bumps the RV nor emits an event.
 * A bounded event log is kept so watches can resume (even across restarts for durable backends);
   asking for events older than it raises :class:`ExpiredError`.
@@ -178,6 +180,11 @@ class Storage(Protocol):
 
     def add_listener(self, listener: Listener) -> None:
         """Called synchronously after each commit, in RV order."""
+        ...
+
+    def commit_immediately(self, resource: str) -> None:
+        """Writes of ``resource`` are committed and published before they return, never left
+        in a group commit's open batch (for in-memory state the next write is checked against)."""
         ...
 
     async def close(self) -> None: ...

@@ -175,5 +175,8 @@ class MemoryStorage:
     def add_listener(self, listener: Listener) -> None:
         self._listeners.append(listener)
 
+    def commit_immediately(self, resource: str) -> None:
+        """Every write commits at once here already."""
+
     async def close(self) -> None:
         self._listeners.clear()

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
 import pytest
@@ -17,6 +17,7 @@ ENV = semantics.Environment(
     random_suffix=lambda n: "x" * n,
 )
 REGISTRY = Registry.with_builtins()
+PLUS_TWO = timezone(timedelta(hours=2))
 
 
 def info(group: str, resource: str) -> ResourceInfo:
@@ -143,3 +144,16 @@ def test_invalid_labels_and_annotations_are_422(meta: dict[str, Any]) -> None:
         semantics.prepare_create(body, info("", "configmaps"), "ns", ENV)
     assert exc.value.code == 422
     assert exc.value.details["causes"]
+
+
+@pytest.mark.parametrize(
+    ("moment", "text"),
+    [
+        (datetime(2026, 1, 2, 3, 4, 5, 999_999, tzinfo=UTC), "2026-01-02T03:04:05Z"),
+        (datetime(2026, 1, 2, 3, 4, 6, tzinfo=UTC), "2026-01-02T03:04:06Z"),
+        (datetime(2026, 1, 2, 5, 4, 5, tzinfo=PLUS_TWO), "2026-01-02T03:04:05Z"),
+        (datetime(1969, 12, 31, 23, 59, 59, 500_000, tzinfo=UTC), "1969-12-31T23:59:59Z"),
+    ],
+)
+def test_format_time_is_utc_to_the_second(moment: datetime, text: str) -> None:
+    assert semantics.format_time(moment) == text

@@ -101,3 +101,15 @@ async def test_selector_watch_sees_objects_entering_and_leaving_as_added_and_del
     await store.guaranteed_update(CM, "ns", "a", relabel("2"))
     kinds = [(await watcher.next(0)), (await watcher.next(0))]
     assert [e.type.value for e in kinds if e] == ["ADDED", "DELETED"]
+
+
+async def test_accept_filter_keeps_refused_events_out_of_the_queue() -> None:
+    hub, store = await hub_with_store()
+    watcher = hub.watch(ALL_RESOURCES, since=0, accept=lambda event: event.resource != CM)
+    await store.create(CM, cm("ignored"))
+    assert watcher.idle  # nothing queued, so the consumer is not woken
+    await store.create("core/secrets", cm("s1"))
+    await store.create("core/secrets", cm("s2"))
+    assert [e.name for e in watcher.take_pending()] == ["s1", "s2"]
+    assert watcher.take_pending() == []
+    watcher.close()
