@@ -48,35 +48,48 @@ class Link:
 
     `push` never blocks. A producer that can pause its own source awaits `wait_room()`, which
     returns while fewer than `high_water` payload bytes are queued.
+
+    There is a link per connection and most connections sit idle, so the link keeps no
+    `asyncio.Event`s (~0.8 KB each with their waiter deques): its one reader waits on a future
+    made for that wait, producers that wait for room share an event made when first needed.
     """
+
+    __slots__ = (
+        "_aborted",
+        "_high_water",
+        "_packets",
+        "_readable",
+        "_room",
+        "abort_reason",
+        "closed",
+        "queued_bytes",
+    )
 
     def __init__(self, high_water: int) -> None:
         self._packets: deque[Packet | None] = deque()
-        self._readable = asyncio.Event()
-        self._room = asyncio.Event()
-        self._room.set()
+        self._readable: asyncio.Future[None] | None = None
+        self._room: asyncio.Event | None = None
+        self._aborted: asyncio.Future[None] | None = None
         self._high_water = high_water
         self.queued_bytes = 0
         self.closed = False
-        #: Set when the stream must end now, dropping what is queued (`abort_reason` says why).
-        self.aborted = asyncio.Event()
+        #: Set when the stream must end now, dropping what is queued (see `when_aborted`).
         self.abort_reason = ""
 
     def push(self, packet: Packet | None) -> None:
         if self.closed:
             return
         self._packets.append(packet)
-        self._readable.set()
+        _wake(self._readable)
         if packet is not None and packet.type == packets.DATA:
             self.queued_bytes += len(packet.data.data)
-            if self.queued_bytes >= self._high_water:
-                self._room.clear()
 
     async def get(self) -> Packet | None:
         """The next packet, waiting for one; None once the stream is to end."""
         while not self._packets:
-            self._readable.clear()
-            await self._readable.wait()
+            # A new future per wait: a reader cancelled while waiting cancels its future.
+            self._readable = asyncio.get_running_loop().create_future()
+            await self._readable
         return self._pop()
 
     async def get_batch(self) -> list[Packet | None]:
@@ -91,26 +104,46 @@ class Link:
         packet = self._packets.popleft()
         if packet is not None and packet.type == packets.DATA:
             self.queued_bytes -= len(packet.data.data)
-            if self.queued_bytes < self._high_water:
+            if self.queued_bytes < self._high_water and self._room is not None:
                 self._room.set()
         return packet
 
     async def wait_room(self) -> None:
+        if self.queued_bytes < self._high_water:
+            return
+        if self._room is None:
+            self._room = asyncio.Event()
+        self._room.clear()
         await self._room.wait()
+
+    def when_aborted(self) -> asyncio.Future[None]:
+        """Done once the link is aborted: wait on it with `asyncio.wait`, no task needed."""
+        if self._aborted is None or self._aborted.cancelled():
+            self._aborted = asyncio.get_running_loop().create_future()
+            if self.abort_reason:
+                self._aborted.set_result(None)
+        return self._aborted
 
     def close(self) -> None:
         """Stop accepting packets, drop the queue, end the writer, release waiting producers."""
         self._packets.clear()
         self._packets.append(None)
-        self._readable.set()
+        _wake(self._readable)
         self.queued_bytes = 0
-        self._room.set()
+        if self._room is not None:
+            self._room.set()
         self.closed = True
 
     def abort(self, reason: str) -> None:
         self.close()
         self.abort_reason = reason
-        self.aborted.set()
+        _wake(self._aborted)
+
+
+def _wake(waiter: asyncio.Future[None] | None) -> None:
+    """Release whoever awaits `waiter` (a wait that was cancelled has nobody to release)."""
+    if waiter is not None and not waiter.done():
+        waiter.set_result(None)
 
 
 @dataclass(eq=False)

@@ -114,15 +114,14 @@ class HTTPConnectFrontend:
                     frontend, conn_id, reader, half_close=half_close, target_ended=target_ended
                 )
             )
-            aborted = asyncio.ensure_future(link.aborted.wait())
             try:
                 await asyncio.wait(
-                    {upstream, downstream, aborted}, return_when=asyncio.FIRST_COMPLETED
+                    {upstream, downstream, link.when_aborted()},
+                    return_when=asyncio.FIRST_COMPLETED,
                 )
             finally:
                 upstream.cancel()
                 downstream.cancel()
-                aborted.cancel()
         finally:
             relay.remove_frontend(frontend)
 
