@@ -36,6 +36,7 @@ from protos.tunnel import (
 from protos.tunnel.flow import DEFAULT_WINDOW
 from protos.tunnel.switchboard import STALLED, FrontendId
 from proxy_server.backends import Backend, BackendRegistry
+from proxy_server.memory import HeapTrimmer
 from proxy_server.metrics import ServerMetrics
 
 logger = logging.getLogger(__name__)
@@ -162,9 +163,11 @@ class Relay:
         dial_timeout: float = 0.0,
         window: int = DEFAULT_WINDOW,
         stalled_timeout: float = 30.0,
+        trimmer: HeapTrimmer | None = None,
     ) -> None:
         """`window`: bytes per connection and direction held at most (see Switchboard);
-        `stalled_timeout`: seconds a plain agent's connection may stay stalled (0: no limit)."""
+        `stalled_timeout`: seconds a plain agent's connection may stay stalled (0: no limit);
+        `trimmer`: told when a frontend leaves, to give its memory back to the OS."""
         self.registry = registry
         self.metrics = metrics
         self.switchboard = Switchboard(self._choose, window=window)
@@ -172,6 +175,7 @@ class Relay:
         self._window = window
         self._dial_timeout = dial_timeout
         self._stalled_timeout = stalled_timeout
+        self._trimmer = trimmer
         self._agents: dict[Hashable, Link] = {}
         self._frontends: dict[FrontendId, _FrontendSide] = {}
         self._dial_started: dict[int, float] = {}
@@ -224,6 +228,8 @@ class Relay:
             side.link.close()
             side.resumed.set()
         self._dispatch(self.switchboard.remove_frontend(frontend))
+        if self._trimmer is not None:
+            self._trimmer.connection_closed()
 
     # -- input ---------------------------------------------------------------------------------
     async def from_frontend(self, frontend: FrontendId, packet: Packet) -> None:
