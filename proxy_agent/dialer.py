@@ -17,7 +17,6 @@ from __future__ import annotations
 import asyncio
 import logging
 import socket
-from collections import deque
 from collections.abc import Callable
 from typing import Final
 
@@ -104,7 +103,8 @@ class TargetConnection:
         self._window = window
         self._stalled_timeout = stalled_timeout
         self._on_stalled = on_stalled
-        self._pending: deque[bytes] = deque()
+        #: Bytes for the target, taken whole by the writer (a list: ~0.7 KB less than a deque).
+        self._pending: list[bytes] = []
         #: Work for the writer task: bytes queued, or the EOF to pass on.
         self._writable = False
         self._writer_wakeup: asyncio.Future[None] | None = None
@@ -201,8 +201,7 @@ class TargetConnection:
                     await self._writer_wakeup
                     continue
                 self._writable = False
-                chunks = list(self._pending)
-                self._pending.clear()
+                chunks, self._pending = self._pending, []
                 writer.writelines(chunks)
                 await writer.drain()
                 self._consumed(sum(len(c) for c in chunks))

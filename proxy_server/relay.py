@@ -19,7 +19,7 @@ import logging
 import time
 from collections import deque
 from collections.abc import Hashable, Set
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from protos._gen.client_pb2 import DialResponse, Packet
 from protos.tunnel import (
@@ -147,11 +147,25 @@ def _wake(waiter: asyncio.Future[None] | None) -> None:
         waiter.set_result(None)
 
 
-@dataclass(eq=False)
+@dataclass(eq=False, slots=True)
 class _FrontendSide:
     link: Link
-    #: Cleared while the frontend's reader must wait (its bytes wait for the agent).
-    resumed: asyncio.Event = field(default_factory=asyncio.Event)
+    #: Cleared while the frontend's reader must wait (its bytes wait for the agent); made
+    #: when the frontend is first paused, as most never are.
+    resumed: asyncio.Event | None = None
+
+    def pause(self) -> None:
+        if self.resumed is None:
+            self.resumed = asyncio.Event()
+        self.resumed.clear()
+
+    def resume(self) -> None:
+        if self.resumed is not None:
+            self.resumed.set()
+
+    async def wait_resumed(self) -> None:
+        if self.resumed is not None:
+            await self.resumed.wait()
 
 
 class Relay:
@@ -217,7 +231,6 @@ class Relay:
             single_use=single_use, credit=credit, half_close=half_close
         )
         side = _FrontendSide(Link(self._window))
-        side.resumed.set()
         self._frontends[frontend] = side
         return frontend, side.link
 
@@ -226,7 +239,7 @@ class Relay:
         side = self._frontends.pop(frontend, None)
         if side is not None:
             side.link.close()
-            side.resumed.set()
+            side.resume()
         self._dispatch(self.switchboard.remove_frontend(frontend))
         if self._trimmer is not None:
             self._trimmer.connection_closed()
@@ -244,7 +257,7 @@ class Relay:
             return
         side = self._frontends.get(frontend)
         if side is not None:
-            await side.resumed.wait()
+            await side.wait_resumed()
         for item in outgoing:
             if isinstance(item, ToAgent):
                 link = self._agents.get(item.backend)
@@ -308,9 +321,9 @@ class Relay:
                 side = self._frontends.get(item.frontend)
                 if side is not None:
                     if isinstance(item, PauseFrontend):
-                        side.resumed.clear()
+                        side.pause()
                     else:
-                        side.resumed.set()
+                        side.resume()
 
     def _to_agent(self, key: Hashable, packet: Packet) -> None:
         link = self._agents.get(key)
@@ -336,7 +349,7 @@ class Relay:
             return
         side.link.push(packet)
         if kind == packets.CLOSE_RSP:
-            side.resumed.set()  # the connection is over: nothing to wait for
+            side.resume()  # the connection is over: nothing to wait for
 
     def _end_frontend(self, item: EndFrontend) -> None:
         side = self._frontends.get(item.frontend)
@@ -353,7 +366,7 @@ class Relay:
             extra={"frontend": item.frontend},
         )
         side.link.abort(STALLED)
-        side.resumed.set()
+        side.resume()
 
     # -- timers --------------------------------------------------------------------------------
     def _start_dial_clock(self, dial_id: int) -> None:
