@@ -123,6 +123,17 @@ class TargetConnection:
     def start(self) -> None:
         self.pump = asyncio.ensure_future(self._read_target())
         self._drainer = asyncio.ensure_future(self._write_target())
+        self.pump.add_done_callback(self._forget_task)
+        self._drainer.add_done_callback(self._forget_task)
+
+    def _forget_task(self, task: asyncio.Task[None]) -> None:
+        """A cancelled task keeps its CancelledError, whose traceback keeps the frame that
+        holds `self`: forgetting the task breaks that cycle, so a closed connection is freed
+        at once rather than at the next full garbage collection."""
+        if task is self.pump:
+            self.pump = None
+        elif task is self._drainer:
+            self._drainer = None
 
     # -- target -> server ----------------------------------------------------------------------
     async def _read_target(self) -> None:

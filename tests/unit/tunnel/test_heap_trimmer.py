@@ -49,6 +49,15 @@ async def test_closes_after_a_trim_schedule_the_next_one() -> None:
     assert recorder.pads == [0, 0]
 
 
+async def test_closes_that_never_pause_still_get_a_trim() -> None:
+    recorder = _Recorder()
+    trimmer = HeapTrimmer(recorder, delay=0.05, max_interval=0.2)
+    async with asyncio.timeout(DEADLINE_S):
+        while not recorder.pads:
+            trimmer.connection_closed()
+            await asyncio.sleep(0.01)  # closes keep coming, closer together than the delay
+
+
 async def test_without_a_trim_function_closes_do_nothing() -> None:
     trimmer = HeapTrimmer(None, delay=0.0)
     trimmer.connection_closed()
