@@ -5,7 +5,8 @@ server would stay at its peak RSS. `malloc_trim(0)` returns every whole free pag
 middle of the heap (measured: most of the growth of 2,000 idle HTTP CONNECT connections,
 docs/performance.md "Idle connections: memory"). A trim takes a few milliseconds for a
 100 MB heap, so it runs on a worker thread, once the closes of a burst pause (a quarter
-second without one), and at least every 2 s while they go on.
+second without one), and at least every 2 s while they go on; a second trim a second later
+catches what is freed behind the closes.
 """
 
 from __future__ import annotations
@@ -20,6 +21,9 @@ from typing import Final
 TRIM_DELAY: Final = 0.25
 #: A steady stream of closes still gets a trim this often (seconds).
 MAX_TRIM_INTERVAL: Final = 2.0
+#: Seconds from a trim to a second one, for what is freed after the close was reported (TLS
+#: shutdowns, gRPC transports torn down once the client's TCP connection ends).
+FOLLOW_UP_DELAY: Final = 1.0
 
 Trim = Callable[[int], object]
 
@@ -43,11 +47,13 @@ class HeapTrimmer:
         *,
         delay: float = TRIM_DELAY,
         max_interval: float = MAX_TRIM_INTERVAL,
+        follow_up: float = FOLLOW_UP_DELAY,
     ) -> None:
         """`trim(pad)`: the function that returns free memory (None: do nothing)."""
         self._trim = trim
         self._delay = delay
         self._max_interval = max_interval
+        self._follow_up = follow_up
         #: Loop time of the first and of the last close not trimmed yet (None: none pending).
         self._first_close: float | None = None
         self._last_close = 0.0
@@ -70,7 +76,11 @@ class HeapTrimmer:
             loop.call_at(quiet_at, self._check)  # still closing: wait for the pause
             return
         self._first_close = None  # closes from now on belong to the next trim
-        loop.run_in_executor(None, self._trim_now)
+        self._start_trim()
+        loop.call_later(self._follow_up, self._start_trim)
+
+    def _start_trim(self) -> None:
+        asyncio.get_running_loop().run_in_executor(None, self._trim_now)
 
     def _trim_now(self) -> None:
         if self._trim is not None:

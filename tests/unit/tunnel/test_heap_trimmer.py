@@ -28,20 +28,21 @@ class _Recorder:
         self.trimmed.clear()
 
 
-async def test_a_burst_of_closes_gives_one_trim_off_the_loop_thread() -> None:
+async def test_a_burst_of_closes_gives_one_trim_and_its_follow_up_off_the_loop_thread() -> None:
     recorder = _Recorder()
-    trimmer = HeapTrimmer(recorder, delay=0.05)
+    trimmer = HeapTrimmer(recorder, delay=0.05, follow_up=0.05)
     for _ in range(1000):
         trimmer.connection_closed()
     await recorder.next_trim()
-    await asyncio.sleep(0.1)  # nothing else was scheduled for that burst
-    assert recorder.pads == [0]
+    await recorder.next_trim()
+    await asyncio.sleep(0.2)  # nothing else was scheduled for that burst
+    assert recorder.pads == [0, 0]
     assert recorder.threads[0] is not threading.current_thread()
 
 
 async def test_closes_after_a_trim_schedule_the_next_one() -> None:
     recorder = _Recorder()
-    trimmer = HeapTrimmer(recorder, delay=0.01)
+    trimmer = HeapTrimmer(recorder, delay=0.01, follow_up=60)
     trimmer.connection_closed()
     await recorder.next_trim()
     trimmer.connection_closed()
@@ -51,7 +52,7 @@ async def test_closes_after_a_trim_schedule_the_next_one() -> None:
 
 async def test_closes_that_never_pause_still_get_a_trim() -> None:
     recorder = _Recorder()
-    trimmer = HeapTrimmer(recorder, delay=0.05, max_interval=0.2)
+    trimmer = HeapTrimmer(recorder, delay=0.05, max_interval=0.2, follow_up=60)
     async with asyncio.timeout(DEADLINE_S):
         while not recorder.pads:
             trimmer.connection_closed()
