@@ -19,7 +19,7 @@ import logging
 import time
 from collections import deque
 from collections.abc import Hashable, Set
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from protos._gen.client_pb2 import DialResponse, Packet
 from protos.tunnel import (
@@ -36,6 +36,7 @@ from protos.tunnel import (
 from protos.tunnel.flow import DEFAULT_WINDOW
 from protos.tunnel.switchboard import STALLED, FrontendId
 from proxy_server.backends import Backend, BackendRegistry
+from proxy_server.memory import HeapTrimmer
 from proxy_server.metrics import ServerMetrics
 
 logger = logging.getLogger(__name__)
@@ -48,35 +49,48 @@ class Link:
 
     `push` never blocks. A producer that can pause its own source awaits `wait_room()`, which
     returns while fewer than `high_water` payload bytes are queued.
+
+    There is a link per connection and most connections sit idle, so the link keeps no
+    `asyncio.Event`s (~0.8 KB each with their waiter deques): its one reader waits on a future
+    made for that wait, producers that wait for room share an event made when first needed.
     """
+
+    __slots__ = (
+        "_aborted",
+        "_high_water",
+        "_packets",
+        "_readable",
+        "_room",
+        "abort_reason",
+        "closed",
+        "queued_bytes",
+    )
 
     def __init__(self, high_water: int) -> None:
         self._packets: deque[Packet | None] = deque()
-        self._readable = asyncio.Event()
-        self._room = asyncio.Event()
-        self._room.set()
+        self._readable: asyncio.Future[None] | None = None
+        self._room: asyncio.Event | None = None
+        self._aborted: asyncio.Future[None] | None = None
         self._high_water = high_water
         self.queued_bytes = 0
         self.closed = False
-        #: Set when the stream must end now, dropping what is queued (`abort_reason` says why).
-        self.aborted = asyncio.Event()
+        #: Set when the stream must end now, dropping what is queued (see `when_aborted`).
         self.abort_reason = ""
 
     def push(self, packet: Packet | None) -> None:
         if self.closed:
             return
         self._packets.append(packet)
-        self._readable.set()
+        _wake(self._readable)
         if packet is not None and packet.type == packets.DATA:
             self.queued_bytes += len(packet.data.data)
-            if self.queued_bytes >= self._high_water:
-                self._room.clear()
 
     async def get(self) -> Packet | None:
         """The next packet, waiting for one; None once the stream is to end."""
         while not self._packets:
-            self._readable.clear()
-            await self._readable.wait()
+            # A new future per wait: a reader cancelled while waiting cancels its future.
+            self._readable = asyncio.get_running_loop().create_future()
+            await self._readable
         return self._pop()
 
     async def get_batch(self) -> list[Packet | None]:
@@ -91,33 +105,67 @@ class Link:
         packet = self._packets.popleft()
         if packet is not None and packet.type == packets.DATA:
             self.queued_bytes -= len(packet.data.data)
-            if self.queued_bytes < self._high_water:
+            if self.queued_bytes < self._high_water and self._room is not None:
                 self._room.set()
         return packet
 
     async def wait_room(self) -> None:
+        if self.queued_bytes < self._high_water:
+            return
+        if self._room is None:
+            self._room = asyncio.Event()
+        self._room.clear()
         await self._room.wait()
+
+    def when_aborted(self) -> asyncio.Future[None]:
+        """Done once the link is aborted: wait on it with `asyncio.wait`, no task needed."""
+        if self._aborted is None or self._aborted.cancelled():
+            self._aborted = asyncio.get_running_loop().create_future()
+            if self.abort_reason:
+                self._aborted.set_result(None)
+        return self._aborted
 
     def close(self) -> None:
         """Stop accepting packets, drop the queue, end the writer, release waiting producers."""
         self._packets.clear()
         self._packets.append(None)
-        self._readable.set()
+        _wake(self._readable)
         self.queued_bytes = 0
-        self._room.set()
+        if self._room is not None:
+            self._room.set()
         self.closed = True
 
     def abort(self, reason: str) -> None:
         self.close()
         self.abort_reason = reason
-        self.aborted.set()
+        _wake(self._aborted)
 
 
-@dataclass(eq=False)
+def _wake(waiter: asyncio.Future[None] | None) -> None:
+    """Release whoever awaits `waiter` (a wait that was cancelled has nobody to release)."""
+    if waiter is not None and not waiter.done():
+        waiter.set_result(None)
+
+
+@dataclass(eq=False, slots=True)
 class _FrontendSide:
     link: Link
-    #: Cleared while the frontend's reader must wait (its bytes wait for the agent).
-    resumed: asyncio.Event = field(default_factory=asyncio.Event)
+    #: Cleared while the frontend's reader must wait (its bytes wait for the agent); made
+    #: when the frontend is first paused, as most never are.
+    resumed: asyncio.Event | None = None
+
+    def pause(self) -> None:
+        if self.resumed is None:
+            self.resumed = asyncio.Event()
+        self.resumed.clear()
+
+    def resume(self) -> None:
+        if self.resumed is not None:
+            self.resumed.set()
+
+    async def wait_resumed(self) -> None:
+        if self.resumed is not None:
+            await self.resumed.wait()
 
 
 class Relay:
@@ -129,9 +177,11 @@ class Relay:
         dial_timeout: float = 0.0,
         window: int = DEFAULT_WINDOW,
         stalled_timeout: float = 30.0,
+        trimmer: HeapTrimmer | None = None,
     ) -> None:
         """`window`: bytes per connection and direction held at most (see Switchboard);
-        `stalled_timeout`: seconds a plain agent's connection may stay stalled (0: no limit)."""
+        `stalled_timeout`: seconds a plain agent's connection may stay stalled (0: no limit);
+        `trimmer`: told when a frontend leaves, to give its memory back to the OS."""
         self.registry = registry
         self.metrics = metrics
         self.switchboard = Switchboard(self._choose, window=window)
@@ -139,6 +189,7 @@ class Relay:
         self._window = window
         self._dial_timeout = dial_timeout
         self._stalled_timeout = stalled_timeout
+        self._trimmer = trimmer
         self._agents: dict[Hashable, Link] = {}
         self._frontends: dict[FrontendId, _FrontendSide] = {}
         self._dial_started: dict[int, float] = {}
@@ -180,7 +231,6 @@ class Relay:
             single_use=single_use, credit=credit, half_close=half_close
         )
         side = _FrontendSide(Link(self._window))
-        side.resumed.set()
         self._frontends[frontend] = side
         return frontend, side.link
 
@@ -189,8 +239,10 @@ class Relay:
         side = self._frontends.pop(frontend, None)
         if side is not None:
             side.link.close()
-            side.resumed.set()
+            side.resume()
         self._dispatch(self.switchboard.remove_frontend(frontend))
+        if self._trimmer is not None:
+            self._trimmer.connection_closed()
 
     # -- input ---------------------------------------------------------------------------------
     async def from_frontend(self, frontend: FrontendId, packet: Packet) -> None:
@@ -205,7 +257,7 @@ class Relay:
             return
         side = self._frontends.get(frontend)
         if side is not None:
-            await side.resumed.wait()
+            await side.wait_resumed()
         for item in outgoing:
             if isinstance(item, ToAgent):
                 link = self._agents.get(item.backend)
@@ -269,9 +321,9 @@ class Relay:
                 side = self._frontends.get(item.frontend)
                 if side is not None:
                     if isinstance(item, PauseFrontend):
-                        side.resumed.clear()
+                        side.pause()
                     else:
-                        side.resumed.set()
+                        side.resume()
 
     def _to_agent(self, key: Hashable, packet: Packet) -> None:
         link = self._agents.get(key)
@@ -297,7 +349,7 @@ class Relay:
             return
         side.link.push(packet)
         if kind == packets.CLOSE_RSP:
-            side.resumed.set()  # the connection is over: nothing to wait for
+            side.resume()  # the connection is over: nothing to wait for
 
     def _end_frontend(self, item: EndFrontend) -> None:
         side = self._frontends.get(item.frontend)
@@ -314,7 +366,7 @@ class Relay:
             extra={"frontend": item.frontend},
         )
         side.link.abort(STALLED)
-        side.resumed.set()
+        side.resume()
 
     # -- timers --------------------------------------------------------------------------------
     def _start_dial_clock(self, dial_id: int) -> None:

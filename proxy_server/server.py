@@ -17,6 +17,7 @@ from protos.tunnel.halfclose import FEATURE_HALF_CLOSE
 from proxy_server.backends import BackendRegistry
 from proxy_server.config import ServerConfig, TLSFiles
 from proxy_server.dialing import RelayDialer
+from proxy_server.memory import HeapTrimmer, malloc_trim
 from proxy_server.metrics import ServerMetrics
 from proxy_server.relay import Relay
 from proxy_server.transport.grpc_agent import AgentService
@@ -116,6 +117,7 @@ class ProxyServer:
             dial_timeout=config.backend_dial_timeout,
             window=config.connection_window,
             stalled_timeout=config.stalled_connection_timeout,
+            trimmer=HeapTrimmer(malloc_trim()),
         )
         self._grpc_servers: list[grpc.aio.Server] = []
         self._http_server: asyncio.Server | None = None

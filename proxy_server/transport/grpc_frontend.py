@@ -66,15 +66,15 @@ class ProxyService:
         writer = asyncio.ensure_future(
             write_link(link, context, lambda packet: relay.frontend_wrote(frontend, packet))
         )
-        aborted = asyncio.ensure_future(link.aborted.wait())
         try:
-            await asyncio.wait({reader, writer, aborted}, return_when=asyncio.FIRST_COMPLETED)
+            await asyncio.wait(
+                {reader, writer, link.when_aborted()}, return_when=asyncio.FIRST_COMPLETED
+            )
             if _ended_cleanly(writer) and not reader.done():
                 await _linger(reader, client_done)
         finally:
             reader.cancel()
             writer.cancel()
-            aborted.cancel()
             gauge.dec()
             relay.remove_frontend(frontend)
         if link.abort_reason:
