@@ -53,7 +53,7 @@ def decode_object(body: bytes) -> dict[str, Any]:
     raw = envelope.get(2, b"")
     if not isinstance(type_meta, bytes) or not isinstance(raw, bytes):
         raise ProtobufError("malformed runtime.Unknown envelope")
-    meta = {n: v.decode() for n, v in fields(type_meta) if isinstance(v, bytes)}
+    meta = {n: v.decode(errors="replace") for n, v in fields(type_meta) if isinstance(v, bytes)}
     api_version, kind = meta.get(1, ""), meta.get(2, "")
     schema = KINDS.get((_group(api_version), kind), ANY_GROUP_KINDS.get(kind))
     if schema is None:
@@ -61,4 +61,8 @@ def decode_object(body: bytes) -> dict[str, Any]:
             f"protobuf bodies of kind {kind or '<none>'} ({api_version or 'no apiVersion'}) are "
             "not supported by this server; send application/json"
         )
-    return {"apiVersion": api_version, "kind": kind, **decode_message(raw, schema)}
+    try:
+        decoded = decode_message(raw, schema)
+    except (UnicodeDecodeError, OverflowError, OSError) as exc:  # bad text or timestamps
+        raise ProtobufError(f"malformed {kind} protobuf body: {exc}") from None
+    return {"apiVersion": api_version, "kind": kind, **decoded}

@@ -5,9 +5,10 @@ A :data:`Schema` maps a field number to ``(json name, type)``. Scalar types:
 - ``STRING``, ``BYTES`` (base64 in JSON), ``INT`` (signed varint), ``BOOL``: Go non-pointer
   ``omitempty`` fields. gogo-protobuf writes them even when zero, JSON omits the zero, so the
   decoder drops "", 0 and false.
-- ``OPT_INT``, ``OPT_BOOL``: Go pointer fields (``*int32 replicas``, ``*bool optional``) and
-  fields without ``omitempty`` (``containerPort``). They are on the wire only when set, and a
-  zero there is meaningful (``replicas: 0``), so it is kept.
+- ``OPT_INT``, ``OPT_BOOL``, ``OPT_STRING``: Go pointer fields (``*int32 replicas``, ``*bool
+  optional``, a Lease's ``*string holderIdentity``) and fields without ``omitempty``
+  (``containerPort``). They are on the wire only when set, and a zero there is meaningful
+  (``replicas: 0``, a released Lease's ``holderIdentity: ""``), so it is kept.
 - ``TIME`` (metav1.Time, RFC 3339 seconds; the zero time is JSON's null, as Go marshals it),
   ``MICRO_TIME`` (the same with microseconds),
   ``QUANTITY`` (``{string=1}``, a JSON string), ``INT_OR_STRING`` (``{type=1, intVal=2,
@@ -35,6 +36,7 @@ INT: Final = "int"
 BOOL: Final = "bool"
 OPT_INT: Final = "*int"
 OPT_BOOL: Final = "*bool"
+OPT_STRING: Final = "*string"
 TIME: Final = "time"
 MICRO_TIME: Final = "microtime"
 QUANTITY: Final = "quantity"
@@ -140,7 +142,7 @@ def _int_or_string(value: bytes) -> int | str:
 def _scalar(kind: Any, value: int | bytes) -> Any:
     if isinstance(value, int):
         return _varint_scalar(kind, value)
-    if kind == STRING:
+    if kind in (STRING, OPT_STRING):
         return value.decode()
     if kind == BYTES:
         return base64.b64encode(value).decode()

@@ -9,11 +9,14 @@ Strict field validation against the kind's schema.
 
 from __future__ import annotations
 
+import contextlib
 import json
 from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from ocm_core.apiserver import fieldvalidation, protobuf
 from ocm_core.apiserver.protobuf import wire
@@ -125,15 +128,31 @@ def test_deployment_keeps_meaningful_zeros_and_inlines_embedded_structs() -> Non
 
 
 def test_lease_micro_time_and_pointer_zeros() -> None:
+    """A released Lease: ``holderIdentity: ""`` and zero counts are set, not absent."""
     renew = varint_field(1, 1_700_000_000) + varint_field(2, 123_456_000)
-    spec = field(1, "holder") + varint_field(2, 0) + field(4, renew) + varint_field(5, 0)
+    spec = field(1, "") + varint_field(2, 0) + field(4, renew) + varint_field(5, 0)
     body = envelope("coordination.k8s.io/v1", "Lease", field(2, spec))
     assert protobuf.decode_object(body)["spec"] == {
-        "holderIdentity": "holder",
+        "holderIdentity": "",
         "leaseDurationSeconds": 0,
         "renewTime": "2023-11-14T22:13:20.123456Z",
         "leaseTransitions": 0,
     }
+
+
+def test_empty_strings_inside_maps_and_lists_are_kept() -> None:
+    """``data: {k: ""}``, a ``node-role: ""`` label and ``apiGroups: [""]`` mean something."""
+    meta = field(1, field(1, "r") + field(11, field(1, "node-role") + field(2, "")))
+    rule = field(1, "get") + field(2, "") + field(3, "pods")
+    role = protobuf.decode_object(
+        envelope("rbac.authorization.k8s.io/v1", "Role", meta + field(2, rule))
+    )
+    assert role["metadata"]["labels"] == {"node-role": ""}
+    assert role["rules"] == [{"verbs": ["get"], "apiGroups": [""], "resources": ["pods"]}]
+    config = protobuf.decode_object(
+        envelope("v1", "ConfigMap", field(2, field(1, "k") + field(2, "")))
+    )
+    assert config["data"] == {"k": ""}
 
 
 def test_events_k8s_io_event_is_not_the_core_event() -> None:
@@ -159,6 +178,7 @@ def test_unsupported_kind_names_the_kind_and_the_fix() -> None:
 
 _SAMPLES: dict[str, bytes | int] = {
     wire.STRING: b"x",
+    wire.OPT_STRING: b"x",
     wire.BYTES: b"x",
     wire.INT: 1,
     wire.OPT_INT: 1,
@@ -197,3 +217,21 @@ def test_every_field_of_every_kind_passes_strict(group_kind: tuple[str, str]) ->
     body = envelope(api_version, kind, _maximal(protobuf.KINDS[group_kind]))
     decoded = protobuf.decode_object(body)
     assert fieldvalidation.unknown_fields(BUILTIN_SCHEMAS[group_kind], decoded) == []
+
+
+_RANDOM_FIELD = st.one_of(
+    st.builds(field, st.integers(1, 40), st.binary(max_size=24)),
+    st.builds(varint_field, st.integers(1, 40), st.integers(-(2**63), 2**64 - 1)),
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(parts=st.lists(_RANDOM_FIELD, max_size=8), kind=st.sampled_from(sorted(protobuf.KINDS)))
+def test_garbage_bodies_raise_protobuf_error_only(
+    parts: list[bytes], kind: tuple[str, str]
+) -> None:
+    """Wrong wire types, bad UTF-8, absurd timestamps: a 415 naming the problem, never a 500."""
+    group, name = kind
+    body = envelope(f"{group}/v1" if group else "v1", name, b"".join(parts))
+    with contextlib.suppress(protobuf.ProtobufError):
+        protobuf.decode_object(body)

@@ -42,6 +42,7 @@ _PROTO_NAME_OF = {("BoundObjectReference", "uid"): "uID"}
 F = descriptor_pb2.FieldDescriptorProto
 _SCALAR_TYPES: dict[str, set[int]] = {
     wire.STRING: {F.TYPE_STRING},
+    wire.OPT_STRING: {F.TYPE_STRING},
     wire.BYTES: {F.TYPE_BYTES},
     wire.INT: {F.TYPE_INT32, F.TYPE_INT64},
     wire.OPT_INT: {F.TYPE_INT32, F.TYPE_INT64},
