@@ -83,7 +83,7 @@ def test_protobuf_secret_decodes_to_json_shape() -> None:
     "body",
     [
         b"not protobuf",
-        protobuf.MAGIC + _field(1, _field(2, b"Pod")),
+        protobuf.MAGIC + _field(1, _field(2, b"CustomResourceDefinition")),
         protobuf.MAGIC + b"\x0a\x05ab",
     ],
     ids=["no-magic", "unsupported-kind", "truncated"],
