@@ -7,6 +7,11 @@ writer that finds several packets queued packs the small ones into one `BATCH` p
 (`type` outside ANP's enum) whose `data.data` holds each packet serialized and prefixed with
 its varint length; the receiver unpacks and handles them in order. Large packets travel alone
 (packing would only add a copy).
+
+A batch only packs what is queued when the writer looks, so the writer of a shared stream
+lets `SETTLE_ITERATIONS` event-loop iterations pass between waking for a packet and taking
+the queue: the other connections whose sockets became readable in the same poll (a burst of
+keep-alive requests or responses) queue their packets meanwhile and share the message.
 """
 
 from __future__ import annotations
@@ -26,6 +31,10 @@ BATCH_LIMIT: Final = 256 * 1024
 #: DATA packets with this many payload bytes go alone.
 SMALL: Final = 16 * 1024
 DATA: Final = client_pb2.DATA
+#: Event-loop iterations a batching writer waits after its first packet before taking the
+#: queue. A packet from a socket read takes two (the read wakes its task, which queues it);
+#: each costs a few microseconds when nothing else is ready (docs/performance.md §5).
+SETTLE_ITERATIONS: Final = 2
 
 
 def pack(queued: Iterable[Packet], limit: int = BATCH_LIMIT) -> list[Packet]:
