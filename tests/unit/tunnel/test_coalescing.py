@@ -5,12 +5,18 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
+from typing import cast
+
+import grpc
 
 from protos._gen.client_pb2 import Packet
 from protos.tunnel import packets
-from protos.tunnel.batching import SETTLE_ITERATIONS
+from protos.tunnel.batching import BATCH, BURST_MEMORY, SETTLE_ITERATIONS, BurstMeter, unpack
 from proxy_agent.outbox import Outbox
 from proxy_server.relay import Link
+from proxy_server.transport.grpc_agent import write_link
+
+AgentContext = grpc.aio.ServicerContext[Packet, Packet]
 
 
 async def _queue_after_a_hop(push: Callable[[Packet], None], packet: Packet) -> None:
@@ -56,3 +62,61 @@ async def test_outbox_take_includes_packets_queued_while_it_settles() -> None:
     assert await outbox.take(SETTLE_ITERATIONS) == [first, *others]
     await asyncio.gather(*producers)
     assert len(outbox) == 0
+
+
+def test_the_queue_settles_only_while_bursts_are_recent() -> None:
+    meter = BurstMeter()
+    assert meter.took(1) == 0
+    assert meter.took(2) == SETTLE_ITERATIONS
+    # Lone takes in the middle of a load do not switch settling off at once...
+    assert [meter.took(1) for _ in range(BURST_MEMORY - 1)] == [SETTLE_ITERATIONS] * (
+        BURST_MEMORY - 1
+    )
+    # ...but a lone connection's traffic soon stops paying for it.
+    assert meter.took(1) == 0
+    assert meter.took(1) == 0
+
+
+class RecordingContext:
+    """Stands in for the gRPC call: records each message written."""
+
+    def __init__(self) -> None:
+        self.messages: list[Packet] = []
+
+    async def write(self, message: Packet) -> None:
+        self.messages.append(message)
+
+
+async def _written_after_a_burst(link: Link, context: RecordingContext, first: Packet) -> None:
+    """Queue `first` and, one task hop later, a neighbour's packet; let the writer run."""
+    link.push(first)
+    neighbour = asyncio.ensure_future(_queue_after_a_hop(link.push, packets.data(99, b"n")))
+    await neighbour
+    for _ in range(SETTLE_ITERATIONS + 2):
+        await asyncio.sleep(0)
+
+
+async def test_the_agent_stream_writer_waits_only_while_packets_come_in_bursts() -> None:
+    link = Link(high_water=1 << 20)
+    context = RecordingContext()
+    writer = asyncio.ensure_future(
+        write_link(link, cast(AgentContext, context), lambda packet: None, batch=True)
+    )
+    # A lone packet: the writer does not wait, so the neighbour's goes in a message of its own.
+    for lone in (packets.data(1, b"a"), packets.data(1, b"a")):
+        context.messages.clear()
+        await _written_after_a_burst(link, context, lone)
+        assert [m.type for m in context.messages] == [packets.DATA, packets.DATA]
+    # Two packets at once make a burst: from now on the writer lets the next burst settle.
+    context.messages.clear()
+    link.push(packets.data(2, b"b"))
+    link.push(packets.data(3, b"c"))
+    for _ in range(SETTLE_ITERATIONS + 2):
+        await asyncio.sleep(0)
+    assert [m.type for m in context.messages] == [BATCH]
+    context.messages.clear()
+    await _written_after_a_burst(link, context, packets.data(4, b"d"))
+    assert [m.type for m in context.messages] == [BATCH]
+    assert len(unpack(context.messages[0])) == 2
+    link.push(None)
+    await writer
