@@ -10,8 +10,8 @@ its varint length; the receiver unpacks and handles them in order. Large packets
 
 A batch only packs what is queued when the writer looks, so while packets come in bursts the
 writer of a shared stream lets `SETTLE_ITERATIONS` event-loop iterations pass between waking
-for a packet and taking the queue: the other connections whose sockets became readable in the
-same poll (a burst of keep-alive requests or responses) queue their packets meanwhile and
+for a packet and taking the queue: the other connections whose sockets become readable in the
+next few polls (a burst of keep-alive requests or responses) queue their packets meanwhile and
 share the message. A lone request/response (no take of late found more than one packet) does
 not wait.
 """
