@@ -35,9 +35,13 @@ class Outbox:
     async def wait_room(self) -> None:
         await self._room.wait()
 
-    async def take(self) -> list[Packet]:
-        """Everything queued (at least one packet), waiting until there is some."""
+    async def take(self, settle: int = 0) -> list[Packet]:
+        """Everything queued (at least one packet), waiting until there is some. `settle`:
+        event-loop iterations to let pass first, so packets other tasks are about to queue
+        join (see `batching.SETTLE_ITERATIONS`)."""
         await self._readable.wait()
+        for _ in range(settle):
+            await asyncio.sleep(0)
         batch = list(self._packets)
         self._packets.clear()
         self._readable.clear()

@@ -25,7 +25,7 @@ from protos.tunnel import (
     RemoteProtocolError,
     packets,
 )
-from protos.tunnel.batching import BATCH, pack, unpack
+from protos.tunnel.batching import BATCH, BurstMeter, pack, unpack
 from protos.tunnel.flow import DEFAULT_WINDOW
 from proxy_agent.dialer import TargetConnection, describe_dial_error, dial
 from proxy_agent.metrics import AgentMetrics
@@ -93,8 +93,12 @@ class Session:
         self.outbox.push(self.endpoint.packets_to_send())
 
     async def _write(self) -> None:
+        bursts = BurstMeter()
+        settle = 0
         while True:
-            queued = await self.outbox.take()
+            queued = await self.outbox.take(settle)
+            if self._batch:
+                settle = bursts.took(len(queued))
             for message in pack(queued) if self._batch and len(queued) > 1 else queued:
                 await self.call.write(message)
 

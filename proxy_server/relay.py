@@ -93,10 +93,15 @@ class Link:
             await self._readable
         return self._pop()
 
-    async def get_batch(self) -> list[Packet | None]:
+    async def get_batch(self, settle: int = 0) -> list[Packet | None]:
         """Everything queued (at least one packet), waiting until there is some; lets a
-        writer hand several packets to its socket before one drain."""
+        writer hand several packets to its socket before one drain. `settle`: event-loop
+        iterations to let pass after the first packet, so packets other tasks are about to
+        queue join the batch (see `batching.SETTLE_ITERATIONS`)."""
         batch = [await self.get()]
+        if batch[-1] is not None:
+            for _ in range(settle):
+                await asyncio.sleep(0)
         while self._packets and batch[-1] is not None:
             batch.append(self._pop())
         return batch

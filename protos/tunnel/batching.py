@@ -7,6 +7,13 @@ writer that finds several packets queued packs the small ones into one `BATCH` p
 (`type` outside ANP's enum) whose `data.data` holds each packet serialized and prefixed with
 its varint length; the receiver unpacks and handles them in order. Large packets travel alone
 (packing would only add a copy).
+
+A batch only packs what is queued when the writer looks, so while packets come in bursts the
+writer of a shared stream lets `SETTLE_ITERATIONS` event-loop iterations pass between waking
+for a packet and taking the queue: the other connections whose sockets become readable in the
+next few polls (a burst of keep-alive requests or responses) queue their packets meanwhile and
+share the message. A lone request/response (no take of late found more than one packet) does
+not wait.
 """
 
 from __future__ import annotations
@@ -26,6 +33,35 @@ BATCH_LIMIT: Final = 256 * 1024
 #: DATA packets with this many payload bytes go alone.
 SMALL: Final = 16 * 1024
 DATA: Final = client_pb2.DATA
+#: Event-loop iterations a batching writer waits after its first packet before taking the
+#: queue, while packets come in bursts: the packets of sockets that become readable in the
+#: next few polls join (each takes two iterations: the read wakes its task, which queues it).
+#: 4 batched best in row 5 of bench/tunnel.py (2 and 6 sent more messages; docs/performance.md §5).
+SETTLE_ITERATIONS: Final = 4
+
+
+#: Takes a writer keeps letting the queue settle after one that found several packets: a load
+#: of many connections also yields some takes of one packet, which must not switch it off.
+BURST_MEMORY: Final = 16
+
+
+class BurstMeter:
+    """Whether a batching writer lets the queue settle before its next take: only while bursts
+    are recent, so a lone request/response never waits (an idle iteration still costs a
+    wake-up of the event loop)."""
+
+    __slots__ = ("_left",)
+
+    def __init__(self) -> None:
+        self._left = 0
+
+    def took(self, count: int) -> int:
+        """The last take found `count` packets: iterations to let pass before the next."""
+        if count > 1:
+            self._left = BURST_MEMORY
+        elif self._left:
+            self._left -= 1
+        return SETTLE_ITERATIONS if self._left else 0
 
 
 def pack(queued: Iterable[Packet], limit: int = BATCH_LIMIT) -> list[Packet]:

@@ -6,7 +6,9 @@ When both ends of a hop announce `credit` (see `headers.FEATURES`), every connec
 window per direction instead:
 
 * a sender may have at most `window` bytes of a connection unacknowledged by its receiver;
-  every side starts with `INITIAL_WINDOW` granted, so no dial waits for a first grant;
+  every side starts with `INITIAL_WINDOW` granted, so no dial waits for a first grant; the
+  receiver tops that up to its window with one grant, which it may defer until it sends the
+  peer something anyway or the peer has used half the initial window (one message less);
 * a receiver counts the bytes it holds for a connection (received, not yet consumed: written
   to a socket, read by an application, handed on to the next hop) and gives credit back as
   its consumer drains them, in grants of at least a quarter window (fewer packets);
@@ -76,7 +78,7 @@ class ReceiveWindow:
     for the plain-ANP stall policy.
     """
 
-    __slots__ = ("allowed", "enforce", "held", "owed", "window")
+    __slots__ = ("allowed", "enforce", "held", "owed", "topped_up", "window")
 
     def __init__(self, window: int, *, enforce: bool) -> None:
         self.window = window
@@ -84,14 +86,24 @@ class ReceiveWindow:
         self.allowed = INITIAL_WINDOW
         self.held = 0
         self.owed = window - INITIAL_WINDOW
+        #: The initial window was topped up to ours (by `opening_grant` or a later grant).
+        self.topped_up = not enforce or self.owed == 0
 
     def opening_grant(self) -> int:
-        """Credit to send when the connection opens (tops the initial window up to ours)."""
-        if not self.enforce:
+        """Credit that tops the initial window up to ours; 0 once it was granted (or without
+        credit). Send it when the connection opens, or defer it until the next packet to the
+        peer or until `needs_top_up`."""
+        if self.topped_up:
             return 0
+        self.topped_up = True
         grant, self.owed = self.owed, 0
         self.allowed += grant
         return grant
+
+    def needs_top_up(self) -> bool:
+        """The peer used half its initial window before the top-up went out: send it now, so
+        the peer never waits for it."""
+        return not self.topped_up and self.allowed * 2 <= INITIAL_WINDOW
 
     def received(self, n: int) -> None:
         if self.enforce:
@@ -112,6 +124,7 @@ class ReceiveWindow:
         self.owed += n
         if self.owed * GRANT_FRACTION < self.window:
             return 0
+        self.topped_up = True  # what was owed includes the top-up
         grant, self.owed = self.owed, 0
         self.allowed += grant
         return grant

@@ -21,6 +21,9 @@ the bytes it holds per connection and direction:
 * towards a party that negotiated `credit`, bytes are released only within its window (held
   here until a CREDIT arrives), and credit is granted back to a `credit` sender as the other
   side's writer drains its bytes; so every connection holds at most one window per direction;
+  an agent's opening top-up (`ReceiveWindow.opening_grant`) rides with the first packet sent
+  to it on the connection (one message less per dial), or goes alone once the agent has used
+  half its initial window;
 * a plain frontend that outruns its agent is paused (`PauseFrontend`/`ResumeFrontend`): its own
   stream stops being read, nobody else's;
 * a plain agent cannot be paused per connection, so when a connection's consumer keeps more
@@ -329,6 +332,7 @@ class Switchboard:
         if route.to_agent is None or _fits(route.held_for_agent, route.to_agent, payload):
             if route.to_agent is not None:
                 route.to_agent.take(len(payload))
+                self._top_up_agent(route, out)
             packet.data.connectID = route.agent_conn
             out.append(ToAgent(route.backend, packet))  # forwarded as is: no copy
         else:
@@ -440,6 +444,8 @@ class Switchboard:
         window = route.from_agent
         window.received(len(payload))
         out: list[Outgoing] = []
+        if window.needs_top_up():
+            self._top_up_agent(route, out)
         if route.to_frontend is None or _fits(route.held_for_frontend, route.to_frontend, payload):
             if route.to_frontend is not None:
                 route.to_frontend.take(len(payload))
@@ -511,10 +517,7 @@ class Switchboard:
         route.from_agent = ReceiveWindow(self._window, enforce=agent_credit)
         route.from_frontend = ReceiveWindow(self._window, enforce=state.credit)
         if agent_credit:
-            route.to_agent = SendWindow()
-            grant = route.from_agent.opening_grant()
-            if grant:
-                out.append(ToAgent(route.backend, packets.credit(agent_conn, grant)))
+            route.to_agent = SendWindow()  # our top-up waits for a packet to ride with
         if state.credit:
             route.to_frontend = SendWindow()
             grant = route.from_frontend.opening_grant()
@@ -612,7 +615,10 @@ class Switchboard:
     def _release_to_agent(self, route: _Route, out: list[Outgoing]) -> None:
         window = route.to_agent
         assert window is not None
-        for chunk in _take(route.held_for_agent, window):
+        chunks = _take(route.held_for_agent, window)
+        if chunks:
+            self._top_up_agent(route, out)
+        for chunk in chunks:
             out.append(ToAgent(route.backend, packets.data(route.agent_conn, chunk)))
         if route.eof_for_agent and not route.held_for_agent:
             route.eof_for_agent = False
@@ -633,6 +639,13 @@ class Switchboard:
             out.append(ToFrontend(route.frontend, packets.half_close(route.frontend_conn)))
         if route.close_error is not None:
             self._close_for_frontend(route, route.close_error, out)
+
+    @staticmethod
+    def _top_up_agent(route: _Route, out: list[Outgoing]) -> None:
+        """Send the agent its opening top-up if it is still due (see the module docstring)."""
+        grant = route.from_agent.opening_grant() if route.from_agent is not None else 0
+        if grant:
+            out.append(ToAgent(route.backend, packets.credit(route.agent_conn, grant)))
 
     # -- timers driven by the transport --------------------------------------------------------
     def dial_timed_out(self, dial_id: int) -> list[Outgoing]:

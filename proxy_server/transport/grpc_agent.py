@@ -19,7 +19,7 @@ import grpc
 
 from protos._gen.client_pb2 import Packet
 from protos.tunnel import RemoteProtocolError, headers, packets
-from protos.tunnel.batching import BATCH, FEATURE_BATCH, pack, unpack
+from protos.tunnel.batching import BATCH, FEATURE_BATCH, BurstMeter, pack, unpack
 from protos.tunnel.flow import FEATURE_CREDIT
 from protos.tunnel.halfclose import FEATURE_HALF_CLOSE
 from protos.tunnel.headers import negotiate, parse_agent_identifiers, single_value
@@ -180,11 +180,16 @@ async def write_link(
     batch: bool = False,
 ) -> None:
     """Write the link's packets to the stream, reporting each one written, until it ends;
-    with `batch` (negotiated), small queued packets share messages."""
+    with `batch` (negotiated), small queued packets share messages, and while packets come in
+    bursts the writer lets other connections' packets settle into the queue before taking it."""
+    bursts = BurstMeter()
+    settle = 0
     while True:
-        queued = await link.get_batch()
+        queued = await link.get_batch(settle)
         ended = queued[-1] is None
         ready = [packet for packet in queued if packet is not None]
+        if batch:
+            settle = bursts.took(len(ready))
         for message in pack(ready) if batch and len(ready) > 1 else ready:
             await context.write(message)
         for packet in ready:

@@ -157,7 +157,14 @@ def test_the_end_waits_behind_bytes_held_for_a_slow_frontend(ending: str) -> Non
     )
     frontend.stuck = True
     answer = bytes(range(256)) * 4096
-    agent.endpoint.send_data(agent_conn, answer)
+    sent = 0
+    while sent < len(answer):  # as the agent's socket reader does: within its credit
+        allowance = agent.endpoint.send_allowance(agent_conn)
+        assert allowance, "the server tops the agent's credit up before it runs out"
+        piece = answer[sent : sent + allowance]
+        agent.endpoint.send_data(agent_conn, piece)
+        sent += len(piece)
+        wiring.pump()
     wiring.target_eof(agent, agent_conn)
     wiring.pump()
     for _ in range(100):
