@@ -199,6 +199,17 @@ async def refused(lab: HubAppLab) -> bool:
     return False
 
 
+async def resolvers_available(lab: HubAppLab) -> bool:
+    resolvers = json.loads(
+        await lab.up.kubectl(lab.hub, "get", "managedproxyserviceresolvers", "-o", "json")
+    )
+    conditions = [item.get("status", {}).get("conditions", []) for item in resolvers["items"]]
+    wanted = [{"type": "ServiceResolverAvaliable", "status": "True"}]
+    return bool(conditions) and all(
+        [{"type": c["type"], "status": c["status"]} for c in each] == wanted for each in conditions
+    )
+
+
 # -- the journey ---------------------------------------------------------------------------
 async def test_hub_apps_reach_exposed_services_and_only_those(lab: HubAppLab) -> None:
     spoke = lab.up.kubeconfig(CLUSTER)
@@ -219,12 +230,10 @@ async def test_hub_apps_reach_exposed_services_and_only_those(lab: HubAppLab) ->
         lab.hub, "label", "--overwrite", "managedcluster", CLUSTER, f"{CLUSTER_SET_LABEL}=apps"
     )
     await wait.eventually(lambda: exposed(lab), timeout=DEADLINE, what="the resolvers at work")
-    resolvers = json.loads(
-        await lab.up.kubectl(lab.hub, "get", "managedproxyserviceresolvers", "-o", "json")
+    # Status and exposure come from different controllers: wait for both.
+    await wait.eventually(
+        lambda: resolvers_available(lab), timeout=DEADLINE, what="the resolvers' status"
     )
-    for item in resolvers["items"]:
-        (condition,) = item["status"]["conditions"]
-        assert (condition["type"], condition["status"]) == ("ServiceResolverAvaliable", "True")
 
     page, reply = await helper_calls(lab)
     assert page == {"service": "web", "method": "GET", "path": "/from/helper", "query": {}}
