@@ -265,12 +265,12 @@ async def loopback_bridge(
     async def session(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         try:
             connection = await dialer.dial(cluster, address)
+            far = await open_streams(connection, peer=f"{cluster}/{address}")
+            await splice((reader, writer), far)
         except (ConnectionError, OSError) as exc:
             logger.warning("bridge to %s failed: %s", address, exc, extra={"cluster": cluster})
-            writer.close()
-            return
-        far = await open_streams(connection, peer=f"{cluster}/{address}")
-        await splice((reader, writer), far)
+        finally:
+            writer.close()  # whatever ended the session, the local client sees the end
 
     async def bridge(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         # The splice runs in a task of our own, so closing the bridge cancels our task and not
