@@ -32,26 +32,53 @@ class RowSpec:
     number: int
     title: str
     metrics: tuple[MetricSpec, ...] = field(default_factory=tuple)
+    work_unit: str = ""
+    """The unit of work CPU time is given per (MB, round trip, ...); empty for rows without."""
+
+
+SERVER_CPU_KEY: Final = "server_cpu_us"
+AGENT_CPU_KEY: Final = "agent_cpu_us"
+
+
+def cpu_metrics(unit: str) -> tuple[MetricSpec, ...]:
+    """CPU microseconds per unit of work of the path's server side and agent side.
+
+    Wall-clock figures swing with the load of a shared machine; these do not, so they are
+    what before/after comparisons should read. Paths without processes of their own
+    (direct) leave them out.
+    """
+    return (
+        MetricSpec(SERVER_CPU_KEY, "server CPU", f"us/{unit}", optional=True),
+        MetricSpec(AGENT_CPU_KEY, "agent CPU", f"us/{unit}", optional=True),
+    )
+
+
+def _row(number: int, title: str, metrics: tuple[MetricSpec, ...], work_unit: str = "") -> RowSpec:
+    if work_unit:
+        metrics += cpu_metrics(work_unit)
+    return RowSpec(number, title, metrics, work_unit)
 
 
 ROWS: Final[dict[int, RowSpec]] = {
-    1: RowSpec(
+    1: _row(
         1,
         "single-connection throughput",
         (
             MetricSpec("up_mbps", "up", "MB/s", AtLeastTimesSsh(1.0)),
             MetricSpec("down_mbps", "down", "MB/s", AtLeastTimesSsh(1.0)),
         ),
+        "MB",
     ),
-    2: RowSpec(
+    2: _row(
         2,
         "8 parallel connections, aggregate",
         (
             MetricSpec("up_mbps", "up", "MB/s"),
             MetricSpec("down_mbps", "down", "MB/s"),
         ),
+        "MB",
     ),
-    3: RowSpec(
+    3: _row(
         3,
         "100-byte echo round trips",
         (
@@ -59,16 +86,18 @@ ROWS: Final[dict[int, RowSpec]] = {
             MetricSpec("p99_us", "p99", "us", AtMost(800)),
             MetricSpec("max_us", "max", "us"),
         ),
+        "round trip",
     ),
-    4: RowSpec(
+    4: _row(
         4,
         "dial setup (connect + first echoed byte)",
         (
             MetricSpec("p50_ms", "p50", "ms", AtMost(3.0)),
             MetricSpec("p99_ms", "p99", "ms"),
         ),
+        "dial",
     ),
-    5: RowSpec(
+    5: _row(
         5,
         "HTTP/1.1 keep-alive, 50 connections",
         (
@@ -77,8 +106,9 @@ ROWS: Final[dict[int, RowSpec]] = {
             MetricSpec("wrk_req_per_s", "wrk rate", "req/s", AtLeast(15_000), optional=True),
             MetricSpec("wrk_p99_ms", "wrk p99", "ms", AtMost(8.0), optional=True),
         ),
+        "request",
     ),
-    6: RowSpec(
+    6: _row(
         6,
         "head-of-line: neighbour of a stalled reader",
         (
@@ -87,7 +117,7 @@ ROWS: Final[dict[int, RowSpec]] = {
             MetricSpec("kept_pct", "kept", "%", AtLeast(90)),
         ),
     ),
-    7: RowSpec(
+    7: _row(
         7,
         "idle connections",
         (
@@ -96,7 +126,7 @@ ROWS: Final[dict[int, RowSpec]] = {
             MetricSpec("released", "released <= 2 s", "", AtLeast(1), yes_no=True),
         ),
     ),
-    8: RowSpec(
+    8: _row(
         8,
         "many agents on one server",
         (

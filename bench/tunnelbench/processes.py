@@ -145,6 +145,27 @@ def tree_rss_bytes(pid: int) -> int:
     return sum(rss_bytes(member) for member in descendants(pid))
 
 
+_CLOCK_TICKS: Final = os.sysconf("SC_CLK_TCK")
+_UTIME_INDEX: Final = 11
+"""utime, stime, cutime, cstime follow at this index of /proc/<pid>/stat's fields after `comm`."""
+
+
+def cpu_seconds(pid: int) -> float:
+    """User plus system CPU time of one process and of its reaped children (0 when it is gone)."""
+    try:
+        stat = (_PROC / str(pid) / "stat").read_text()
+    except (FileNotFoundError, ProcessLookupError):
+        return 0.0
+    # `comm` may hold spaces and parentheses; the fields after its last ")" do not.
+    fields = stat.rsplit(")", 1)[1].split()
+    return sum(int(tick) for tick in fields[_UTIME_INDEX : _UTIME_INDEX + 4]) / _CLOCK_TICKS
+
+
+def tree_cpu_seconds(pid: int) -> float:
+    """CPU seconds summed over `pid` and its descendants."""
+    return sum(cpu_seconds(member) for member in descendants(pid))
+
+
 def raise_open_file_limit() -> int:
     """Lift the soft fd limit to the hard one; rows 7 and 8 hold thousands of sockets."""
     import resource

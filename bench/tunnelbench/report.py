@@ -21,6 +21,9 @@ class PathResult:
     path: str
     values: dict[str, float | None] = field(default_factory=dict)
     note: str = ""
+    work: float | None = None
+    """How many units of the row's work (its `work_unit`) the measurement did, warm-up
+    included, so the CPU its processes spent can be given per unit; None for rows without."""
 
 
 @dataclass
@@ -58,7 +61,7 @@ def judge(metric: MetricSpec, row: RowResult, path: str) -> str:
 
 
 _COLUMNS = ("path", "metric", "value", "vs direct", "vs ssh", "target")
-_WIDTHS = (21, 22, 12, 10, 8, 0)
+_WIDTHS = (21, 26, 12, 10, 8, 0)
 
 
 def _line(cells: tuple[str, ...]) -> str:

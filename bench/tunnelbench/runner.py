@@ -21,7 +21,16 @@ import time
 from pathlib import Path
 from typing import Any, Final
 
-from tunnelbench import installing, ourtunnel, paths, processes, profiling, report, sshd
+from tunnelbench import (
+    cputime,
+    installing,
+    ourtunnel,
+    paths,
+    processes,
+    profiling,
+    report,
+    sshd,
+)
 from tunnelbench.config import PATH_DIRECT, PATH_SSH, BenchConfig
 from tunnelbench.paths import BenchPath
 from tunnelbench.rows import MEASUREMENTS, RowContext, describe_workload
@@ -90,8 +99,10 @@ async def _measure(
     if path.unavailable:
         return report.PathResult(path.name, note=path.unavailable)
     try:
+        before = cputime.snapshot(path)
         async with asyncio.timeout(timeout_s):
             result = await MEASUREMENTS[row](path, ctx)
+        result.values |= cputime.per_work(before, cputime.snapshot(path), result.work)
     except TimeoutError:
         return report.PathResult(path.name, note=f"error: did not finish in {timeout_s:g} s")
     except Exception as error:  # a broken path must not stop the other rows

@@ -8,6 +8,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Final
 
 
 def percentile(samples: Sequence[float], fraction: float) -> float:
@@ -49,8 +50,12 @@ def summarize(samples: Sequence[float]) -> LatencySummary:
     )
 
 
+BYTES_PER_MB: Final = 1e6
+"""MB is 10**6 bytes, the unit the performance spec uses."""
+
+
 def megabytes_per_second(byte_count: int, seconds: float) -> float:
-    """Throughput in MB/s (10**6 bytes), the unit the performance spec uses."""
+    """Throughput in MB/s."""
     if seconds <= 0:
         raise ValueError(f"elapsed time must be positive, got {seconds}")
-    return byte_count / seconds / 1e6
+    return byte_count / seconds / BYTES_PER_MB

@@ -61,8 +61,10 @@ async def _worker(stream: Stream, deadline: float, latencies: list[float]) -> No
         latencies.append((time.perf_counter() - started) * 1e3)
 
 
-async def asyncio_load(path: BenchPath, *, connections: int, seconds: float) -> tuple[float, float]:
-    """(requests per second, p99 ms) from the asyncio generator."""
+async def asyncio_load(
+    path: BenchPath, *, connections: int, seconds: float
+) -> tuple[int, float, float]:
+    """(requests, requests per second, p99 ms) from the asyncio generator."""
     streams = await asyncio.gather(*(path.open("http") for _ in range(connections)))
     latencies: list[float] = []
     try:
@@ -72,14 +74,15 @@ async def asyncio_load(path: BenchPath, *, connections: int, seconds: float) -> 
         elapsed = time.perf_counter() - started
     finally:
         await asyncio.gather(*(s.close() for s in streams), return_exceptions=True)
-    return len(latencies) / elapsed, percentile(latencies, 0.99)
+    return len(latencies), len(latencies) / elapsed, percentile(latencies, 0.99)
 
 
 async def keep_alive_load(path: BenchPath, ctx: RowContext) -> PathResult:
-    rate, p99 = await asyncio_load(
+    requests, rate, p99 = await asyncio_load(
         path, connections=ctx.workload.http_connections, seconds=ctx.workload.http_seconds
     )
     values: dict[str, float | None] = {"req_per_s": rate, "p99_ms": p99}
+    work = float(requests)
     port = path.plain_ports.get("http")
     if ctx.wrk is not None and port is not None:
         report = await wrk.run(
@@ -89,4 +92,6 @@ async def keep_alive_load(path: BenchPath, ctx: RowContext) -> PathResult:
             seconds=ctx.workload.http_seconds,
         )
         values |= {"wrk_req_per_s": report.requests_per_second, "wrk_p99_ms": report.p99_ms}
-    return PathResult(path.name, values)
+        # wrk's requests cross the same processes inside the CPU window.
+        work += report.requests_per_second * ctx.workload.http_seconds
+    return PathResult(path.name, values, work=work)

@@ -37,7 +37,9 @@ async def echo_round_trips(path: BenchPath, ctx: RowContext) -> PathResult:
         await stream.close()
     summary = summarize(samples)
     return PathResult(
-        path.name, {"p50_us": summary.p50, "p99_us": summary.p99, "max_us": summary.max}
+        path.name,
+        {"p50_us": summary.p50, "p99_us": summary.p99, "max_us": summary.max},
+        work=ECHO_WARMUP + ctx.workload.echo_round_trips,
     )
 
 
@@ -58,4 +60,8 @@ async def dial_setup(path: BenchPath, ctx: RowContext) -> PathResult:
         await _dial_once(path)
     samples = [await _dial_once(path) * 1e3 for _ in range(ctx.workload.dials)]
     summary = summarize(samples)
-    return PathResult(path.name, {"p50_ms": summary.p50, "p99_ms": summary.p99})
+    return PathResult(
+        path.name,
+        {"p50_ms": summary.p50, "p99_ms": summary.p99},
+        work=DIAL_WARMUP + ctx.workload.dials,
+    )

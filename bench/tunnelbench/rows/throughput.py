@@ -15,7 +15,7 @@ from tunnelbench.paths import BenchPath
 from tunnelbench.report import PathResult
 from tunnelbench.rows.context import RowContext
 from tunnelbench.services import ACK, COUNT_HEADER
-from tunnelbench.stats import megabytes_per_second
+from tunnelbench.stats import BYTES_PER_MB, megabytes_per_second
 from tunnelbench.streams import Stream, receive_exactly
 
 SEND_CHUNK: Final = 1 << 20
@@ -65,11 +65,17 @@ async def _both_directions(path: BenchPath, sizes: list[int]) -> dict[str, float
     return {"up_mbps": up, "down_mbps": down}
 
 
+def _megabytes_both_ways(sizes: list[int]) -> float:
+    return 2 * sum(sizes) / BYTES_PER_MB
+
+
 async def single_connection(path: BenchPath, ctx: RowContext) -> PathResult:
-    values = await _both_directions(path, [ctx.workload.single_bytes])
-    return PathResult(path.name, values)
+    sizes = [ctx.workload.single_bytes]
+    values = await _both_directions(path, sizes)
+    return PathResult(path.name, values, work=_megabytes_both_ways(sizes))
 
 
 async def parallel_connections(path: BenchPath, ctx: RowContext) -> PathResult:
     sizes = [ctx.workload.parallel_bytes_each] * ctx.workload.parallel_connections
-    return PathResult(path.name, await _both_directions(path, sizes))
+    values = await _both_directions(path, sizes)
+    return PathResult(path.name, values, work=_megabytes_both_ways(sizes))
