@@ -124,6 +124,7 @@ ROWS: Final[dict[int, RowSpec]] = {
             MetricSpec("failed", "failed", "conns", AtMost(0)),
             MetricSpec("kib_per_conn", "server+agent", "KiB/conn", AtMost(25)),
             MetricSpec("released", "released <= 2 s", "", AtLeast(1), yes_no=True),
+            MetricSpec("left_pct", "growth left after close", "%", optional=True),
         ),
     ),
     8: _row(

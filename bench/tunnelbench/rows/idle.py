@@ -47,13 +47,13 @@ async def _open_checked(path: BenchPath, gate: asyncio.Semaphore) -> Stream | No
         return stream
 
 
-async def _released_within(path: BenchPath, *, baseline: int, grown: int) -> bool:
+async def _growth_left(path: BenchPath, *, baseline: int, grown: int) -> float:
+    """The fraction of `grown` still held once it is released, or when the window ends."""
     deadline = time.monotonic() + RELEASE_WINDOW_S
     while True:
-        if path_rss(path) - baseline <= RELEASED_FRACTION * grown:
-            return True
-        if time.monotonic() >= deadline:
-            return False
+        left = (path_rss(path) - baseline) / max(1, grown)
+        if left <= RELEASED_FRACTION or time.monotonic() >= deadline:
+            return left
         await asyncio.sleep(POLL_S)
 
 
@@ -75,9 +75,10 @@ async def idle_connections(path: BenchPath, ctx: RowContext) -> PathResult:
     values: dict[str, float | None] = {"failed": float(count - kept)}
     if not measured:
         return PathResult(path.name, values, "no intermediary process to measure")
-    released = await _released_within(path, baseline=baseline, grown=grown)
+    left = await _growth_left(path, baseline=baseline, grown=grown)
     values["kib_per_conn"] = grown / max(1, kept) / 1024
-    values["released"] = 1.0 if released else 0.0
+    values["released"] = 1.0 if left <= RELEASED_FRACTION else 0.0
+    values["left_pct"] = 100 * left
     return PathResult(
         path.name, values, f"RSS {baseline / 1e6:.1f} -> {(baseline + grown) / 1e6:.1f} MB"
     )
