@@ -280,6 +280,11 @@ async def deployment(
             await child.stop()
 
 
+SETUP_ATTEMPTS: Final = 2
+"""The programs take no port 0, so a port picked free can be taken before they bind it (by
+anything else on the machine): a second attempt with fresh ports gets past that race."""
+
+
 async def tunnel_paths(
     stack: contextlib.AsyncExitStack,
     *,
@@ -296,17 +301,22 @@ async def tunnel_paths(
     certs = await asyncio.to_thread(pki.write_bundle, workdir / "pki")
     result: list[BenchPath] = []
     for name in wanted:
-        try:
-            path = await stack.enter_async_context(
-                deployment(
-                    name, server=server, agent=agent, certs=certs, targets=targets, workdir=workdir
+        for attempt in range(1, SETUP_ATTEMPTS + 1):
+            try:
+                path = await stack.enter_async_context(
+                    deployment(
+                        name,
+                        server=server,
+                        agent=agent,
+                        certs=certs,
+                        targets=targets,
+                        workdir=workdir,
+                    )
                 )
-            )
-        except Exception as error:  # one broken frontend must not hide the other
-            print(
-                f"[setup] {name} failed: {error}\n{processes.log_tail(workdir / f'{name}.log')}",
-                flush=True,
-            )
-            path = unavailable(name, f"error: setup failed: {error}")
+                break
+            except Exception as error:  # one broken frontend must not hide the other
+                log = processes.log_tail(workdir / f"{name}.log")
+                print(f"[setup] {name} failed (attempt {attempt}): {error}\n{log}", flush=True)
+                path = unavailable(name, f"error: setup failed: {error}")
         result.append(path)
     return result
