@@ -4,21 +4,24 @@ When a certificate rotates, the kubelet swaps a Secret volume at once, but the l
 and hand-made setups rewrite the files one by one, so a reader can meet a new certificate next
 to the old key for a moment. `TLSFileSet` reads certificate, key and CA bundle together, checks
 that the key belongs to the certificate and that every PEM parses, and otherwise keeps the last
-good set. `refresh()` re-reads a few kilobytes and compares them (timestamps and inodes can
-repeat within one clock tick, contents cannot), cheap next to a handshake, so a server may call
-it on every one (gRPC calls it from its own threads, hence the lock). `reloading_server_context`
-gives an `ssl` server the same behaviour: open connections keep their certificate, new ones get
-the files' current contents.
+good set. `refresh()` is cheap enough for a server to call before every handshake (gRPC calls it
+from its own threads, hence the lock): it `stat`s the files and re-reads their contents only
+when a stamp moved (`FileStamp`), or while the last read is too recent for the stamps to vouch
+for it. `reloading_server_context` gives an `ssl` server the same behaviour: open connections
+keep their certificate, new ones get the files' current contents.
 """
 
 from __future__ import annotations
 
 import logging
+import os
 import ssl
 import threading
-from collections.abc import Sequence
+import time
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Final
 
 from cryptography.hazmat.primitives import serialization
 
@@ -28,6 +31,31 @@ logger = logging.getLogger(__name__)
 
 Snapshot = tuple[bytes | None, ...]
 """The contents of each file, None for a missing or unreadable one: what `refresh` compares."""
+
+FileStamp = tuple[int, int, int, int, int]
+"""A file's (device, inode, size, mtime_ns, ctime_ns): any write or replacement moves one."""
+
+Stamps = tuple[FileStamp | None, ...]
+"""Each file's stamp, None for a missing one: what `refresh` compares before reading."""
+
+#: Timestamps come from a coarse kernel clock, so a file rewritten within the tick of the last
+#: read (same size, same inode) keeps its stamp: files changed this recently, or stamped in
+#: the future, are compared by contents until they are older than this.
+RACY_NS: Final = 2_000_000_000
+
+
+def file_stamp(path: Path) -> FileStamp | None:
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None
+    return (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns)
+
+
+def stamps_vouch(stamps: Stamps, now_ns: int) -> bool:
+    """Whether unchanged stamps prove unchanged contents: no file changed within `RACY_NS`
+    of `now_ns` (a later write lands in a later tick, so it moves a stamp)."""
+    return all(stamp is None or max(stamp[3], stamp[4]) < now_ns - RACY_NS for stamp in stamps)
 
 
 class TLSFilesError(Exception):
@@ -46,12 +74,21 @@ class TLSMaterial:
 class TLSFileSet:
     """A certificate, its key and a CA bundle from files, re-read when they change."""
 
-    def __init__(self, *, cert: Path | None, key: Path | None, ca: Path | None) -> None:
+    def __init__(
+        self,
+        *,
+        cert: Path | None,
+        key: Path | None,
+        ca: Path | None,
+        clock: Callable[[], int] = time.time_ns,
+    ) -> None:
+        """`clock`: wall-clock nanoseconds, the time base of file timestamps."""
         if (cert is None) != (key is None):
             raise TLSFilesError("a certificate and its key must be given together")
         self.paths = (cert, key, ca)
+        self._clock = clock
         self._lock = threading.Lock()
-        self._seen = self._snapshot()
+        self._stamps, self._vouched, self._seen = self._read()
         self._current = self._check(self._seen)
 
     @property
@@ -65,7 +102,9 @@ class TLSFileSet:
         A bad set (mismatched pair, unparsable PEM, missing file) is logged and skipped: the
         previous set stays current, and the next change of any file is read again."""
         with self._lock:
-            snapshot = self._snapshot()
+            if self._vouched and self._current_stamps() == self._stamps:
+                return None  # the common case: a few stat calls, no reading
+            self._stamps, self._vouched, snapshot = self._read()
             if snapshot == self._seen:
                 return None
             self._seen = snapshot
@@ -86,6 +125,15 @@ class TLSFileSet:
 
     def _names(self) -> list[str]:
         return [str(path) for path in self.paths if path is not None]
+
+    def _current_stamps(self) -> Stamps:
+        return tuple(file_stamp(path) if path is not None else None for path in self.paths)
+
+    def _read(self) -> tuple[Stamps, bool, Snapshot]:
+        """The stamps, whether they vouch for the contents, and the contents. Stamps first: a
+        write between the two moves a stamp, so the next refresh reads again."""
+        stamps = self._current_stamps()
+        return stamps, stamps_vouch(stamps, self._clock()), self._snapshot()
 
     def _snapshot(self) -> Snapshot:
         contents: list[bytes | None] = []
@@ -161,15 +209,17 @@ def reloading_server_context(
             context.verify_mode = client_verify
         return context
 
-    latest = build(files.current)
     outer = build(files.current)
+    #: The context of the files' latest contents, once they changed (until then, `outer`'s).
+    latest: ssl.SSLContext | None = None
 
     def select(connection: ssl.SSLObject | ssl.SSLSocket, _name: str | None, _: object) -> None:
         nonlocal latest
         material = files.refresh()
         if material is not None:
             latest = build(material)
-        connection.context = latest
+        if latest is not None:
+            connection.context = latest
 
     outer.sni_callback = select
     return outer

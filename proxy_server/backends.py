@@ -49,15 +49,46 @@ class BackendRegistry:
         self._pick = choice or random.choice
         #: In connection order, so the oldest stream of an agent wins (ANP parity).
         self._backends: dict[Hashable, Backend] = {}
+        #: Exact-match address -> the keys that advertised it, in connection order; and the
+        #: default-route keys. `choose` runs on every dial, and a server may hold thousands of
+        #: agent streams: looking a host up must not scan them all.
+        self._by_address: dict[str, dict[Hashable, None]] = {}
+        self._default_routes: dict[Hashable, None] = {}
 
     def __len__(self) -> int:
         return len(self._backends)
 
     def add(self, backend: Backend) -> None:
+        replaced = backend.key in self._backends
         self._backends[backend.key] = backend
+        if replaced:  # keeps its place in connection order: rebuild rather than append
+            self._rebuild_index()
+        else:
+            self._index(backend)
 
     def remove(self, key: Hashable) -> None:
-        self._backends.pop(key, None)
+        backend = self._backends.pop(key, None)
+        if backend is None:
+            return
+        for address in backend.identifiers.addresses():
+            keys = self._by_address.get(address)
+            if keys is not None:
+                keys.pop(key, None)
+                if not keys:
+                    del self._by_address[address]
+        self._default_routes.pop(key, None)
+
+    def _index(self, backend: Backend) -> None:
+        for address in backend.identifiers.addresses():
+            self._by_address.setdefault(address, {})[backend.key] = None
+        if backend.identifiers.default_route:
+            self._default_routes[backend.key] = None
+
+    def _rebuild_index(self) -> None:
+        self._by_address.clear()
+        self._default_routes.clear()
+        for backend in self._backends.values():
+            self._index(backend)
 
     def get(self, key: Hashable) -> Backend | None:
         return self._backends.get(key)
@@ -75,14 +106,13 @@ class BackendRegistry:
         return None
 
     def _candidates(self, strategy: str, host: str | None) -> list[Hashable]:
-        backends = self._backends.values()
         if strategy == "default":
-            return [b.key for b in backends]
+            return list(self._backends)
         if strategy == "defaultRoute":
-            return [b.key for b in backends if b.identifiers.default_route]
+            return list(self._default_routes)
         if host is None:
-            return [b.key for b in backends if b.identifiers.addresses()]
-        return [b.key for b in backends if host in b.identifiers.addresses()]
+            return [b.key for b in self._backends.values() if b.identifiers.addresses()]
+        return list(self._by_address.get(host, ()))
 
     def _prefer_ready(
         self, strategy: str, candidates: list[Hashable], draining: Set[Hashable]
