@@ -33,6 +33,8 @@ class ProxyService:
     def __init__(self, relay: Relay, *, features: frozenset[str] = frozenset()) -> None:
         self._relay = relay
         self._features = features
+        #: Looked up once: a labelled child per stream is a locked dict lookup on every dial.
+        self._open_streams = relay.metrics.grpc_connections.labels("Proxy")
 
     def handler(self) -> grpc.GenericRpcHandler[Packet, Packet]:
         method = grpc.stream_stream_rpc_method_handler(
@@ -59,7 +61,7 @@ class ProxyService:
             credit=FEATURE_CREDIT in features,
             half_close=FEATURE_HALF_CLOSE in features,
         )
-        gauge = relay.metrics.grpc_connections.labels("Proxy")
+        gauge = self._open_streams
         gauge.inc()
         client_done = asyncio.Event()
         reader = asyncio.ensure_future(self._read(frontend, requests, client_done))
