@@ -39,6 +39,7 @@ import uvloop
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from tunnelbench import pki
+from tunnelbench.processes import cpu_seconds
 
 from protos._gen import client_pb2, client_pb2_grpc
 
@@ -58,19 +59,12 @@ GRPC_OPTIONS: Final = [
     ("grpc.ssl_target_name_override", pki.SERVER_NAME),
 ]
 TRANSPORTS: Final = ("grpc", "tls-stream")
-_CLOCK_TICKS: Final = os.sysconf("SC_CLK_TCK")
 
 
 def data_packet(size: int) -> client_pb2.Packet:
     return client_pb2.Packet(
         type=client_pb2.DATA, data=client_pb2.Data(connectID=1, data=b"x" * size)
     )
-
-
-def cpu_seconds(pid: int) -> float:
-    """utime + stime of `pid` from /proc (fields 14 and 15)."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / _CLOCK_TICKS
 
 
 # --- the echo peer (child process) -------------------------------------------------------
