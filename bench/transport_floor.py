@@ -315,7 +315,8 @@ def render(results: dict[str, Figures]) -> str:
     lines = [f"{'metric':<26}{'unit':<7}{'grpc':>12}{'tls-stream':>12}{'ratio':>8}"]
     for label, unit, key in ROWS:
         first, second = getattr(base, key), getattr(other, key)
-        lines.append(f"{label:<26}{unit:<7}{first:>12,.1f}{second:>12,.1f}{second / first:>7.2f}x")
+        ratio = f"{second / first:.2f}x" if first else "n/a"
+        lines.append(f"{label:<26}{unit:<7}{first:>12,.1f}{second:>12,.1f}{ratio:>8}")
     return "\n".join(lines)
 
 

@@ -42,4 +42,4 @@ def test_quick_run_prints_every_metric_for_both_transports() -> None:
         assert len(figures) == 2, output
         # CPU counters tick every 10 ms, so a quick run may count none; time and rates may not.
         assert all(f >= 0 if "CPU" in metric else f > 0 for f in figures), output
-        assert ratio.endswith("x"), output
+        assert ratio.endswith("x") or (ratio == "n/a" and figures[0] == 0), output
