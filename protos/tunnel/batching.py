@@ -25,6 +25,7 @@ from protos._gen import client_pb2
 from protos._gen.client_pb2 import Packet
 from protos.tunnel.errors import RemoteProtocolError
 from protos.tunnel.flow import encode_varint
+from protos.tunnel.packets import with_data
 
 FEATURE_BATCH: Final = "batch"
 BATCH: Final = 101
@@ -91,12 +92,8 @@ def _close_run(run: list[tuple[Packet, bytes]], out: list[Packet]) -> None:
         out.append(run[0][0])
     elif run:
         body = b"".join(encode_varint(len(wire)) + wire for _, wire in run)
-        out.append(
-            Packet(
-                type=BATCH,  # type: ignore[arg-type]  # proto3 enums are open
-                data=client_pb2.Data(data=body),
-            )
-        )
+        batch = Packet(type=BATCH)  # type: ignore[arg-type]  # proto3 enums are open
+        out.append(with_data(batch, 0, body))
 
 
 def unpack(packet: Packet) -> list[Packet]:
