@@ -65,14 +65,23 @@ class BurstMeter:
         return SETTLE_ITERATIONS if self._left else 0
 
 
-def pack(queued: Iterable[Packet], limit: int = BATCH_LIMIT) -> list[Packet]:
-    """The packets to write for `queued`, in order: runs of small ones packed together."""
+def pack(
+    queued: Iterable[Packet],
+    limit: int = BATCH_LIMIT,
+    *,
+    sizes: Iterable[int] | None = None,
+) -> list[Packet]:
+    """The packets to write for `queued`, in order: runs of small ones packed together.
+    `sizes`: each packet's DATA payload bytes where the caller knows them (reading them from
+    a packet copies the payload)."""
     out: list[Packet] = []
     run: list[tuple[Packet, bytes]] = []
     size = 0
+    known = iter(sizes) if sizes is not None else None
     for packet in queued:
+        payload = next(known) if known is not None else None
         # Only DATA can be large; its size is known without serializing it.
-        if packet.type == DATA and len(packet.data.data) >= SMALL:
+        if packet.type == DATA and (len(packet.data.data) if payload is None else payload) >= SMALL:
             _close_run(run, out)
             run, size = [], 0
             out.append(packet)

@@ -187,16 +187,17 @@ async def write_link(
     settle = 0
     while True:
         queued = await link.get_sized_batch(settle)
-        ended = queued[-1][0] is None
-        ready = [packet for packet, _ in queued if packet is not None]
+        sent = [(packet, size) for packet, size in queued if packet is not None]
+        ready = [packet for packet, _ in sent]
         if batch:
             settle = bursts.took(len(ready))
-        for message in pack(ready) if batch and len(ready) > 1 else ready:
+        if batch and len(ready) > 1:
+            ready = pack(ready, sizes=[size for _, size in sent])
+        for message in ready:
             await context.write(message)
-        for packet, size in queued:
-            if packet is not None:
-                wrote(packet, size)
-        if ended:
+        for packet, size in sent:
+            wrote(packet, size)
+        if queued[-1][0] is None:
             return
 
 

@@ -7,7 +7,7 @@ import pytest
 from protos._gen import client_pb2
 from protos._gen.client_pb2 import Packet
 from protos.tunnel import packets
-from protos.tunnel.batching import BATCH, pack, unpack
+from protos.tunnel.batching import BATCH, SMALL, pack, unpack
 
 
 @pytest.mark.parametrize("payload", [b"", b"x", bytes(256 * 1024)])
@@ -34,3 +34,16 @@ def test_a_batch_round_trips() -> None:
     assert batch.type == BATCH
     assert batch.WhichOneof("payload") == "data"
     assert [p.SerializeToString() for p in unpack(batch)] == [p.SerializeToString() for p in queued]
+
+
+def test_pack_takes_the_payload_sizes_it_is_given() -> None:
+    big = packets.data(1, bytes(SMALL))
+    queued = [packets.close_request(2), big, packets.data(3, b"x"), packets.close_request(4)]
+    sizes = [0, SMALL, 1, 0]
+    with_sizes = pack(queued, sizes=sizes)
+    assert [m.SerializeToString() for m in with_sizes] == [
+        m.SerializeToString() for m in pack(queued)
+    ]
+    assert [m.type for m in with_sizes] == [packets.CLOSE_REQ, packets.DATA, BATCH]
+    # The sizes are believed, not re-read from the packets (re-reading copies the payload).
+    assert [m.type for m in pack(queued, sizes=[0, 1, 1, 0])] == [BATCH]
