@@ -13,6 +13,7 @@ from ocm_core.diagnostics import install_task_dump_signal
 from ocm_core.tlsfiles import TLSFilesError
 from proxy_agent.agent import ProxyAgent
 from proxy_agent.config import build_parser, from_args
+from proxy_agent.memory import keep_bulk_buffers
 
 
 def configure_logging(verbosity: int) -> None:
@@ -39,6 +40,7 @@ def main(argv: list[str] | None = None) -> int:
     except ValueError as exc:
         parser.error(str(exc))
     configure_logging(args.verbose)
+    keep_bulk_buffers()
     try:
         agent = ProxyAgent(config)
     except TLSFilesError as exc:

@@ -11,6 +11,7 @@ import uvloop
 
 from ocm_core.diagnostics import install_task_dump_signal
 from proxy_server.config import build_parser, from_args
+from proxy_server.memory import keep_bulk_buffers
 from proxy_server.server import ProxyServer, ServerStartError
 
 
@@ -38,6 +39,7 @@ def main(argv: list[str] | None = None) -> int:
     except ValueError as exc:
         parser.error(str(exc))
     configure_logging(args.verbose)
+    keep_bulk_buffers()
     try:
         uvloop.run(serve(ProxyServer(config)))
     except (ServerStartError, OSError) as exc:

@@ -47,6 +47,10 @@ SHUTTING_DOWN = "proxy server is shutting down; retry on another replica"
 class Link:
     """Packets bound for one stream; `None` means 'end the stream'.
 
+    Each packet is queued with its DATA payload size, which the queue's byte count and the
+    writer's report (`get_sized_batch`) use: reading it back from the packet would copy the
+    payload (protobuf's upb backend hands out a new bytes object on every read).
+
     `push` never blocks. A producer that can pause its own source awaits `wait_room()`, which
     returns while fewer than `high_water` payload bytes are queued.
 
@@ -67,7 +71,7 @@ class Link:
     )
 
     def __init__(self, high_water: int) -> None:
-        self._packets: deque[Packet | None] = deque()
+        self._packets: deque[tuple[Packet | None, int]] = deque()
         self._readable: asyncio.Future[None] | None = None
         self._room: asyncio.Event | None = None
         self._aborted: asyncio.Future[None] | None = None
@@ -77,16 +81,21 @@ class Link:
         #: Set when the stream must end now, dropping what is queued (see `when_aborted`).
         self.abort_reason = ""
 
-    def push(self, packet: Packet | None) -> None:
+    def push(self, packet: Packet | None, size: int | None = None) -> None:
+        """Queue `packet`; `size`: its DATA payload bytes when the caller knows them."""
         if self.closed:
             return
-        self._packets.append(packet)
+        if size is None:
+            size = _payload_size(packet)
+        self._packets.append((packet, size))
         _wake(self._readable)
-        if packet is not None and packet.type == packets.DATA:
-            self.queued_bytes += len(packet.data.data)
+        self.queued_bytes += size
 
     async def get(self) -> Packet | None:
         """The next packet, waiting for one; None once the stream is to end."""
+        return (await self._get_sized())[0]
+
+    async def _get_sized(self) -> tuple[Packet | None, int]:
         while not self._packets:
             # A new future per wait: a reader cancelled while waiting cancels its future.
             self._readable = asyncio.get_running_loop().create_future()
@@ -98,21 +107,25 @@ class Link:
         writer hand several packets to its socket before one drain. `settle`: event-loop
         iterations to let pass after the first packet, so packets other tasks are about to
         queue join the batch (see `batching.SETTLE_ITERATIONS`)."""
-        batch = [await self.get()]
-        if batch[-1] is not None:
+        return [packet for packet, _ in await self.get_sized_batch(settle)]
+
+    async def get_sized_batch(self, settle: int = 0) -> list[tuple[Packet | None, int]]:
+        """`get_batch`, each packet with its DATA payload size (0 for other packets)."""
+        batch = [await self._get_sized()]
+        if batch[-1][0] is not None:
             for _ in range(settle):
                 await asyncio.sleep(0)
-        while self._packets and batch[-1] is not None:
+        while self._packets and batch[-1][0] is not None:
             batch.append(self._pop())
         return batch
 
-    def _pop(self) -> Packet | None:
-        packet = self._packets.popleft()
-        if packet is not None and packet.type == packets.DATA:
-            self.queued_bytes -= len(packet.data.data)
+    def _pop(self) -> tuple[Packet | None, int]:
+        entry = self._packets.popleft()
+        if entry[1]:
+            self.queued_bytes -= entry[1]
             if self.queued_bytes < self._high_water and self._room is not None:
                 self._room.set()
-        return packet
+        return entry
 
     async def wait_room(self) -> None:
         if self.queued_bytes < self._high_water:
@@ -133,7 +146,7 @@ class Link:
     def close(self) -> None:
         """Stop accepting packets, drop the queue, end the writer, release waiting producers."""
         self._packets.clear()
-        self._packets.append(None)
+        self._packets.append((None, 0))
         _wake(self._readable)
         self.queued_bytes = 0
         if self._room is not None:
@@ -144,6 +157,11 @@ class Link:
         self.close()
         self.abort_reason = reason
         _wake(self._aborted)
+
+
+def _payload_size(packet: Packet | None) -> int:
+    """DATA payload bytes of `packet` (0 for other packets); copies the payload to count it."""
+    return len(packet.data.data) if packet is not None and packet.type == packets.DATA else 0
 
 
 def _wake(waiter: asyncio.Future[None] | None) -> None:
@@ -292,19 +310,19 @@ class Relay:
                 self._dispatch(switchboard.stall_expired(stalled.backend, stalled.agent_conn))
                 return
 
-    def agent_wrote(self, key: Hashable, packet: Packet) -> None:
-        """The agent stream's writer sent `packet` (credit flows back to its frontend)."""
+    def agent_wrote(self, key: Hashable, packet: Packet, size: int | None = None) -> None:
+        """The agent stream's writer sent `packet` (credit flows back to its frontend);
+        `size`: its DATA payload bytes, as `Link.get_sized_batch` gives them."""
         if packet.type == packets.DATA:
-            data = packet.data
-            self._dispatch(self.switchboard.agent_wrote(key, data.connectID, len(data.data)))
+            n = _payload_size(packet) if size is None else size
+            self._dispatch(self.switchboard.agent_wrote(key, packet.data.connectID, n))
 
-    def frontend_wrote(self, frontend: FrontendId, packet: Packet) -> None:
-        """A frontend's writer handed `packet` to its client (credit flows back to the agent)."""
+    def frontend_wrote(self, frontend: FrontendId, packet: Packet, size: int | None = None) -> None:
+        """A frontend's writer handed `packet` to its client (credit flows back to the agent);
+        `size` as in `agent_wrote`."""
         if packet.type == packets.DATA:
-            data = packet.data
-            self._dispatch(
-                self.switchboard.frontend_wrote(frontend, data.connectID, len(data.data))
-            )
+            n = _payload_size(packet) if size is None else size
+            self._dispatch(self.switchboard.frontend_wrote(frontend, packet.data.connectID, n))
 
     def _refuse_while_draining(self, frontend: FrontendId, dial_id: int) -> None:
         side = self._frontends.get(frontend)
@@ -317,9 +335,9 @@ class Relay:
     def _dispatch(self, outgoing: list[Outgoing]) -> None:
         for item in outgoing:
             if isinstance(item, ToAgent):
-                self._to_agent(item.backend, item.packet)
+                self._to_agent(item.backend, item.packet, item.size)
             elif isinstance(item, ToFrontend):
-                self._to_frontend(item.frontend, item.packet)
+                self._to_frontend(item.frontend, item.packet, item.size)
             elif isinstance(item, EndFrontend):
                 self._end_frontend(item)
             elif isinstance(item, PauseFrontend | ResumeFrontend):
@@ -330,29 +348,33 @@ class Relay:
                     else:
                         side.resume()
 
-    def _to_agent(self, key: Hashable, packet: Packet) -> None:
+    def _to_agent(self, key: Hashable, packet: Packet, size: int | None) -> None:
         link = self._agents.get(key)
         if link is None:
             return
         kind = packet.type
+        if size is None:
+            size = _payload_size(packet)
         if kind == packets.DATA:
-            self.metrics.to_agent_bytes.inc(len(packet.data.data))
+            self.metrics.to_agent_bytes.inc(size)
         elif kind == packets.DIAL_REQ:
             self._start_dial_clock(packet.dialRequest.random)
         elif kind == packets.DIAL_CLS:
             self._dial_started.pop(packet.closeDial.random, None)
-        link.push(packet)
+        link.push(packet, size)
 
-    def _to_frontend(self, frontend: FrontendId, packet: Packet) -> None:
+    def _to_frontend(self, frontend: FrontendId, packet: Packet, size: int | None) -> None:
         kind = packet.type
+        if size is None:
+            size = _payload_size(packet)
         if kind == packets.DATA:
-            self.metrics.to_frontend_bytes.inc(len(packet.data.data))
+            self.metrics.to_frontend_bytes.inc(size)
         elif kind == packets.DIAL_RSP:
             self._stop_dial_clock(packet.dialResponse)
         side = self._frontends.get(frontend)
         if side is None:
             return
-        side.link.push(packet)
+        side.link.push(packet, size)
         if kind == packets.CLOSE_RSP:
             side.resume()  # the connection is over: nothing to wait for
 

@@ -25,6 +25,7 @@ from protos._gen import client_pb2
 from protos._gen.client_pb2 import Packet
 from protos.tunnel.errors import RemoteProtocolError
 from protos.tunnel.flow import encode_varint
+from protos.tunnel.packets import with_data
 
 FEATURE_BATCH: Final = "batch"
 BATCH: Final = 101
@@ -64,14 +65,23 @@ class BurstMeter:
         return SETTLE_ITERATIONS if self._left else 0
 
 
-def pack(queued: Iterable[Packet], limit: int = BATCH_LIMIT) -> list[Packet]:
-    """The packets to write for `queued`, in order: runs of small ones packed together."""
+def pack(
+    queued: Iterable[Packet],
+    limit: int = BATCH_LIMIT,
+    *,
+    sizes: Iterable[int] | None = None,
+) -> list[Packet]:
+    """The packets to write for `queued`, in order: runs of small ones packed together.
+    `sizes`: each packet's DATA payload bytes where the caller knows them (reading them from
+    a packet copies the payload)."""
     out: list[Packet] = []
     run: list[tuple[Packet, bytes]] = []
     size = 0
+    known = iter(sizes) if sizes is not None else None
     for packet in queued:
+        payload = next(known) if known is not None else None
         # Only DATA can be large; its size is known without serializing it.
-        if packet.type == DATA and len(packet.data.data) >= SMALL:
+        if packet.type == DATA and (len(packet.data.data) if payload is None else payload) >= SMALL:
             _close_run(run, out)
             run, size = [], 0
             out.append(packet)
@@ -91,12 +101,8 @@ def _close_run(run: list[tuple[Packet, bytes]], out: list[Packet]) -> None:
         out.append(run[0][0])
     elif run:
         body = b"".join(encode_varint(len(wire)) + wire for _, wire in run)
-        out.append(
-            Packet(
-                type=BATCH,  # type: ignore[arg-type]  # proto3 enums are open
-                data=client_pb2.Data(data=body),
-            )
-        )
+        batch = Packet(type=BATCH)  # type: ignore[arg-type]  # proto3 enums are open
+        out.append(with_data(batch, 0, body))
 
 
 def unpack(packet: Packet) -> list[Packet]:

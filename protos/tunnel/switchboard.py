@@ -69,12 +69,17 @@ ChooseBackend = Callable[[str, Set[BackendId]], BackendId | None]
 class ToAgent:
     backend: BackendId
     packet: Packet
+    #: Payload bytes of a DATA packet (None: not counted). Carried along because reading it
+    #: back from the packet (`packet.data.data`) copies the payload with protobuf's upb backend.
+    size: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
 class ToFrontend:
     frontend: FrontendId
     packet: Packet
+    #: Payload bytes of a DATA packet, as in `ToAgent`.
+    size: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -334,7 +339,7 @@ class Switchboard:
                 route.to_agent.take(len(payload))
                 self._top_up_agent(route, out)
             packet.data.connectID = route.agent_conn
-            out.append(ToAgent(route.backend, packet))  # forwarded as is: no copy
+            out.append(ToAgent(route.backend, packet, len(payload)))  # forwarded as is: no copy
         else:
             route.held_for_agent.append(payload)
             self._release_to_agent(route, out)
@@ -450,7 +455,8 @@ class Switchboard:
             if route.to_frontend is not None:
                 route.to_frontend.take(len(payload))
             packet.data.connectID = route.frontend_conn
-            out.append(ToFrontend(route.frontend, packet))  # forwarded as is: no copy
+            # Forwarded as is: no copy.
+            out.append(ToFrontend(route.frontend, packet, len(payload)))
         else:
             route.held_for_frontend.append(payload)
             self._release_to_frontend(route, out)
@@ -619,7 +625,7 @@ class Switchboard:
         if chunks:
             self._top_up_agent(route, out)
         for chunk in chunks:
-            out.append(ToAgent(route.backend, packets.data(route.agent_conn, chunk)))
+            out.append(ToAgent(route.backend, packets.data(route.agent_conn, chunk), len(chunk)))
         if route.eof_for_agent and not route.held_for_agent:
             route.eof_for_agent = False
             out.append(ToAgent(route.backend, packets.half_close(route.agent_conn)))
@@ -631,7 +637,8 @@ class Switchboard:
             route.held_for_frontend.clear()
             return
         for chunk in _take(route.held_for_frontend, window):
-            out.append(ToFrontend(route.frontend, packets.data(route.frontend_conn, chunk)))
+            packet = packets.data(route.frontend_conn, chunk)
+            out.append(ToFrontend(route.frontend, packet, len(chunk)))
         if route.held_for_frontend:
             return
         if route.eof_for_frontend:

@@ -87,7 +87,7 @@ class AgentService:
         batch = FEATURE_BATCH in features
         reader = asyncio.ensure_future(self._read(backend, requests, batch=batch))
         writer = asyncio.ensure_future(
-            write_link(link, context, lambda packet: relay.agent_wrote(key, packet), batch=batch)
+            write_link(link, context, lambda p, size: relay.agent_wrote(key, p, size), batch=batch)
         )
         try:
             await asyncio.wait({reader, writer}, return_when=asyncio.FIRST_COMPLETED)
@@ -175,26 +175,29 @@ class AgentService:
 async def write_link(
     link: Link,
     context: grpc.aio.ServicerContext[Packet, Packet],
-    wrote: Callable[[Packet], None],
+    wrote: Callable[[Packet, int], None],
     *,
     batch: bool = False,
 ) -> None:
-    """Write the link's packets to the stream, reporting each one written, until it ends;
+    """Write the link's packets to the stream, reporting each one written (with its DATA
+    payload size, see `Link`) until it ends;
     with `batch` (negotiated), small queued packets share messages, and while packets come in
     bursts the writer lets other connections' packets settle into the queue before taking it."""
     bursts = BurstMeter()
     settle = 0
     while True:
-        queued = await link.get_batch(settle)
-        ended = queued[-1] is None
-        ready = [packet for packet in queued if packet is not None]
+        queued = await link.get_sized_batch(settle)
+        sent = [(packet, size) for packet, size in queued if packet is not None]
+        ready = [packet for packet, _ in sent]
         if batch:
             settle = bursts.took(len(ready))
-        for message in pack(ready) if batch and len(ready) > 1 else ready:
+        if batch and len(ready) > 1:
+            ready = pack(ready, sizes=[size for _, size in sent])
+        for message in ready:
             await context.write(message)
-        for packet in ready:
-            wrote(packet)
-        if ended:
+        for packet, size in sent:
+            wrote(packet, size)
+        if queued[-1][0] is None:
             return
 
 

@@ -66,7 +66,7 @@ class ProxyService:
         client_done = asyncio.Event()
         reader = asyncio.ensure_future(self._read(frontend, requests, client_done))
         writer = asyncio.ensure_future(
-            write_link(link, context, lambda packet: relay.frontend_wrote(frontend, packet))
+            write_link(link, context, lambda p, size: relay.frontend_wrote(frontend, p, size))
         )
         try:
             await asyncio.wait(

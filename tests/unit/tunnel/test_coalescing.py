@@ -100,7 +100,7 @@ async def test_the_agent_stream_writer_waits_only_while_packets_come_in_bursts()
     link = Link(high_water=1 << 20)
     context = RecordingContext()
     writer = asyncio.ensure_future(
-        write_link(link, cast(AgentContext, context), lambda packet: None, batch=True)
+        write_link(link, cast(AgentContext, context), lambda packet, size: None, batch=True)
     )
     # A lone packet: the writer does not wait, so the neighbour's goes in a message of its own.
     for lone in (packets.data(1, b"a"), packets.data(1, b"a")):
