@@ -1,15 +1,20 @@
-"""Sockets to in-cluster targets: dial with a deadline, pump bytes, report to the endpoint.
+"""Sockets to in-cluster targets: dial with a deadline, move bytes, report to the endpoint.
 
-Each connection has its own write queue and writer task, so the session's reader only
-appends (it serves every connection of the stream). When the server negotiated `credit`, the
-window bounds each queue and the reader never waits. A plain server cannot be paused per
-connection, so when a target keeps more than a window unread the reader waits for it
-(`wait_drained`, ANP's behaviour), but at most `stalled_timeout` seconds: then the connection
-is closed with an error, so the stream's other connections move again.
+A `TargetConnection` is the socket's asyncio protocol, so bytes move in the transport's own
+callbacks, with no task per connection: what the socket reads becomes a DATA packet on the
+stream's outbox at once (`buffer_updated`), and bytes from the server are handed to the
+transport as the session's reader receives them (`enqueue`). Reading pauses while the
+connection is out of credit or the outbox is full; bytes count as consumed (credit flows
+back) once the transport's buffer is below its high-water mark, as `drain()` would return.
+
+A plain server cannot be paused per connection, so when a target keeps more than a window
+unread the session's reader waits for it (`wait_drained`, ANP's behaviour), but at most
+`stalled_timeout` seconds: then the connection is closed with an error, so the stream's other
+connections move again.
 
 Half-close (`halfclose` negotiated): the target's EOF leaves the connection open for the
 other direction (`AgentEndpoint.socket_ended`), and the server's HALF_CLOSE shuts the
-socket's write side once everything queued for it is written (`end_writing`).
+socket's write side once everything written to it is sent (`end_writing`).
 """
 
 from __future__ import annotations
@@ -18,7 +23,7 @@ import asyncio
 import logging
 import socket
 from collections.abc import Callable
-from typing import Final
+from typing import Final, cast
 
 from protos.tunnel import AgentEndpoint
 from protos.tunnel.switchboard import STALLED
@@ -29,19 +34,27 @@ logger = logging.getLogger(__name__)
 #: Bytes read per DATA packet at most: large packets amortise gRPC's per-message cost, and a
 #: read returns whatever is available, so interactive traffic is not delayed by it.
 READ_CHUNK: Final = 256 * 1024
+#: Why a half-closed connection ended when its socket failed.
+HALF_CLOSED_WRITE_FAILED: Final = "writing to the target failed after it half-closed"
 
 
-async def dial(target: str, timeout: float) -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
+def read_buffer() -> memoryview:
+    """A buffer the connections of one event loop share for their reads: a read is copied
+    out of it (into the DATA packet) before the loop reads another socket."""
+    return memoryview(bytearray(READ_CHUNK))
+
+
+async def dial(target: str, timeout: float, connection: TargetConnection) -> asyncio.Transport:
+    """Connect `connection` to `target`; it reads nothing until `start`."""
     host, _, port = target.rpartition(":")
+    loop = asyncio.get_running_loop()
     async with asyncio.timeout(timeout):
-        reader, writer = await asyncio.open_connection(
-            host.strip("[]"), int(port), limit=READ_CHUNK
-        )
-    sock = writer.get_extra_info("socket")
+        transport, _ = await loop.create_connection(lambda: connection, host.strip("[]"), int(port))
+    sock = transport.get_extra_info("socket")
     if sock is not None:
         # Interactive traffic (exec, small RPCs) must not wait 40 ms for Nagle.
         sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-    return reader, writer
+    return transport
 
 
 def describe_dial_error(target: str, exc: BaseException) -> str:
@@ -54,135 +67,199 @@ def describe_dial_error(target: str, exc: BaseException) -> str:
     )
 
 
-class TargetConnection:
-    """One dialled socket, tied to a connectID of one agent stream.
+class TargetConnection(asyncio.BufferedProtocol):
+    """One dialled socket, tied to a connectID of one agent stream once `start`ed.
 
-    Most connections sit idle, so the events only some connections need (out of credit, a
-    plain server's stall, a half-closed target) are made when first waited on: an
-    `asyncio.Event` costs ~0.8 KB with its waiter deque.
+    Most connections sit idle, so the event only some connections need (a plain server's
+    stall) is made when first waited on: an `asyncio.Event` costs ~0.8 KB with its waiters.
     """
 
     __slots__ = (
-        "_credit",
-        "_drainer",
+        "_awaiting_room",
+        "_buffer",
+        "_early",
+        "_early_eof",
         "_endpoint",
-        "_eof_wanted",
         "_finished",
+        "_half_closed",
+        "_lost",
+        "_on_closed",
         "_on_stalled",
         "_outbox",
-        "_pending",
         "_progress",
-        "_reader",
+        "_read_ended",
+        "_reading",
         "_stalled_timeout",
+        "_transport",
+        "_unconsumed",
         "_window",
-        "_writable",
-        "_write_failed",
-        "_writer",
-        "_writer_wakeup",
+        "_write_paused",
         "conn_id",
-        "pump",
     )
 
     def __init__(
         self,
-        conn_id: int,
-        reader: asyncio.StreamReader,
-        writer: asyncio.StreamWriter,
         endpoint: AgentEndpoint,
         outbox: Outbox,
+        buffer: memoryview,
         *,
         window: int,
         stalled_timeout: float,
         on_stalled: Callable[[], None],
+        on_closed: Callable[[int], None],
     ) -> None:
-        self.conn_id = conn_id
-        self._reader = reader
-        self._writer = writer
+        """`buffer`: see `read_buffer`; `on_closed(conn_id)` once the connection is over."""
+        self.conn_id = 0
         self._endpoint = endpoint
         self._outbox = outbox
+        self._buffer = buffer
         self._window = window
         self._stalled_timeout = stalled_timeout
         self._on_stalled = on_stalled
-        #: Bytes for the target, taken whole by the writer (a list: ~0.7 KB less than a deque).
-        self._pending: list[bytes] = []
-        #: Work for the writer task: bytes queued, or the EOF to pass on.
-        self._writable = False
-        self._writer_wakeup: asyncio.Future[None] | None = None
-        #: Made when the reader runs out of credit; set by the next grant.
-        self._credit: asyncio.Event | None = None
+        self._on_closed = on_closed
+        self._transport: asyncio.Transport | None = None
+        self._reading = False
+        self._read_ended = False
+        self._awaiting_room = False
+        self._write_paused = False
+        #: Bytes handed to the transport while it was above its high-water mark.
+        self._unconsumed = 0
         #: Made when a plain server's reader waits; set whenever the target took bytes or the
         #: connection ended.
         self._progress: asyncio.Event | None = None
         self._finished = False
-        self._eof_wanted = False
-        #: Done when writing to the target failed (awaited once its reading side has ended).
-        self._write_failed: asyncio.Future[None] | None = None
-        self.pump: asyncio.Task[None] | None = None
-        self._drainer: asyncio.Task[None] | None = None
+        self._half_closed = False
+        #: What happened before `start` (uvloop reads once even if paused at once): a read,
+        #: the EOF, the socket's loss (None: it was not lost).
+        self._early = b""
+        self._early_eof = False
+        self._lost: str | None = None
 
-    def start(self) -> None:
-        self.pump = asyncio.ensure_future(self._read_target())
-        self._drainer = asyncio.ensure_future(self._write_target())
-        self.pump.add_done_callback(self._forget_task)
-        self._drainer.add_done_callback(self._forget_task)
+    # -- lifecycle -----------------------------------------------------------------------------
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        # uvloop's transports are not `asyncio.Transport` subclasses, but they are ones.
+        self._transport = cast(asyncio.Transport, transport)
+        self._reading = True
+        self._pause_reading()  # nothing to tie the bytes to before `start`
 
-    def _forget_task(self, task: asyncio.Task[None]) -> None:
-        """A cancelled task keeps its CancelledError, whose traceback keeps the frame that
-        holds `self`: forgetting the task breaks that cycle, so a closed connection is freed
-        at once rather than at the next full garbage collection."""
-        if task is self.pump:
-            self.pump = None
-        elif task is self._drainer:
-            self._drainer = None
+    def start(self, conn_id: int) -> None:
+        """The server knows the connection as `conn_id`: move bytes."""
+        self.conn_id = conn_id
+        if self._early:
+            self._send(self._early)
+            self._early = b""
+        if self._early_eof:
+            self.eof_received()
+        if self._lost is not None:
+            self._finish(self._lost)
+        self._update_reading()
 
-    # -- target -> server ----------------------------------------------------------------------
-    async def _read_target(self) -> None:
-        error = ""
-        endpoint = self._endpoint
-        try:
-            while True:
-                allowance = endpoint.send_allowance(self.conn_id)
-                while allowance is not None and allowance <= 0:
-                    # Out of credit: stop reading this socket (the server holds a window).
-                    if self._credit is None:
-                        self._credit = asyncio.Event()
-                    self._credit.clear()
-                    await self._credit.wait()
-                    allowance = endpoint.send_allowance(self.conn_id)
-                size = READ_CHUNK if allowance is None else min(READ_CHUNK, allowance)
-                chunk = await self._reader.read(size)
-                if not chunk:
-                    break
-                endpoint.send_data(self.conn_id, chunk)
-                self._outbox.push(endpoint.packets_to_send())
-                await self._outbox.wait_room()
-            half_closed = endpoint.socket_ended(self.conn_id)
-            self._outbox.push(endpoint.packets_to_send())
-            if half_closed:
-                # Live until the server's end (close() cancels us) or a failed write.
-                await self._write_failure()
-                error = "writing to the target failed after it half-closed"
-        except OSError as exc:
+    def close(self) -> None:
+        """Close at the server's request (after what was written), answering CLOSE_RSP."""
+        self._finish("")
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        if exc is None:
+            error = ""
+        elif self._half_closed:
+            error = HALF_CLOSED_WRITE_FAILED
+        else:
             error = str(exc)
-        finally:
+        if self.conn_id == 0:
+            self._lost = error
+        else:
             self._finish(error)
 
-    def end_writing(self) -> None:
-        """The server sends no more bytes: shut the socket's write side after the queue."""
-        self._eof_wanted = True
-        self._wake_writer()
+    # -- target -> server ----------------------------------------------------------------------
+    def get_buffer(self, sizehint: int) -> memoryview:
+        allowance = self._endpoint.send_allowance(self.conn_id)
+        # Reading is paused while there is no credit, so `allowance` is positive here.
+        return self._buffer if allowance is None else self._buffer[: min(READ_CHUNK, allowance)]
+
+    def buffer_updated(self, nbytes: int) -> None:
+        data = bytes(self._buffer[:nbytes])
+        if self.conn_id == 0:  # not started: at most one read (within the initial window)
+            self._early = data
+            self._reading = True  # uvloop may read despite the pause in `connection_made`
+            self._pause_reading()
+            return
+        self._send(data)
+        self._update_reading()
+
+    def _send(self, data: bytes) -> None:
+        endpoint = self._endpoint
+        endpoint.send_data(self.conn_id, data)
+        self._outbox.push(endpoint.packets_to_send())
+
+    def eof_received(self) -> bool:
+        if self.conn_id == 0:
+            self._early_eof = True
+            return True
+        self._read_ended = True
+        self._reading = False
+        endpoint = self._endpoint
+        self._half_closed = endpoint.socket_ended(self.conn_id)
+        self._outbox.push(endpoint.packets_to_send())
+        if not self._half_closed:
+            self._finish("")
+        return True  # the transport stays for writing (or `_finish` closed it)
 
     def credit_granted(self) -> None:
-        if self._credit is not None:
-            self._credit.set()
+        self._update_reading()
+
+    def _update_reading(self) -> None:
+        """Read while the connection has credit and the outbox has room."""
+        transport = self._transport
+        if self._finished or self._read_ended or transport is None:
+            return
+        outbox_full = self._outbox.full
+        if outbox_full and not self._awaiting_room:
+            self._awaiting_room = True
+            self._outbox.call_when_room(self._room_made)
+        allowance = self._endpoint.send_allowance(self.conn_id)
+        wanted = not outbox_full and (allowance is None or allowance > 0)
+        if wanted and not self._reading:
+            self._reading = True
+            transport.resume_reading()
+        elif not wanted:
+            self._pause_reading()
+
+    def _pause_reading(self) -> None:
+        if self._reading and self._transport is not None:
+            self._reading = False
+            self._transport.pause_reading()
+
+    def _room_made(self) -> None:
+        self._awaiting_room = False
+        self._update_reading()
 
     # -- server -> target ----------------------------------------------------------------------
     def enqueue(self, data: bytes) -> bool:
-        """Queue bytes for the target; never waits. True when a plain server's bytes for it
-        exceed the window: the caller should then `wait_drained()`."""
-        self._pending.append(data)
-        self._wake_writer()
+        """Hand bytes to the target socket; never waits. True when a plain server's bytes for
+        it exceed the window: the caller should then `wait_drained()`."""
+        if self._finished or self._transport is None:
+            return False
+        self._transport.write(data)  # may call pause_writing at once
+        if self._write_paused:
+            self._unconsumed += len(data)
+        else:
+            self._consumed(len(data))
         return not self._endpoint.credit and self._over_window()
+
+    def pause_writing(self) -> None:
+        self._write_paused = True
+
+    def resume_writing(self) -> None:
+        self._write_paused = False
+        taken, self._unconsumed = self._unconsumed, 0
+        if taken:
+            self._consumed(taken)
+
+    def end_writing(self) -> None:
+        """The server sends no more bytes: shut the socket's write side after what is queued."""
+        transport = self._transport
+        if not self._finished and transport is not None and transport.can_write_eof():
+            transport.write_eof()
 
     def _over_window(self) -> bool:
         return not self._finished and self._endpoint.held(self.conn_id) > self._window
@@ -203,39 +280,6 @@ class TargetConnection:
                 self._close_stalled()
                 return
 
-    async def _write_target(self) -> None:
-        writer = self._writer
-        try:
-            while True:
-                if not self._writable:
-                    self._writer_wakeup = asyncio.get_running_loop().create_future()
-                    await self._writer_wakeup
-                    continue
-                self._writable = False
-                chunks, self._pending = self._pending, []
-                writer.writelines(chunks)
-                await writer.drain()
-                self._consumed(sum(len(c) for c in chunks))
-                if self._eof_wanted and not self._pending:
-                    if writer.can_write_eof():
-                        writer.write_eof()
-                    return
-        except (ConnectionError, OSError):
-            failure = self._write_failure()
-            if not failure.done():  # not cancelled with a reader that waited on it
-                failure.set_result(None)
-
-    def _wake_writer(self) -> None:
-        self._writable = True
-        wakeup = self._writer_wakeup
-        if wakeup is not None and not wakeup.done():
-            wakeup.set_result(None)
-
-    def _write_failure(self) -> asyncio.Future[None]:
-        if self._write_failed is None:
-            self._write_failed = asyncio.get_running_loop().create_future()
-        return self._write_failed
-
     def _consumed(self, n: int) -> None:
         endpoint = self._endpoint
         endpoint.consumed(self.conn_id, n)
@@ -251,34 +295,21 @@ class TargetConnection:
             self._stalled_timeout,
         )
         self._on_stalled()
-        self._pending.clear()
-        self._stop()
+        if self._transport is not None:
+            self._transport.abort()  # drop what the target did not read
         self._finish(STALLED)
 
     # -- ending --------------------------------------------------------------------------------
     def _finish(self, error: str) -> None:
-        """Hand what is queued to the socket, close it, and tell the server (idempotent)."""
-        self._close_socket()
+        """Close the socket (after what was written) and tell the server, once."""
+        if self._finished:
+            return
         self._finished = True
+        if self._transport is not None:
+            self._transport.close()
         if self._progress is not None:
             self._progress.set()
-        if self._drainer is not None:
-            self._drainer.cancel()
-        self._endpoint.closed(self.conn_id, error)
-        self._outbox.push(self._endpoint.packets_to_send())
-
-    def _stop(self) -> None:
-        if self.pump is not None:
-            self.pump.cancel()
-
-    def _close_socket(self) -> None:
-        """Close after what is queued: the transport flushes its buffer before closing."""
-        if self._pending:
-            self._writer.writelines(self._pending)
-            self._pending.clear()
-        self._writer.close()
-
-    def close(self) -> None:
-        """Close at the server's request; the pump reports CLOSE_RSP as it ends."""
-        self._stop()
-        self._close_socket()
+        endpoint = self._endpoint
+        endpoint.closed(self.conn_id, error)
+        self._outbox.push(endpoint.packets_to_send())
+        self._on_closed(self.conn_id)

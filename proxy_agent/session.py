@@ -1,9 +1,9 @@
 """One agent stream to one proxy-server: the protocol endpoint, its sockets and its pumps.
 
 The reader serves every connection of the stream, so it does not wait on one: bytes for a
-target are queued on that connection (`TargetConnection.enqueue`), bounded by the credit
-window; only a plain server's stalled connection holds the reader, for a bounded time (see
-`dialer`).
+target go straight to that connection's transport (`TargetConnection.enqueue`), bounded by
+the credit window; only a plain server's stalled connection holds the reader, for a bounded
+time (see `dialer`).
 """
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ from protos.tunnel import (
 )
 from protos.tunnel.batching import BATCH, BurstMeter, pack, unpack
 from protos.tunnel.flow import DEFAULT_WINDOW
-from proxy_agent.dialer import TargetConnection, describe_dial_error, dial
+from proxy_agent.dialer import TargetConnection, describe_dial_error, dial, read_buffer
 from proxy_agent.metrics import AgentMetrics
 from proxy_agent.outbox import Outbox
 
@@ -63,6 +63,7 @@ class Session:
         self.metrics = metrics
         self._dial_timeout = dial_timeout
         self._conns: dict[int, TargetConnection] = {}
+        self._read_buffer = read_buffer()
         self._dials: set[asyncio.Task[None]] = set()
 
     def held_bytes(self) -> int:
@@ -117,9 +118,13 @@ class Session:
             else:
                 batch = [message]
             for packet in batch:
-                await self._handle(packet)
+                stalled = self._handle(packet)
+                if stalled is not None:
+                    await stalled.wait_drained()
 
-    async def _handle(self, packet: Packet) -> None:
+    def _handle(self, packet: Packet) -> TargetConnection | None:
+        """Act on one packet; returns a plain server's connection to wait for, if any."""
+        stalled = None
         try:
             events = self.endpoint.receive_packet(packet)
         except RemoteProtocolError as exc:
@@ -130,12 +135,12 @@ class Session:
                 exc,
                 packets.describe(packet),
             )
-            return
+            return None
         for event in events:
             if isinstance(event, DataReceived):
                 conn = self._conns.get(event.conn_id)
                 if conn is not None and conn.enqueue(event.data):
-                    await conn.wait_drained()
+                    stalled = conn
             elif isinstance(event, CreditGranted):
                 conn = self._conns.get(event.conn_id)
                 if conn is not None:
@@ -151,6 +156,7 @@ class Session:
                 if conn is not None:
                     conn.close()
         self._flush()
+        return stalled
 
     def _start_dial(self, event: DialRequested) -> None:
         task = asyncio.ensure_future(self._dial(event))
@@ -160,8 +166,17 @@ class Session:
     async def _dial(self, event: DialRequested) -> None:
         loop = asyncio.get_running_loop()
         started = loop.time()
+        conn = TargetConnection(
+            self.endpoint,
+            self.outbox,
+            self._read_buffer,
+            window=self._window,
+            stalled_timeout=self._stalled_timeout,
+            on_stalled=self.metrics.stalled_closed.inc,
+            on_closed=self._forget,
+        )
         try:
-            reader, writer = await dial(event.target, self._dial_timeout)
+            transport = await dial(event.target, self._dial_timeout, conn)
         except (OSError, TimeoutError) as exc:
             reason = "timeout" if isinstance(exc, TimeoutError) else "unknown"
             self.metrics.dial_failures.labels(reason).inc()
@@ -172,22 +187,13 @@ class Session:
         conn_id = self.endpoint.dial_succeeded(event.dial_id)
         self._flush()
         if conn_id is None:
-            writer.close()  # the server gave up on this dial meanwhile
+            transport.close()  # the server gave up on this dial meanwhile
             return
-        conn = TargetConnection(
-            conn_id,
-            reader,
-            writer,
-            self.endpoint,
-            self.outbox,
-            window=self._window,
-            stalled_timeout=self._stalled_timeout,
-            on_stalled=self.metrics.stalled_closed.inc,
-        )
         self._conns[conn_id] = conn
-        conn.start()
-        assert conn.pump is not None
-        conn.pump.add_done_callback(lambda _: self._conns.pop(conn_id, None))
+        conn.start(conn_id)
+
+    def _forget(self, conn_id: int) -> None:
+        self._conns.pop(conn_id, None)
 
     def close(self) -> None:
         """End the stream; its connections (if any are left) are closed by `run`."""
