@@ -18,8 +18,9 @@ import asyncio
 import logging
 import time
 from collections import deque
-from collections.abc import Hashable, Set
+from collections.abc import Callable, Coroutine, Hashable, Set
 from dataclasses import dataclass
+from typing import Any
 
 from protos._gen.client_pb2 import DialResponse, Packet
 from protos.tunnel import (
@@ -52,7 +53,9 @@ class Link:
     payload (protobuf's upb backend hands out a new bytes object on every read).
 
     `push` never blocks. A producer that can pause its own source awaits `wait_room()`, which
-    returns while fewer than `high_water` payload bytes are queued.
+    returns while fewer than `high_water` payload bytes are queued. A transport that writes
+    without waiting (a socket's protocol) `attach`es a sink instead: packets then go to it as
+    they are pushed, with no queue and no task between.
 
     There is a link per connection and most connections sit idle, so the link keeps no
     `asyncio.Event`s (~0.8 KB each with their waiter deques): its one reader waits on a future
@@ -65,6 +68,7 @@ class Link:
         "_packets",
         "_readable",
         "_room",
+        "_sink",
         "abort_reason",
         "closed",
         "queued_bytes",
@@ -75,6 +79,7 @@ class Link:
         self._readable: asyncio.Future[None] | None = None
         self._room: asyncio.Event | None = None
         self._aborted: asyncio.Future[None] | None = None
+        self._sink: Callable[[Packet | None, int], None] | None = None
         self._high_water = high_water
         self.queued_bytes = 0
         self.closed = False
@@ -87,9 +92,19 @@ class Link:
             return
         if size is None:
             size = _payload_size(packet)
+        if self._sink is not None:
+            self._sink(packet, size)
+            return
         self._packets.append((packet, size))
         _wake(self._readable)
         self.queued_bytes += size
+
+    def attach(self, sink: Callable[[Packet | None, int], None]) -> None:
+        """Hand every packet, with its DATA payload size, to `sink` from now on, starting with
+        those queued."""
+        while self._packets:
+            sink(*self._pop())
+        self._sink = sink
 
     async def get(self) -> Packet | None:
         """The next packet, waiting for one; None once the stream is to end."""
@@ -127,6 +142,10 @@ class Link:
                 self._room.set()
         return entry
 
+    @property
+    def full(self) -> bool:
+        return self.queued_bytes >= self._high_water
+
     async def wait_room(self) -> None:
         if self.queued_bytes < self._high_water:
             return
@@ -146,7 +165,10 @@ class Link:
     def close(self) -> None:
         """Stop accepting packets, drop the queue, end the writer, release waiting producers."""
         self._packets.clear()
-        self._packets.append((None, 0))
+        if self._sink is not None and not self.closed:
+            self._sink(None, 0)
+        else:
+            self._packets.append((None, 0))
         _wake(self._readable)
         self.queued_bytes = 0
         if self._room is not None:
@@ -162,6 +184,13 @@ class Link:
 def _payload_size(packet: Packet | None) -> int:
     """DATA payload bytes of `packet` (0 for other packets); copies the payload to count it."""
     return len(packet.data.data) if packet is not None and packet.type == packets.DATA else 0
+
+
+async def _wait_frontend(side: _FrontendSide | None, links: list[Link]) -> None:
+    if side is not None:
+        await side.wait_resumed()
+    for link in links:
+        await link.wait_room()
 
 
 def _wake(waiter: asyncio.Future[None] | None) -> None:
@@ -185,6 +214,10 @@ class _FrontendSide:
     def resume(self) -> None:
         if self.resumed is not None:
             self.resumed.set()
+
+    @property
+    def paused(self) -> bool:
+        return self.resumed is not None and not self.resumed.is_set()
 
     async def wait_resumed(self) -> None:
         if self.resumed is not None:
@@ -216,6 +249,10 @@ class Relay:
         self._agents: dict[Hashable, Link] = {}
         self._frontends: dict[FrontendId, _FrontendSide] = {}
         self._dial_started: dict[int, float] = {}
+        #: Outcomes produced while `_dispatch` runs (a sink reporting a write as it is handed a
+        #: packet), carried out after the ones before them, in order.
+        self._dispatching = False
+        self._deferred: list[Outgoing] = []
         #: Set whenever a stalled connection may have drained (writes, departures).
         self._progress = asyncio.Event()
         metrics.pending_dials.set_function(lambda: self.switchboard.pending_dials)
@@ -271,21 +308,31 @@ class Relay:
     async def from_frontend(self, frontend: FrontendId, packet: Packet) -> None:
         """Feed a frontend's packet in; waits (pausing only this frontend's reader) while its
         connection's bytes wait for the agent."""
+        waiting = self.feed_frontend(frontend, packet)
+        if waiting is not None:
+            await waiting
+
+    def feed_frontend(
+        self, frontend: FrontendId, packet: Packet
+    ) -> Coroutine[Any, Any, None] | None:
+        """Feed a frontend's packet in without waiting. Returns what to await before reading
+        the frontend again when its connection's bytes wait for the agent (None: nothing)."""
         if packet.type == packets.DIAL_REQ and not self.accepting:
             self._refuse_while_draining(frontend, packet.dialRequest.random)
-            return
+            return None
         outgoing = self.switchboard.frontend_packet(frontend, packet)
         self._dispatch(outgoing)
         if packet.type != packets.DATA:
-            return
+            return None
         side = self._frontends.get(frontend)
-        if side is not None:
-            await side.wait_resumed()
-        for item in outgoing:
-            if isinstance(item, ToAgent):
-                link = self._agents.get(item.backend)
-                if link is not None:
-                    await link.wait_room()
+        links = [
+            link
+            for item in outgoing
+            if isinstance(item, ToAgent) and (link := self._agents.get(item.backend)) is not None
+        ]
+        if (side is None or not side.paused) and all(not link.full for link in links):
+            return None
+        return _wait_frontend(side, links)
 
     async def from_agent(self, key: Hashable, packet: Packet) -> None:
         """Feed an agent's packet in. Waits only for a plain agent's stalled connection, and
@@ -333,6 +380,18 @@ class Relay:
 
     # -- output --------------------------------------------------------------------------------
     def _dispatch(self, outgoing: list[Outgoing]) -> None:
+        if self._dispatching:
+            self._deferred += outgoing
+            return
+        self._dispatching = True
+        try:
+            while outgoing:
+                self._carry_out(outgoing)
+                outgoing, self._deferred = self._deferred, []
+        finally:
+            self._dispatching = False
+
+    def _carry_out(self, outgoing: list[Outgoing]) -> None:
         for item in outgoing:
             if isinstance(item, ToAgent):
                 self._to_agent(item.backend, item.packet, item.size)

@@ -3,6 +3,13 @@
 The 200 is written only after the agent's dial succeeded (upstream since v0.31), so a client
 never mistakes a failed dial for a tunnel; failures get a status and the reason as text.
 
+Each client connection is an asyncio protocol (`ClientConnection`): once the tunnel is up,
+bytes move in the transport's callbacks with no task per connection. What the client sends
+is fed to the relay as it is read (`data_received`), and the agent's packets are written to
+the client as the relay pushes them (the connection's `Link` has it as its sink). A write is
+reported to the relay (credit flows back to the agent) once the transport's buffer is below
+its high-water mark; reading pauses while the relay says the connection's bytes must wait.
+
 Half-close (`halfclose`, when the server offers it and the client socket can shut its write
 side, i.e. not over TLS): the client's EOF becomes a HALF_CLOSE and the answer keeps flowing;
 the target's HALF_CLOSE becomes `write_eof()` towards the client. Otherwise EOF closes both
@@ -12,15 +19,13 @@ directions, as upstream.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import itertools
 import logging
 import random
 import socket
 import ssl
-from collections.abc import Callable
-from dataclasses import dataclass
-from typing import Final
+from collections.abc import Callable, Coroutine
+from typing import Any, Final, cast
 
 from protos._gen.client_pb2 import Packet
 from protos.tunnel import packets
@@ -30,10 +35,8 @@ from proxy_server.relay import Link, Relay
 logger = logging.getLogger(__name__)
 
 MAX_HEADER_BYTES: Final = 16 * 1024
+HEADER_END: Final = b"\r\n\r\n"
 HEADER_TIMEOUT: Final = 60.0
-#: Bytes read from the client per DATA packet at most: large packets keep gRPC's per-message
-#: cost out of the way (see docs/performance.md).
-READ_CHUNK: Final = 256 * 1024
 
 _randoms = itertools.count(random.SystemRandom().randrange(1 << 40, 1 << 62))
 
@@ -44,154 +47,214 @@ class HTTPConnectFrontend:
         self._half_close = half_close
 
     async def start(self, host: str, port: int, tls: ssl.SSLContext | None) -> asyncio.Server:
-        return await asyncio.start_server(self.handle, host, port, ssl=tls, limit=MAX_HEADER_BYTES)
+        loop = asyncio.get_running_loop()
+        return await loop.create_server(self.connection, host, port, ssl=tls)
 
-    async def handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        sock = writer.get_extra_info("socket")
+    def connection(self) -> ClientConnection:
+        return ClientConnection(self._relay, half_close=self._half_close)
+
+
+class ClientConnection(asyncio.Protocol):
+    """One client: its CONNECT request, the dial (a task, while it lasts), then the tunnel."""
+
+    def __init__(self, relay: Relay, *, half_close: bool) -> None:
+        self._relay = relay
+        self._offer_half_close = half_close
+        self._half_close = False
+        self._transport: asyncio.Transport | None = None
+        self._head = bytearray()
+        #: Bytes the client sent after its request, before the tunnel was up.
+        self._early = b""
+        self._header_timer: asyncio.TimerHandle | None = None
+        self._dialing: asyncio.Task[None] | None = None
+        self._waiting: asyncio.Task[None] | None = None
+        self._frontend: int | None = None
+        self._conn_id: int | None = None
+        self._target_ended = False
+        self._write_paused = False
+        #: DATA written while the transport was above its high-water mark, reported on resume.
+        self._unreported: list[tuple[Packet, int]] = []
+        self._lost = False
+
+    # -- lifecycle -----------------------------------------------------------------------------
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        # uvloop's transports are not `asyncio.Transport` subclasses, but they are ones.
+        self._transport = cast(asyncio.Transport, transport)
+        sock = transport.get_extra_info("socket")
         if sock is not None:
             sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        gauge = self._relay.metrics.http_connections
-        gauge.inc()
-        try:
-            address = await self._read_request(reader, writer)
-            if address is not None:
-                await self._tunnel(address, reader, writer)
-        except (ConnectionError, asyncio.IncompleteReadError, ssl.SSLError) as exc:
+        self._relay.metrics.http_connections.inc()
+        loop = asyncio.get_running_loop()
+        self._header_timer = loop.call_later(HEADER_TIMEOUT, self._header_timed_out)
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        if exc is not None:
             logger.debug("http-connect client went away: %s", exc)
-        finally:
-            gauge.dec()
-            writer.close()
-            with contextlib.suppress(Exception):
-                await writer.wait_closed()
+        self._lost = True
+        if self._header_timer is not None:
+            self._header_timer.cancel()
+        for task in (self._dialing, self._waiting):
+            if task is not None:
+                task.cancel()
+        if self._frontend is not None:
+            self._relay.remove_frontend(self._frontend)
+            self._frontend = None
+        self._relay.metrics.http_connections.dec()
 
-    async def _read_request(
-        self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter
-    ) -> str | None:
-        try:
-            async with asyncio.timeout(HEADER_TIMEOUT):
-                head = await reader.readuntil(b"\r\n\r\n")
-        except asyncio.LimitOverrunError:
-            await _respond(writer, 431, "request headers are larger than 16 KiB")
-            return None
-        except TimeoutError:
-            await _respond(writer, 408, "no complete request within 60 s")
-            return None
-        request_line = head.split(b"\r\n", 1)[0].decode("latin-1")
-        parts = request_line.split(" ")
-        if len(parts) != 3 or not parts[2].startswith("HTTP/1."):
-            await _respond(writer, 400, f"malformed request line {request_line!r}")
-            return None
-        method, target, _ = parts
-        if method != "CONNECT":
-            await _respond(writer, 405, "this proxy only supports CONNECT passthrough")
-            return None
-        host, sep, port = target.rpartition(":")
-        if not sep or not host or not port.isdigit():
-            await _respond(writer, 400, f"CONNECT target must be host:port, got {target!r}")
-            return None
-        return target
+    def _close(self) -> None:
+        if self._transport is not None:
+            self._transport.close()  # after what was written; `connection_lost` cleans up
 
-    async def _tunnel(
-        self, address: str, reader: asyncio.StreamReader, writer: asyncio.StreamWriter
-    ) -> None:
-        relay = self._relay
-        half_close = self._half_close and writer.can_write_eof()
-        frontend, link = relay.add_frontend(single_use=True, half_close=half_close)
-        try:
-            dial_id = next(_randoms)
-            await relay.from_frontend(frontend, packets.dial_request(address, dial_id))
-            conn_id = await _await_dial(link, writer)
-            if conn_id is None:
-                return
-            writer.write(b"HTTP/1.1 200 Connection Established\r\n\r\n")
-            target_ended = _TargetEnded()
-            upstream = asyncio.ensure_future(
-                _copy_to_client(
-                    link, writer, lambda p: relay.frontend_wrote(frontend, p), target_ended
-                )
-            )
-            downstream = asyncio.ensure_future(
-                self._copy_from_client(
-                    frontend, conn_id, reader, half_close=half_close, target_ended=target_ended
-                )
-            )
-            try:
-                await asyncio.wait(
-                    {upstream, downstream, link.when_aborted()},
-                    return_when=asyncio.FIRST_COMPLETED,
-                )
-            finally:
-                upstream.cancel()
-                downstream.cancel()
-        finally:
-            relay.remove_frontend(frontend)
-
-    async def _copy_from_client(
-        self,
-        frontend: int,
-        conn_id: int,
-        reader: asyncio.StreamReader,
-        *,
-        half_close: bool,
-        target_ended: _TargetEnded,
-    ) -> None:
-        relay = self._relay
-        while chunk := await reader.read(READ_CHUNK):
-            await relay.from_frontend(frontend, packets.data(conn_id, chunk))
-        # The client's EOF: a half-close while the target still sends, else (plain ANP, or
-        # the target ended first) the close of the connection.
-        if half_close and not target_ended.flag:
-            ending = packets.half_close(conn_id)
+    # -- client -> agent -----------------------------------------------------------------------
+    def data_received(self, data: bytes) -> None:
+        if self._conn_id is not None:
+            self._feed(data)
+        elif self._dialing is not None:
+            self._early += data  # reading is paused: at most one read
         else:
-            ending = packets.close_request(conn_id)
-        await relay.from_frontend(frontend, ending)
-        await asyncio.Event().wait()  # wait for the agent's CLOSE_RSP to end us
+            self._read_head(data)
+
+    def eof_received(self) -> bool:
+        if self._conn_id is None or self._frontend is None:
+            return False  # before the tunnel: nothing to pass on
+        # The client's EOF: a half-close while the target still sends, else (plain ANP, or
+        # the target ended first) the close of the connection, answered by CLOSE_RSP.
+        if self._half_close and not self._target_ended:
+            ending = packets.half_close(self._conn_id)
+        else:
+            ending = packets.close_request(self._conn_id)
+        self._wait_for(self._relay.feed_frontend(self._frontend, ending))
+        # Keep the socket for the answer (TLS transports close on EOF whatever we say).
+        return self._transport is not None and self._transport.get_extra_info("sslcontext") is None
+
+    def _feed(self, data: bytes) -> None:
+        frontend, conn_id = self._frontend, self._conn_id
+        if frontend is not None and conn_id is not None:
+            self._wait_for(self._relay.feed_frontend(frontend, packets.data(conn_id, data)))
+
+    def _wait_for(self, waiting: Coroutine[Any, Any, None] | None) -> None:
+        """Pause reading the client until `waiting` (the relay's say-so) is over."""
+        if waiting is None or self._transport is None:
+            return
+        self._transport.pause_reading()
+        self._waiting = asyncio.ensure_future(self._resume_after(waiting))
+
+    async def _resume_after(self, waiting: Coroutine[Any, Any, None]) -> None:
+        await waiting
+        self._waiting = None
+        if not self._lost and self._transport is not None:
+            self._transport.resume_reading()
+
+    # -- the request and the dial --------------------------------------------------------------
+    def _read_head(self, data: bytes) -> None:
+        self._head += data
+        end = self._head.find(HEADER_END)
+        if end < 0:
+            if len(self._head) > MAX_HEADER_BYTES:
+                self._respond(431, "request headers are larger than 16 KiB")
+            return
+        if end + len(HEADER_END) > MAX_HEADER_BYTES:
+            self._respond(431, "request headers are larger than 16 KiB")
+            return
+        head = bytes(self._head[:end])
+        self._early = bytes(self._head[end + len(HEADER_END) :])
+        self._head = bytearray()
+        if self._header_timer is not None:
+            self._header_timer.cancel()
+        refusal, address = _parse_request(head)
+        if refusal is not None:
+            self._respond(*refusal)
+            return
+        assert self._transport is not None
+        self._transport.pause_reading()
+        self._dialing = asyncio.ensure_future(self._dial(address))
+
+    def _header_timed_out(self) -> None:
+        if self._dialing is None and self._conn_id is None:
+            self._respond(408, "no complete request within 60 s")
+
+    async def _dial(self, address: str) -> None:
+        relay = self._relay
+        transport = self._transport
+        assert transport is not None
+        self._half_close = self._offer_half_close and transport.can_write_eof()
+        frontend, link = relay.add_frontend(single_use=True, half_close=self._half_close)
+        self._frontend = frontend
+        relay.feed_frontend(frontend, packets.dial_request(address, next(_randoms)))
+        conn_id = await _await_dial(link, self._respond)
+        self._dialing = None
+        if conn_id is None or self._lost:
+            return
+        transport.write(b"HTTP/1.1 200 Connection Established\r\n\r\n")
+        self._conn_id = conn_id
+        link.attach(self._from_agent)
+        early, self._early = self._early, b""
+        if early:
+            self._feed(early)
+        if self._waiting is None and not self._lost:
+            transport.resume_reading()
+
+    # -- agent -> client -----------------------------------------------------------------------
+    def _from_agent(self, packet: Packet | None, size: int) -> None:
+        """The link's sink: write the agent's bytes to the client as they come; the target's
+        HALF_CLOSE shuts the client socket's write side (after those bytes)."""
+        transport = self._transport
+        if transport is None or self._lost:
+            return
+        if packet is None or packet.type == packets.CLOSE_RSP:
+            self._close()
+        elif packet.type == packets.DATA:
+            transport.write(packet.data.data)  # may call pause_writing at once
+            if self._write_paused:
+                self._unreported.append((packet, size))
+            elif self._frontend is not None:
+                self._relay.frontend_wrote(self._frontend, packet, size)
+        elif packet.type == packets.HALF_CLOSE:
+            self._target_ended = True
+            transport.write_eof()
+
+    def pause_writing(self) -> None:
+        self._write_paused = True
+
+    def resume_writing(self) -> None:
+        self._write_paused = False
+        written, self._unreported = self._unreported, []
+        if self._frontend is not None:
+            for packet, size in written:
+                self._relay.frontend_wrote(self._frontend, packet, size)
+
+    def _respond(self, status: int, reason: str) -> None:
+        if self._transport is None or self._lost:
+            return
+        self._transport.write(_response(status, reason))
+        self._close()
 
 
-@dataclass(slots=True)
-class _TargetEnded:
-    """Set by the copy to the client when the target half-closed, read by the copy from it
-    (a plain flag: an `asyncio.Event` would cost ~0.8 KB per connection for no waiting)."""
+def _parse_request(head: bytes) -> tuple[tuple[int, str] | None, str]:
+    """(None, host:port) for a CONNECT request, else ((status, reason), "")."""
+    request_line = head.split(b"\r\n", 1)[0].decode("latin-1")
+    parts = request_line.split(" ")
+    if len(parts) != 3 or not parts[2].startswith("HTTP/1."):
+        return (400, f"malformed request line {request_line!r}"), ""
+    method, target, _ = parts
+    if method != "CONNECT":
+        return (405, "this proxy only supports CONNECT passthrough"), ""
+    host, sep, port = target.rpartition(":")
+    if not sep or not host or not port.isdigit():
+        return (400, f"CONNECT target must be host:port, got {target!r}"), ""
+    return None, target
 
-    flag: bool = False
 
-
-async def _await_dial(link: Link, writer: asyncio.StreamWriter) -> int | None:
+async def _await_dial(link: Link, respond: Callable[[int, str], None]) -> int | None:
     packet = await link.get()
     if packet is None or packet.type != packets.DIAL_RSP:
-        await _respond(writer, 502, "the tunnel ended before the dial was answered")
+        respond(502, "the tunnel ended before the dial was answered")
         return None
     error = packet.dialResponse.error
     if error:
-        status = _status_for(error)
-        await _respond(writer, status, error)
+        respond(_status_for(error), error)
         return None
     return packet.dialResponse.connectID
-
-
-async def _copy_to_client(
-    link: Link,
-    writer: asyncio.StreamWriter,
-    wrote: Callable[[Packet], None],
-    target_ended: _TargetEnded,
-) -> None:
-    """Write what the agent sent; everything queued goes out before one drain (fewer wake-ups
-    for small packets), then each packet is reported written so credit flows back. The
-    target's HALF_CLOSE shuts the client socket's write side (after those bytes)."""
-    while True:
-        written: list[Packet] = []
-        for packet in await link.get_batch():
-            if packet is None or packet.type == packets.CLOSE_RSP:
-                return  # the handler's close() flushes what was written
-            if packet.type == packets.DATA:
-                writer.write(packet.data.data)
-                written.append(packet)
-            elif packet.type == packets.HALF_CLOSE:
-                target_ended.flag = True
-                writer.write_eof()
-        await writer.drain()
-        for packet in written:
-            wrote(packet)
 
 
 def _status_for(error: str) -> int:
@@ -206,21 +269,21 @@ def _status_for(error: str) -> int:
     return 502  # refused, reset, unreachable, agent gone: the far side failed
 
 
-async def _respond(writer: asyncio.StreamWriter, status: int, reason: str) -> None:
-    phrases = {
-        400: "Bad Request",
-        405: "Method Not Allowed",
-        408: "Request Timeout",
-        431: "Request Header Fields Too Large",
-        502: "Bad Gateway",
-        503: "Service Unavailable",
-        504: "Gateway Timeout",
-    }
+_PHRASES: Final = {
+    400: "Bad Request",
+    405: "Method Not Allowed",
+    408: "Request Timeout",
+    431: "Request Header Fields Too Large",
+    502: "Bad Gateway",
+    503: "Service Unavailable",
+    504: "Gateway Timeout",
+}
+
+
+def _response(status: int, reason: str) -> bytes:
     body = (reason + "\n").encode()
-    writer.write(
-        f"HTTP/1.1 {status} {phrases.get(status, 'Error')}\r\nContent-Type: text/plain\r\n"
+    return (
+        f"HTTP/1.1 {status} {_PHRASES.get(status, 'Error')}\r\nContent-Type: text/plain\r\n"
         f"Content-Length: {len(body)}\r\nConnection: close\r\n\r\n".encode()
         + body
     )
-    with contextlib.suppress(ConnectionError):
-        await writer.drain()
