@@ -1,9 +1,10 @@
 """The relay: the switchboard plus the outbound queue of every stream it joins.
 
-Transports feed packets in (`from_agent`, `from_frontend`), drain their `Link`, and report each
-DATA packet their writer sent (`agent_wrote`, `frontend_wrote`); the relay carries out the
-switchboard's `Outgoing` instructions, runs the dial and stalled-connection timers and keeps
-the metrics.
+Transports feed packets in (`from_agent`, `from_frontend`; `feed_agent`, `feed_frontend` return
+what to await only when the reader must wait, so the common case makes no coroutine), drain
+their `Link` (or attach a sink to it), and report each DATA packet their writer sent
+(`agent_wrote`, `frontend_wrote`); the relay carries out the switchboard's `Outgoing`
+instructions, runs the dial and stalled-connection timers and keeps the metrics.
 
 Head-of-line rule: pushing onto a link never blocks, and the reader of an agent stream that
 negotiated `credit` never waits: each connection's window bounds what it can hold. A frontend's
@@ -337,11 +338,21 @@ class Relay:
     async def from_agent(self, key: Hashable, packet: Packet) -> None:
         """Feed an agent's packet in. Waits only for a plain agent's stalled connection, and
         at most `stalled_timeout` (then that connection is closed)."""
+        waiting = self.feed_agent(key, packet)
+        if waiting is not None:
+            await waiting
+
+    def feed_agent(self, key: Hashable, packet: Packet) -> Coroutine[Any, Any, None] | None:
+        """Feed an agent's packet in without waiting. Returns what to await before reading
+        the agent's stream again when a plain agent's connection stalled (None: nothing)."""
         outgoing = self.switchboard.backend_packet(key, packet)
         self._dispatch(outgoing)
-        for item in outgoing:
-            if isinstance(item, Stalled):
-                await self._wait_unstalled(item)
+        stalls = [item for item in outgoing if isinstance(item, Stalled)]
+        return self._wait_all_unstalled(stalls) if stalls else None
+
+    async def _wait_all_unstalled(self, stalls: list[Stalled]) -> None:
+        for stalled in stalls:
+            await self._wait_unstalled(stalled)
 
     async def _wait_unstalled(self, stalled: Stalled) -> None:
         loop = asyncio.get_running_loop()

@@ -160,7 +160,9 @@ class AgentService:
         async for message in requests:
             try:
                 for packet in unpack(message) if batch and message.type == BATCH else (message,):
-                    await relay.from_agent(backend.key, packet)
+                    waiting = relay.feed_agent(backend.key, packet)
+                    if waiting is not None:
+                        await waiting
             except RemoteProtocolError as exc:
                 # One bad packet must not take the agent's other connections down: drop it.
                 relay.metrics.errors.labels("agent_protocol").inc()

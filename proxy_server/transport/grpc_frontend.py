@@ -91,8 +91,11 @@ class ProxyService:
         self, frontend: int, requests: AsyncIterator[Packet], client_done: asyncio.Event
     ) -> None:
         """Feed the client's packets in; a protocol violation ends the stream (raised)."""
+        relay = self._relay
         async for packet in requests:
-            await self._relay.from_frontend(frontend, packet)
+            waiting = relay.feed_frontend(frontend, packet)
+            if waiting is not None:
+                await waiting
         client_done.set()
         # Half-closed by the client: keep the stream until its connection is over.
         await asyncio.Event().wait()
