@@ -36,7 +36,8 @@ SMALL: Final = 16 * 1024
 DATA: Final = client_pb2.DATA
 #: Event-loop iterations a batching writer waits after its first packet before taking the
 #: queue, while packets come in bursts: the packets of sockets that become readable in the
-#: next few polls join (each takes two iterations: the read wakes its task, which queues it).
+#: next few polls join (a socket read by a task takes two iterations: the read wakes its task,
+#: which queues it; a socket read by a protocol queues in the read's callback).
 #: 4 batched best in row 5 of bench/tunnel.py (2 and 6 sent more messages; docs/performance.md §5).
 SETTLE_ITERATIONS: Final = 4
 
