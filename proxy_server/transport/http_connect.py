@@ -199,8 +199,8 @@ class ClientConnection(asyncio.Protocol):
         """The link's sink: write the agent's bytes to the client as they come; the target's
         HALF_CLOSE shuts the client socket's write side (after those bytes)."""
         transport = self._transport
-        if transport is None or self._lost:
-            return
+        if transport is None or transport.is_closing():
+            return  # closed by us or the client: what is left has nowhere to go
         if packet is None or packet.type == packets.CLOSE_RSP:
             self._close()
         elif packet.type == packets.DATA:
@@ -224,7 +224,7 @@ class ClientConnection(asyncio.Protocol):
                 self._relay.frontend_wrote(self._frontend, packet, size)
 
     def _respond(self, status: int, reason: str) -> None:
-        if self._transport is None or self._lost:
+        if self._transport is None or self._transport.is_closing():
             return
         self._transport.write(_response(status, reason))
         self._close()

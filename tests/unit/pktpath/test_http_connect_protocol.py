@@ -34,20 +34,24 @@ class EchoAgent:
             cluster="c1",
         )
         self.link = relay.add_agent(self.backend)
+        self.echoed = 0
 
     async def run(self) -> None:
         while (packet := await self.link.get()) is not None:
             self.relay.agent_wrote(self.backend.key, packet)
+            echoing = 0
             for event in self.endpoint.receive_packet(packet):
                 if isinstance(event, DialRequested):
                     self.endpoint.dial_succeeded(event.dial_id)
                 elif isinstance(event, DataReceived):
                     self.endpoint.consumed(event.conn_id, len(event.data))
                     self.endpoint.send_data(event.conn_id, event.data)
+                    echoing += len(event.data)
                 elif isinstance(event, CloseRequested):
                     self.endpoint.closed(event.conn_id)
             for out in self.endpoint.packets_to_send():
                 await self.relay.from_agent(self.backend.key, out)
+            self.echoed += echoing  # handed to the frontend
 
 
 class FakeTransport:
@@ -56,6 +60,8 @@ class FakeTransport:
         self.received = bytearray()
         self.reading = True
         self.closed = False
+        #: Whether closing reports the loss at once (a real transport does so a little later).
+        self.lose_on_close = True
 
     def get_extra_info(self, name: str, default: Any = None) -> Any:
         return default
@@ -67,6 +73,7 @@ class FakeTransport:
         self.reading = True
 
     def write(self, data: bytes) -> None:
+        assert not self.closed, "written after close"
         self.received += data
 
     def can_write_eof(self) -> bool:
@@ -75,21 +82,29 @@ class FakeTransport:
     def write_eof(self) -> None:
         pass
 
+    def is_closing(self) -> bool:
+        return self.closed
+
     def close(self) -> None:
         if not self.closed:
             self.closed = True
-            asyncio.get_running_loop().call_soon(self.protocol.connection_lost, None)
+            if self.lose_on_close:
+                asyncio.get_running_loop().call_soon(self.protocol.connection_lost, None)
 
 
 @pytest.fixture
-async def relay() -> AsyncIterator[Relay]:
-    relay = Relay(BackendRegistry(("destHost",)), ServerMetrics())
-    agent = EchoAgent(relay)
+async def agent() -> AsyncIterator[EchoAgent]:
+    agent = EchoAgent(Relay(BackendRegistry(("destHost",)), ServerMetrics()))
     task = asyncio.ensure_future(agent.run())
-    yield relay
+    yield agent
     task.cancel()
     with contextlib.suppress(asyncio.CancelledError):
-        await task
+        await task  # raises what failed in the agent's task
+
+
+@pytest.fixture
+def relay(agent: EchoAgent) -> Relay:
+    return agent.relay
 
 
 def connect(relay: Relay) -> FakeTransport:
@@ -137,3 +152,17 @@ async def test_a_dial_nobody_can_serve_gets_503(relay: Relay) -> None:
     client.protocol.data_received(b"CONNECT other.default.c9:80 HTTP/1.1\r\n\r\n")
     await eventually(lambda: client.closed, what="the refusal")
     assert client.received.startswith(b"HTTP/1.1 503")
+
+
+async def test_packets_after_the_close_are_dropped_not_written(
+    relay: Relay, agent: EchoAgent
+) -> None:
+    client = connect(relay)
+    client.protocol.data_received(f"CONNECT {ADDRESS} HTTP/1.1\r\n\r\n".encode())
+    await eventually(lambda: client.reading, what="the tunnel is up")
+    client.lose_on_close = False
+    client.close()  # its connection_lost is still to come when the echo arrives
+    client.protocol.data_received(b"in flight")
+    await eventually(lambda: agent.echoed == len(b"in flight"), what="the echo")
+    client.protocol.connection_lost(None)
+    await eventually(lambda: relay.switchboard.connections == 0, what="no connection left")
