@@ -9,11 +9,11 @@ import sys
 
 import uvloop
 
+from ocm_core.allocator import keep_bulk_buffers
 from ocm_core.diagnostics import install_task_dump_signal
 from ocm_core.tlsfiles import TLSFilesError
 from proxy_agent.agent import ProxyAgent
 from proxy_agent.config import build_parser, from_args
-from proxy_agent.memory import keep_bulk_buffers
 
 
 def configure_logging(verbosity: int) -> None:

@@ -9,9 +9,9 @@ import sys
 
 import uvloop
 
+from ocm_core.allocator import keep_bulk_buffers
 from ocm_core.diagnostics import install_task_dump_signal
 from proxy_server.config import build_parser, from_args
-from proxy_server.memory import keep_bulk_buffers
 from proxy_server.server import ProxyServer, ServerStartError
 
 

@@ -1,5 +1,4 @@
-"""Give the heap's free pages back to the OS once a burst of connections has closed, and keep
-the buffers of a bulk transfer in the heap while it runs.
+"""Give the heap's free pages back to the OS once a burst of connections has closed.
 
 glibc keeps what a process frees in its arenas, so after thousands of connections close the
 server would stay at its peak RSS. `malloc_trim(0)` returns every whole free page, also in the
@@ -13,10 +12,9 @@ catches what is freed behind the closes.
 from __future__ import annotations
 
 import asyncio
-import ctypes
-import ctypes.util
-from collections.abc import Callable
 from typing import Final
+
+from ocm_core.allocator import Trim
 
 #: Quiet seconds after the last close before the trim: one trim covers a burst of closes.
 TRIM_DELAY: Final = 0.25
@@ -25,44 +23,6 @@ MAX_TRIM_INTERVAL: Final = 2.0
 #: Seconds from a trim to a second one, for what is freed after the close was reported (TLS
 #: shutdowns, gRPC transports torn down once the client's TCP connection ends).
 FOLLOW_UP_DELAY: Final = 1.0
-
-Trim = Callable[[int], object]
-
-#: `mallopt` parameters (glibc's malloc.h).
-M_TRIM_THRESHOLD: Final = -1
-M_MMAP_THRESHOLD: Final = -3
-#: Allocations up to this size come from the heap. glibc's default (128 KiB, raised only as
-#: large blocks are freed) maps every 256 KiB-1 MiB packet buffer afresh and faults its pages
-#: in: 100-600 page faults per MB moved, ≈ 20 % of the agent's CPU (docs/performance.md §5).
-MMAP_THRESHOLD: Final = 4 * 1024 * 1024
-#: Free memory at the top of the heap kept for the next buffers instead of being returned at
-#: once (the idle-memory trims below still return it all).
-TRIM_THRESHOLD: Final = 8 * 1024 * 1024
-
-
-def keep_bulk_buffers() -> bool:
-    """Set glibc's mmap and trim thresholds for bulk transfers; False where there is no glibc."""
-    try:
-        mallopt = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6").mallopt
-    except (OSError, AttributeError):
-        return False
-    mallopt.argtypes = [ctypes.c_int, ctypes.c_int]
-    mallopt.restype = ctypes.c_int
-    return bool(
-        mallopt(M_MMAP_THRESHOLD, MMAP_THRESHOLD) and mallopt(M_TRIM_THRESHOLD, TRIM_THRESHOLD)
-    )
-
-
-def malloc_trim() -> Trim | None:
-    """glibc's `malloc_trim`, or None where there is none (musl, macOS)."""
-    try:
-        function = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6").malloc_trim
-    except (OSError, AttributeError):
-        return None
-    function.argtypes = [ctypes.c_size_t]
-    function.restype = ctypes.c_int
-    trim: Trim = function
-    return trim
 
 
 class HeapTrimmer:

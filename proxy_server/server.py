@@ -11,13 +11,14 @@ from dataclasses import dataclass
 import grpc
 from aiohttp import web
 
+from ocm_core.allocator import malloc_trim
 from ocm_core.health import health_app, start_health
 from ocm_core.tlsfiles import TLSFilesError, TLSFileSet, TLSMaterial, reloading_server_context
 from protos.tunnel.halfclose import FEATURE_HALF_CLOSE
 from proxy_server.backends import BackendRegistry
 from proxy_server.config import ServerConfig, TLSFiles
 from proxy_server.dialing import RelayDialer
-from proxy_server.memory import HeapTrimmer, malloc_trim
+from proxy_server.memory import HeapTrimmer
 from proxy_server.metrics import ServerMetrics
 from proxy_server.relay import Relay
 from proxy_server.transport.grpc_agent import AgentService

@@ -5,7 +5,8 @@ from __future__ import annotations
 import asyncio
 import threading
 
-from proxy_server.memory import HeapTrimmer, malloc_trim
+from ocm_core.allocator import malloc_trim
+from proxy_server.memory import HeapTrimmer
 
 DEADLINE_S = 5.0
 
