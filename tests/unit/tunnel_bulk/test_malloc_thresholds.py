@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from types import ModuleType
+
 import pytest
 
 import proxy_agent.__main__ as agent_main
@@ -21,35 +23,34 @@ def test_large_packets_stay_below_the_mmap_threshold() -> None:
     assert allocator.TRIM_THRESHOLD >= allocator.MMAP_THRESHOLD
 
 
-def _record(calls: list[str], name: str) -> object:
-    def record() -> bool:
-        calls.append(name)
+SERVER_ARGV = ["--insecure-agent-port", "--insecure-frontend-port"]
+
+
+@pytest.mark.parametrize(
+    ("entry", "program", "failure", "argv"),
+    [
+        (agent_main, "ProxyAgent", TLSFilesError, ["--insecure"]),
+        (server_main, "ProxyServer", ServerStartError, SERVER_ARGV),
+    ],
+)
+def test_each_program_sets_them_before_it_starts(
+    monkeypatch: pytest.MonkeyPatch,
+    entry: ModuleType,
+    program: str,
+    failure: type[Exception],
+    argv: list[str],
+) -> None:
+    calls: list[str] = []
+
+    def set_thresholds() -> bool:
+        calls.append("thresholds")
         return True
 
-    return record
-
-
-def test_the_agent_sets_them_before_it_starts(monkeypatch: pytest.MonkeyPatch) -> None:
-    calls: list[str] = []
-    monkeypatch.setattr(agent_main, "keep_bulk_buffers", _record(calls, "thresholds"))
-
     def refuse(_config: object) -> None:
-        calls.append("agent")
-        raise TLSFilesError("stop before serving")
+        calls.append("program")
+        raise failure("stop before serving")
 
-    monkeypatch.setattr(agent_main, "ProxyAgent", refuse)
-    assert agent_main.main(["--insecure"]) == 1
-    assert calls == ["thresholds", "agent"]
-
-
-def test_the_server_sets_them_before_it_starts(monkeypatch: pytest.MonkeyPatch) -> None:
-    calls: list[str] = []
-    monkeypatch.setattr(server_main, "keep_bulk_buffers", _record(calls, "thresholds"))
-
-    def refuse(_config: object) -> None:
-        calls.append("server")
-        raise ServerStartError("stop before serving")
-
-    monkeypatch.setattr(server_main, "ProxyServer", refuse)
-    assert server_main.main(["--insecure-agent-port", "--insecure-frontend-port"]) == 1
-    assert calls == ["thresholds", "server"]
+    monkeypatch.setattr(entry, "keep_bulk_buffers", set_thresholds)
+    monkeypatch.setattr(entry, program, refuse)
+    assert entry.main(argv) == 1
+    assert calls == ["thresholds", "program"]
