@@ -50,7 +50,7 @@ class Link:
     """Packets bound for one stream; `None` means 'end the stream'.
 
     Each packet is queued with its DATA payload size, which the queue's byte count and the
-    writer's report (`get_sized_batch`) use: reading it back from the packet would copy the
+    writer's report (`get_batch`) use: reading it back from the packet would copy the
     payload (protobuf's upb backend hands out a new bytes object on every read).
 
     `push` never blocks. A producer that can pause its own source awaits `wait_room()`, which
@@ -118,15 +118,12 @@ class Link:
             await self._readable
         return self._pop()
 
-    async def get_batch(self, settle: int = 0) -> list[Packet | None]:
-        """Everything queued (at least one packet), waiting until there is some; lets a
-        writer hand several packets to its socket before one drain. `settle`: event-loop
-        iterations to let pass after the first packet, so packets other tasks are about to
-        queue join the batch (see `batching.SETTLE_ITERATIONS`)."""
-        return [packet for packet, _ in await self.get_sized_batch(settle)]
-
-    async def get_sized_batch(self, settle: int = 0) -> list[tuple[Packet | None, int]]:
-        """`get_batch`, each packet with its DATA payload size (0 for other packets)."""
+    async def get_batch(self, settle: int = 0) -> list[tuple[Packet | None, int]]:
+        """Everything queued (at least one packet), each with its DATA payload size (0 for
+        other packets), waiting until there is some; lets a writer hand several packets to
+        its stream before one drain. `settle`: event-loop iterations to let pass after the
+        first packet, so packets other sockets are about to queue join the batch (see
+        `batching.SETTLE_ITERATIONS`)."""
         batch = [await self._get_sized()]
         if batch[-1][0] is not None:
             for _ in range(settle):
@@ -370,7 +367,7 @@ class Relay:
 
     def agent_wrote(self, key: Hashable, packet: Packet, size: int | None = None) -> None:
         """The agent stream's writer sent `packet` (credit flows back to its frontend);
-        `size`: its DATA payload bytes, as `Link.get_sized_batch` gives them."""
+        `size`: its DATA payload bytes, as `Link.get_batch` gives them."""
         if packet.type == packets.DATA:
             n = _payload_size(packet) if size is None else size
             self._dispatch(self.switchboard.agent_wrote(key, packet.data.connectID, n))

@@ -188,7 +188,7 @@ async def write_link(
     bursts = BurstMeter()
     settle = 0
     while True:
-        queued = await link.get_sized_batch(settle)
+        queued = await link.get_batch(settle)
         sent = [(packet, size) for packet, size in queued if packet is not None]
         ready = [packet for packet, _ in sent]
         if batch:

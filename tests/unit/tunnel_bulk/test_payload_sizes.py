@@ -74,6 +74,6 @@ async def test_the_link_counts_and_hands_out_the_size_it_was_given() -> None:
     link.push(packets.credit(1, 5))
     link.push(packets.data(1, b"defg"))  # no size given: counted from the payload
     assert link.queued_bytes == 7
-    batch = await link.get_sized_batch()
+    batch = await link.get_batch()
     assert [size for _, size in batch] == [3, 0, 4]
     assert link.queued_bytes == 0
