@@ -13,11 +13,12 @@ from protos.tunnel.batching import FEATURE_BATCH
 from protos.tunnel.flow import DEFAULT_WINDOW, FEATURE_CREDIT, check_window
 from protos.tunnel.halfclose import FEATURE_HALF_CLOSE
 from protos.tunnel.headers import choose_features
+from protos.tunnel.lane import FEATURE_LANE
 from proxy_agent.exposure import Exposure, ExposureError, load_file, parse_service_flag
 from proxy_agent.servicemap import SERVICE_MAP_ENV
 
 #: Tunnel extensions this agent announces to servers (used only if the server agrees).
-KNOWN_FEATURES = (FEATURE_CREDIT, FEATURE_BATCH, FEATURE_HALF_CLOSE)
+KNOWN_FEATURES = (FEATURE_CREDIT, FEATURE_BATCH, FEATURE_HALF_CLOSE, FEATURE_LANE)
 
 
 @dataclass(frozen=True)

@@ -15,7 +15,9 @@ import asyncio
 import contextlib
 import logging
 import random
-from collections.abc import Callable
+import ssl
+from collections.abc import Callable, Coroutine
+from typing import Any
 
 import grpc
 
@@ -26,15 +28,19 @@ from protos.tunnel.batching import FEATURE_BATCH
 from protos.tunnel.flow import FEATURE_CREDIT
 from protos.tunnel.halfclose import FEATURE_HALF_CLOSE
 from protos.tunnel.headers import feature_metadata, negotiate, single_value
+from protos.tunnel.lane import FEATURE_LANE, LANE_PORT
 from proxy_agent.config import AgentConfig
 from proxy_agent.exposure import Exposure
+from proxy_agent.lane import LaneCall, LaneRefusedError, client_context, open_lane
 from proxy_agent.metrics import AgentMetrics
 from proxy_agent.servicemap import ServiceMap
-from proxy_agent.session import Session
+from proxy_agent.session import PacketCall, Session
 
 logger = logging.getLogger(__name__)
 METHOD = "/AgentService/Connect"
 HEADER_TIMEOUT = 10.0
+#: After a lane failed to open, how long the agent stays on gRPC before trying again.
+LANE_RETRY_INTERVAL = 300.0
 #: After DRAIN, how long a server may still route a dial to the stream: dials it sent before it
 #: read the DRAIN are in flight. The stream closes only once idle and at least this old.
 DRAIN_SETTLE = 1.0
@@ -92,6 +98,12 @@ class Connector:
         self._retiring: set[Session] = set()
         #: Sessions to replace (renew): they keep serving until a new stream to their server is up.
         self._stale: set[Session] = set()
+        #: gRPC sessions to replace with a lane to the same server, once one opens.
+        self._upgradable: set[Session] = set()
+        #: The lane port the server offered (None: no lane), and when to try it again.
+        self._lane_port: int | None = None
+        self._lane_retry_at = 0.0
+        self._lane_failed_port: int | None = None
         self._tasks: set[asyncio.Task[None]] = set()
         self._server_count = 1
         self._wake = asyncio.Event()
@@ -118,7 +130,7 @@ class Connector:
         delay = config.sync_interval
         try:
             while True:
-                if not self.draining and self._wants_streams():
+                if not self.draining and (self._wants_grpc() or self._lane_wanted()):
                     try:
                         await self._connect_once()
                         delay = config.sync_interval
@@ -140,11 +152,65 @@ class Connector:
         finally:
             await self.close()
 
-    def _wants_streams(self) -> bool:
+    async def _connect_once(self) -> None:
+        if self._lane_wanted():
+            try:
+                await self._connect_lane()
+                return
+            except (OSError, TimeoutError, LaneRefusedError, ssl.SSLError) as exc:
+                self._lane_failed(exc)
+            if not self._wants_grpc():
+                return
+        await self._connect_grpc()
+
+    def _lane_wanted(self) -> bool:
+        return (
+            self._lane_port is not None
+            and asyncio.get_running_loop().time() >= self._lane_retry_at
+            and (bool(self._upgradable) or self._wants_grpc() or bool(self._stale))
+        )
+
+    def _wants_grpc(self) -> bool:
         fresh = [s for s in self.sessions.values() if s not in self._stale]
         return len(fresh) < self._server_count
 
-    async def _connect_once(self) -> None:
+    def _lane_failed(self, exc: BaseException) -> None:
+        self.metrics.server_failures.labels(f"lane_{type(exc).__name__}").inc()
+        self._lane_retry_at = asyncio.get_running_loop().time() + LANE_RETRY_INTERVAL
+        self._lane_failed_port = self._lane_port
+        logger.warning(
+            "cannot open the lane to %s:%s: %s; staying on gRPC, trying again in %.0f s",
+            self.config.proxy_server_host,
+            self._lane_port,
+            _reason(exc),
+            LANE_RETRY_INTERVAL,
+        )
+
+    async def _connect_lane(self) -> None:
+        config = self.config
+        assert self._lane_port is not None
+        context = None
+        if self.tls is not None:
+            context = client_context(self.tls.current)
+        call, answer = await open_lane(
+            config.proxy_server_host,
+            self._lane_port,
+            self._metadata(),
+            tls=context,
+            server_hostname=config.server_name or config.proxy_server_host,
+            keepalive_time=config.keepalive_time,
+            timeout=HEADER_TIMEOUT,
+        )
+        server_id = single_value(answer, headers.SERVER_ID)
+        count = single_value(answer, headers.SERVER_COUNT)
+        if not server_id or not count or not count.isdigit():
+            call.cancel()
+            raise LaneRefusedError(f"the lane server answered without {headers.SERVER_ID}")
+        session = self._install(call, server_id, int(count), negotiate(config.features, answer))
+        if session is not None:
+            self._spawn(self._serve(session, None))
+
+    async def _connect_grpc(self) -> None:
         config = self.config
         target = f"{config.proxy_server_host}:{config.proxy_server_port}"
         options = channel_options(config)
@@ -161,24 +227,26 @@ class Connector:
         if session is None:
             await channel.close(None)
             return
-        task = asyncio.ensure_future(self._serve(session, channel))
+        self._spawn(self._serve(session, channel))
+
+    def _spawn(self, coro: Coroutine[Any, Any, None]) -> None:
+        task = asyncio.ensure_future(coro)
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 
+    def _metadata(self) -> list[tuple[str, str]]:
+        return [
+            (headers.AGENT_ID, self.config.agent_id),
+            (headers.AGENT_IDENTIFIERS, self._exposure().identifiers().encode()),
+            *feature_metadata(self.config.features),
+        ]
+
     async def _open(self, channel: grpc.aio.Channel) -> Session | None:
-        identifiers = self._exposure().identifiers().encode()
         call = channel.stream_stream(
             METHOD,
             request_serializer=Packet.SerializeToString,
             response_deserializer=Packet.FromString,
-        )(
-            None,
-            metadata=(
-                (headers.AGENT_ID, self.config.agent_id),
-                (headers.AGENT_IDENTIFIERS, identifiers),
-                *feature_metadata(self.config.features),
-            ),
-        )
+        )(None, metadata=tuple(self._metadata()))
         async with asyncio.timeout(HEADER_TIMEOUT):
             metadata = list(await call.initial_metadata() or ())
         server_id = single_value(metadata, headers.SERVER_ID)
@@ -188,10 +256,29 @@ class Connector:
             details = await call.details()
             raise ServerRefusedError(f"{code.name}: {details}")
         features = negotiate(self.config.features, metadata)
-        self._server_count = max(1, int(count))
+        self._lane_port = _lane_port(metadata) if FEATURE_LANE in features else None
+        if self._lane_port != self._lane_failed_port:
+            self._lane_retry_at = 0.0  # a port not tried yet (the server changed): try it now
+        session = self._install(call, server_id, int(count), features)
+        if session is not None and self._lane_port is not None:
+            self._upgradable.add(session)
+            self._wake.set()  # open the lane now, then this stream drains
+        return session
+
+    def _install(
+        self, call: PacketCall, server_id: str, count: int, features: frozenset[str]
+    ) -> Session | None:
+        """Serve `call` as the session to `server_id`, replacing a stale one or a gRPC stream
+        the lane supersedes; None (and `call` closed) when that server is served already."""
+        self._server_count = max(1, count)
         self.metrics.known_server_count.set(self._server_count)
+        lane = isinstance(call, LaneCall)
         replaced = self.sessions.get(server_id)
-        if replaced is not None and replaced not in self._stale:
+        if (
+            replaced is not None
+            and replaced not in self._stale
+            and not (lane and replaced in self._upgradable)
+        ):
             call.cancel()  # ANP parity: a second stream to the same server is closed
             return None
         session = Session(
@@ -209,17 +296,18 @@ class Connector:
         self.sessions[server_id] = session
         if replaced is not None:
             self._stale.discard(replaced)
+            self._upgradable.discard(replaced)
             self._retire(replaced)
         logger.info(
             "connected to proxy-server %s (%d/%d)",
             server_id,
             len(self.sessions),
             self._server_count,
-            extra={"features": sorted(features)},
+            extra={"features": sorted(features), "lane": lane},
         )
         return session
 
-    async def _serve(self, session: Session, channel: grpc.aio.Channel) -> None:
+    async def _serve(self, session: Session, channel: grpc.aio.Channel | None) -> None:
         self.metrics.open_server_connections.inc()
         try:
             await session.run()
@@ -227,11 +315,18 @@ class Connector:
             logger.warning("stream to proxy-server %s ended: %s", session.server_id, _reason(exc))
         finally:
             self.metrics.open_server_connections.dec()
+            retired = session in self._retiring or self.draining
             if self.sessions.get(session.server_id) is session:
                 del self.sessions[session.server_id]
             self._retiring.discard(session)
             self._stale.discard(session)
-            await channel.close(None)
+            self._upgradable.discard(session)
+            if channel is not None:
+                await channel.close(None)
+            elif not retired:
+                # The server went away (or restarts): reconnect over gRPC and learn its lane anew.
+                logger.warning("lane to proxy-server %s closed", session.server_id)
+                self._lane_port = None
             self._wake.set()
 
     def renew(self) -> None:
@@ -276,6 +371,15 @@ class Connector:
             session.close()
         for task in list(self._tasks):
             task.cancel()
+
+
+def _lane_port(metadata: list[tuple[str, str | bytes]]) -> int | None:
+    value = single_value(metadata, LANE_PORT)
+    if value is None or not value.isdigit() or not 0 < int(value) < 65536:
+        if value is not None:
+            logger.warning("ignoring the server's malformed lane port %r", value)
+        return None
+    return int(value)
 
 
 def _reason(exc: BaseException) -> str:

@@ -1,4 +1,5 @@
-"""One agent stream to one proxy-server: the protocol endpoint, its sockets and its pumps.
+"""One agent link to one proxy-server (a gRPC stream or a lane): the protocol endpoint, its
+sockets and its pumps.
 
 The reader serves every connection of the stream, so it does not wait on one: bytes for a
 target go straight to that connection's transport (`TargetConnection.enqueue`), bounded by
@@ -11,8 +12,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable
-
-import grpc
+from typing import Protocol
 
 from protos._gen.client_pb2 import Packet
 from protos.tunnel import (
@@ -33,13 +33,23 @@ from proxy_agent.outbox import Outbox
 
 logger = logging.getLogger(__name__)
 
-Call = grpc.aio.StreamStreamCall[Packet, Packet]
+
+class PacketCall(Protocol):
+    """What a session uses of its link: a gRPC stream call, or a `lane.LaneCall`."""
+
+    async def read(self) -> object:
+        """The next packet; anything else (gRPC's EOF, None) means the link ended."""
+        ...
+
+    async def write(self, message: Packet, /) -> None: ...
+
+    def cancel(self) -> bool: ...
 
 
 class Session:
     def __init__(
         self,
-        call: Call,
+        call: PacketCall,
         server_id: str,
         resolve: Callable[[str], str],
         *,
@@ -107,7 +117,7 @@ class Session:
         while True:
             message = await self.call.read()
             if not isinstance(message, Packet):
-                return  # grpc.aio.EOF: the server ended the stream
+                return  # grpc.aio.EOF or a closed lane: the server ended the link
             if self._batch and message.type == BATCH:
                 try:
                     batch = unpack(message)

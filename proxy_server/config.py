@@ -37,6 +37,10 @@ class ServerConfig:
     agent_port: int = 8091
     #: /healthz, /readyz, /metrics; upstream default 8092.
     health_port: int = 8092
+    #: The lane port offered to our agents (`protos.tunnel.lane`); None: no lane.
+    agent_lane_port: int | None = None
+    #: The lane port agents are told to dial, when a proxy or NAT maps it (None: the bound one).
+    agent_lane_advertised_port: int | None = None
     mode: str = "grpc"
     proxy_strategies: tuple[str, ...] = ("default",)
     server_id: str = ""
@@ -78,6 +82,18 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--server-port", type=int, default=8090, help="frontend port (0: any free)")
     p.add_argument("--agent-port", type=int, default=8091, help="agent port (0: any free)")
     p.add_argument("--health-port", type=int, default=8092, help="health/metrics port (0: any)")
+    p.add_argument(
+        "--agent-lane-port",
+        type=int,
+        help="also serve agents on this port as length-prefixed packets over the agent port's "
+        "TLS, and offer it to our agents, which move off gRPC onto it (0: any free; "
+        "default: no lane)",
+    )
+    p.add_argument(
+        "--agent-lane-advertised-port",
+        type=int,
+        help="the lane port to tell agents when a Service or NAT maps it to another number",
+    )
     p.add_argument(
         "--mode",
         choices=["grpc", "http-connect"],
@@ -211,6 +227,14 @@ def from_args(args: argparse.Namespace) -> ServerConfig:
         raise ValueError(f"--connection-window: {exc}") from exc
     if args.stalled_connection_timeout < 0:
         raise ValueError("--stalled-connection-timeout must be 0 (never) or more seconds")
+    for flag, value in (
+        ("--agent-lane-port", args.agent_lane_port),
+        ("--agent-lane-advertised-port", args.agent_lane_advertised_port),
+    ):
+        if value is not None and not 0 <= value <= 65535:
+            raise ValueError(f"{flag} must be a port number (0-65535), got {value}")
+    if args.agent_lane_advertised_port is not None and args.agent_lane_port is None:
+        raise ValueError("--agent-lane-advertised-port needs --agent-lane-port")
     agent_tls = _tls(
         args.cluster_cert,
         args.cluster_key,
@@ -232,6 +256,8 @@ def from_args(args: argparse.Namespace) -> ServerConfig:
         server_port=args.server_port,
         agent_port=args.agent_port,
         health_port=args.health_port,
+        agent_lane_port=args.agent_lane_port,
+        agent_lane_advertised_port=args.agent_lane_advertised_port,
         mode=args.mode,
         proxy_strategies=strategies,
         server_id=args.server_id or str(uuid.uuid4()),

@@ -20,6 +20,9 @@ class ServerMetrics:
         self.grpc_connections = Gauge(
             f"{PREFIX}_grpc_connections", "Open gRPC streams", ["service_method"], registry=r
         )
+        self.agent_lanes = Gauge(
+            f"{PREFIX}_agent_lanes", "Open agent lanes (agent links over the lane port)", registry=r
+        )
         self.http_connections = Gauge(
             f"{PREFIX}_http_connections", "Open HTTP CONNECT tunnels", registry=r
         )

@@ -1,4 +1,5 @@
-"""Run a proxy-server: agent port, frontend port, health port; graceful shutdown."""
+"""Run a proxy-server: agent port (and lane port), frontend port, health port; graceful
+shutdown."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from ocm_core.allocator import malloc_trim
 from ocm_core.health import health_app, start_health
 from ocm_core.tlsfiles import TLSFilesError, TLSFileSet, TLSMaterial, reloading_server_context
 from protos.tunnel.halfclose import FEATURE_HALF_CLOSE
+from protos.tunnel.lane import ALPN as LANE_ALPN
 from proxy_server.backends import BackendRegistry
 from proxy_server.config import ServerConfig, TLSFiles
 from proxy_server.dialing import RelayDialer
@@ -24,6 +26,7 @@ from proxy_server.relay import Relay
 from proxy_server.transport.grpc_agent import AgentService
 from proxy_server.transport.grpc_frontend import ProxyService
 from proxy_server.transport.http_connect import HTTPConnectFrontend
+from proxy_server.transport.lane_agent import LanePort
 from proxy_server.userserver import UserServer, build_parts
 
 logger = logging.getLogger(__name__)
@@ -35,6 +38,7 @@ class Ports:
     frontend: int
     health: int
     user_server: int | None = None
+    agent_lane: int | None = None
 
 
 def grpc_options(config: ServerConfig) -> list[tuple[str, int]]:
@@ -122,6 +126,7 @@ class ProxyServer:
         )
         self._grpc_servers: list[grpc.aio.Server] = []
         self._http_server: asyncio.Server | None = None
+        self._lane: LanePort | None = None
         self._health: web.AppRunner | None = None
         self._stopping = False
         self.user_server: UserServer | None = None
@@ -138,7 +143,8 @@ class ProxyServer:
 
     async def start(self) -> Ports:
         config = self.config
-        agent_port = await self._start_agent_port()
+        lane_port = await self._start_lane_port()
+        agent_port = await self._start_agent_port(lane_port)
         frontend_port = await self._start_frontend_port()
         self._health, health_port = await start_health(
             health_app(self.metrics.registry, self.not_ready_reason),
@@ -150,6 +156,7 @@ class ProxyServer:
             frontend=frontend_port,
             health=health_port,
             user_server=await self._start_user_server(),
+            agent_lane=lane_port,
         )
         if config.ports_file is not None:
             config.ports_file.write_text(json.dumps(ports.__dict__))
@@ -160,6 +167,7 @@ class ProxyServer:
             config.mode,
             frontend_port,
             health_port,
+            extra={"agent_lane_port": lane_port},
         )
         return ports
 
@@ -173,7 +181,37 @@ class ProxyServer:
         self.user_server = UserServer(config, parts, hub=hub)
         return await self.user_server.start()
 
-    async def _start_agent_port(self) -> int:
+    async def _start_lane_port(self) -> int | None:
+        config = self.config
+        if config.agent_lane_port is None:
+            return None
+        self._lane = LanePort(
+            self.relay,
+            server_id=config.server_id,
+            server_count=config.server_count,
+            require_identity=config.require_agent_identity,
+            features=config.features,
+            max_frame=config.max_message_bytes,
+            keepalive_time=config.keepalive_time,
+        )
+        tls = (
+            reloading_server_context(
+                file_set(config.agent_tls), alpn=(LANE_ALPN,), session_tickets=False
+            )
+            if config.agent_tls is not None
+            else None
+        )
+        try:
+            return await self._lane.start(
+                config.bind_address, config.agent_lane_port, tls, reuse_port=config.reuse_port
+            )
+        except OSError as exc:
+            raise ServerStartError(
+                f"cannot listen for agent lanes on {config.bind_address}:"
+                f"{config.agent_lane_port}: {exc.strerror or exc}"
+            ) from exc
+
+    async def _start_agent_port(self, lane_port: int | None) -> int:
         config = self.config
         server = grpc.aio.server(options=grpc_options(config))
         service = AgentService(
@@ -182,6 +220,7 @@ class ProxyServer:
             server_count=config.server_count,
             require_identity=config.require_agent_identity,
             features=config.features,
+            lane_port=config.agent_lane_advertised_port or lane_port,
         )
         server.add_generic_rpc_handlers((service.handler(),))
         address = f"{config.bind_address}:{config.agent_port}"
@@ -231,6 +270,8 @@ class ProxyServer:
             await asyncio.sleep(0.05)
         if self._http_server is not None:
             self._http_server.close()
+        if self._lane is not None:
+            self._lane.close()
         await asyncio.gather(*(s.stop(grace=0.5) for s in self._grpc_servers))
         if self._health is not None:
             await self._health.cleanup()

@@ -34,12 +34,16 @@ READY_TIMEOUT_S: Final = 30.0
 POLL_S: Final = 0.1
 AGENT_ID: Final = "tunnelbench-agent"
 MODES: Final = {PATH_TUNNEL_HTTP_CONNECT: "http-connect", PATH_TUNNEL_GRPC: "grpc"}
+LANE_FLAG: Final = "--agent-lane-port"
 OPTIONAL_PORT_FLAGS: Final = {
-    SERVER_MODULE: ("--admin-port",),
+    SERVER_MODULE: ("--admin-port", LANE_FLAG),
     AGENT_MODULE: ("--admin-server-port",),
 }
-"""Flags passed only when `--help` lists them: their upstream defaults are fixed ports that
-two servers (one per frontend mode) would both try to bind."""
+"""Flags passed only when `--help` lists them: upstream's admin ports default to fixed ports
+that two servers (one per frontend mode) would both try to bind; the lane port is ours (the
+agent link without gRPC's per-message cost, docs/performance.md §9), offered as a deployment
+would (the cluster-proxy chart opens it)."""
+LANE_GAUGE: Final = b"konnectivity_network_proxy_server_agent_lanes 1.0"
 
 
 @dataclass(frozen=True)
@@ -211,6 +215,25 @@ async def _wait_until_tunnelling(
     raise RuntimeError(f"no byte echoed through the tunnel in {READY_TIMEOUT_S:g} s: {last_error}")
 
 
+async def _wait_for_lane(health_port: int) -> None:
+    """Measure the agent link the agent settles on: it moves to the lane just after connecting."""
+    deadline = asyncio.get_running_loop().time() + READY_TIMEOUT_S
+    while asyncio.get_running_loop().time() < deadline:
+        if LANE_GAUGE in await _http_get(LOOPBACK, health_port, "/metrics"):
+            return
+        await asyncio.sleep(POLL_S)
+    raise RuntimeError(f"the agent did not move to the lane in {READY_TIMEOUT_S:g} s")
+
+
+async def _http_get(host: str, port: int, path: str) -> bytes:
+    reader, writer = await asyncio.open_connection(host, port)
+    try:
+        writer.write(f"GET {path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n".encode())
+        return await reader.read()
+    finally:
+        writer.close()
+
+
 @contextlib.asynccontextmanager
 async def deployment(
     name: str,
@@ -231,6 +254,7 @@ async def deployment(
             "agent-health",
             "--admin-port",
             "--admin-server-port",
+            LANE_FLAG,
         )
     }
     log = workdir / f"{name}.log"
@@ -262,6 +286,8 @@ async def deployment(
             open_address = grpc_dialer(server_port=ports["server"], certs=certs)
         opener = service_opener(open_address, targets)
         await _wait_until_tunnelling(opener, children)
+        if server.supports(LANE_FLAG):
+            await _wait_for_lane(ports["health"])
         print(f"[setup] {name}: server :{ports['server']} agent link :{ports['agent']}", flush=True)
         yield BenchPath(
             name=name,

@@ -11,7 +11,6 @@ see nothing new.
 from __future__ import annotations
 
 import asyncio
-import itertools
 import logging
 from collections.abc import AsyncIterator, Callable
 
@@ -22,15 +21,14 @@ from protos.tunnel import RemoteProtocolError, headers, packets
 from protos.tunnel.batching import BATCH, FEATURE_BATCH, BurstMeter, pack, unpack
 from protos.tunnel.flow import FEATURE_CREDIT
 from protos.tunnel.halfclose import FEATURE_HALF_CLOSE
-from protos.tunnel.headers import negotiate, parse_agent_identifiers, single_value
-from proxy_server.backends import Backend, identity_violations
+from protos.tunnel.lane import FEATURE_LANE, LANE_PORT
+from proxy_server.admission import Refusal, admit
+from proxy_server.backends import Backend
 from proxy_server.identity import cluster_of_certificate
 from proxy_server.relay import Link, Relay
 
 logger = logging.getLogger(__name__)
 METHOD = "/AgentService/Connect"
-
-_stream_ids = itertools.count(1)
 
 
 class AgentService:
@@ -42,9 +40,12 @@ class AgentService:
         server_count: int,
         require_identity: bool,
         features: frozenset[str] = frozenset(),
+        lane_port: int | None = None,
     ) -> None:
+        """`lane_port`: offer agents that announce `lane` this port (see `protos.tunnel.lane`)."""
         self._relay = relay
-        self._features = features
+        self._lane_port = lane_port
+        self._offered = features | {FEATURE_LANE} if lane_port is not None else features
         self._server_id = server_id
         self._server_count = server_count
         self._require_identity = require_identity
@@ -64,9 +65,10 @@ class AgentService:
         if admitted is None:
             return
         backend, features = admitted
-        await context.send_initial_metadata(
-            tuple(headers.server_headers(self._server_id, self._server_count, features).items())
-        )
+        answer = dict(headers.server_headers(self._server_id, self._server_count, features))
+        if FEATURE_LANE in features:
+            answer[LANE_PORT] = str(self._lane_port)
+        await context.send_initial_metadata(tuple(answer.items()))
         relay = self._relay
         link = relay.add_agent(
             backend,
@@ -102,45 +104,16 @@ class AgentService:
         self, context: grpc.aio.ServicerContext[Packet, Packet]
     ) -> tuple[Backend, frozenset[str]] | None:
         """The agent's backend and the negotiated features, or None once refused."""
-        pairs = list(context.invocation_metadata() or ())
-        try:
-            features = negotiate(self._features, pairs)
-            agent_id = single_value(pairs, headers.AGENT_ID)
-            if not agent_id:
-                raise RemoteProtocolError("expected one agentID in the stream metadata")
-            identifiers = parse_agent_identifiers(
-                single_value(pairs, headers.AGENT_IDENTIFIERS) or ""
-            )
-        except RemoteProtocolError as exc:
-            await self._refuse(context, grpc.StatusCode.INVALID_ARGUMENT, str(exc), "bad_metadata")
-            return None
-        cluster = _peer_cluster(context)
-        if cluster is None and self._require_identity:
-            await self._refuse(
-                context,
-                grpc.StatusCode.PERMISSION_DENIED,
-                "the agent certificate names no cluster (expected subject "
-                "system:open-cluster-management:cluster:<cluster>:addon:...)",
-                "no_identity",
-            )
-            return None
-        if cluster is not None:
-            problems = identity_violations(cluster, identifiers)
-            if problems:
-                await self._refuse(
-                    context,
-                    grpc.StatusCode.PERMISSION_DENIED,
-                    f"agent {agent_id}: " + "; ".join(problems),
-                    "identity",
-                )
-                return None
-        backend = Backend(
-            key=(agent_id, next(_stream_ids)),
-            agent_id=agent_id,
-            identifiers=identifiers,
-            cluster=cluster,
+        result = admit(
+            context.invocation_metadata() or (),
+            cluster=_peer_cluster(context),
+            offered=self._offered,
+            require_identity=self._require_identity,
         )
-        return backend, features
+        if isinstance(result, Refusal):
+            await self._refuse(context, grpc.StatusCode[result.code], result.message, result.reason)
+            return None
+        return result.backend, result.features
 
     async def _refuse(
         self,

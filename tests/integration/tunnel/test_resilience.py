@@ -27,34 +27,58 @@ async def metric(proc: Running, name: str) -> float:
     return (await proc.metrics()).get(name, 0.0)
 
 
+def lane_flags(lane: bool, port: int = 0) -> tuple[str, ...]:
+    return ("--agent-lane-port", str(port)) if lane else ()
+
+
+async def on_lane(server: Running) -> bool:
+    lanes = await metric(server, f"{SERVER}_agent_lanes")
+    streams = await metric(server, f'{SERVER}_grpc_connections{{service_method="Connect"}}')
+    return (lanes, streams) == (1.0, 0.0)
+
+
+LINKS = pytest.mark.parametrize("lane", [False, True], ids=["grpc", "lane"])
+
+
+@LINKS
 async def test_agent_holds_a_stream_to_each_of_two_replicas(
-    pki: PKI, start_server: StartServer, start_agent: StartAgent, echo: EchoServer
+    pki: PKI, start_server: StartServer, start_agent: StartAgent, echo: EchoServer, lane: bool
 ) -> None:
-    # Both replicas listen on one agent port, as behind a load balancer: SO_REUSEPORT shares it.
+    # Both replicas listen on one agent port, as behind a load balancer: SO_REUSEPORT shares it
+    # (and the lane port, when there is one).
     port = _free_port()
+    lanes = lane_flags(lane, _free_port())
     first = await start_server(
-        "--server-count", "2", "--server-id", "s1", "--reuse-port", name="s1", agent_port=port
-    )
+        "--server-count", "2", "--server-id", "s1", "--reuse-port", *lanes, name="s1",
+        agent_port=port,
+    )  # fmt: skip
     second = await start_server(
-        "--server-count", "2", "--server-id", "s2", "--reuse-port", name="s2", agent_port=port
-    )
+        "--server-count", "2", "--server-id", "s2", "--reuse-port", *lanes, name="s2",
+        agent_port=port,
+    )  # fmt: skip
     agent = await start_agent(first, "c1", *expose(echo))
 
     async def both() -> bool:
         return await metric(agent, f"{AGENT}_open_server_connections") == 2
 
+    if lane:  # each replica's gRPC stream is replaced by a lane, then closes
+        await eventually(lambda: on_lane(first), timeout=20, what="a lane to the first replica")
+        await eventually(lambda: on_lane(second), timeout=20, what="a lane to the second")
     await eventually(both, timeout=20, what="a stream to each replica")
     for server in (first, second):
         assert await metric(server, f"{SERVER}_ready_backends") == 1
 
 
+@LINKS
 async def test_killed_agent_closes_its_connections_on_the_hub_promptly(
-    pki: PKI, start_server: StartServer, start_agent: StartAgent, echo: EchoServer
+    pki: PKI, start_server: StartServer, start_agent: StartAgent, echo: EchoServer, lane: bool
 ) -> None:
-    server = await start_server()
+    server = await start_server(*lane_flags(lane))
     agent = await start_agent(server, "c1", *expose(echo))
     async with client_for(server, pki) as client:
         await eventually(server.ready, what="agent registered")
+        if lane:
+            await eventually(lambda: on_lane(server), what="the agent on its lane")
         stream = await client.dial(f"echo.default.c1:{echo_port(echo)}")
         await stream.write(b"x" * 1024)
         assert await stream.read()
@@ -69,13 +93,16 @@ async def test_killed_agent_closes_its_connections_on_the_hub_promptly(
         assert await metric(server, f"{SERVER}_established_connections") == 0
 
 
+@LINKS
 async def test_agent_comes_back_by_itself_after_a_server_restart(
-    pki: PKI, start_server: StartServer, start_agent: StartAgent, echo: EchoServer
+    pki: PKI, start_server: StartServer, start_agent: StartAgent, echo: EchoServer, lane: bool
 ) -> None:
     port = _free_port()
-    server = await start_server(agent_port=port)
+    server = await start_server(*lane_flags(lane), agent_port=port)
     agent = await start_agent(server, "c1", *expose(echo))
     await eventually(server.ready, what="agent registered")
+    if lane:
+        await eventually(lambda: on_lane(server), what="the agent on its lane")
     server.proc.kill()
     await server.proc.stop()
 
@@ -83,8 +110,11 @@ async def test_agent_comes_back_by_itself_after_a_server_restart(
         return not await agent.ready()
 
     await eventually(agent_not_ready, what="agent noticed the server is gone")
-    restarted = await start_server(agent_port=port, name="server-again")
+    # A new lane port, as a restarted server may bind: the agent learns it again.
+    restarted = await start_server(*lane_flags(lane), agent_port=port, name="server-again")
     await eventually(restarted.ready, timeout=15, what="agent reconnected")
+    if lane:
+        await eventually(lambda: on_lane(restarted), timeout=15, what="the agent on a lane again")
     async with client_for(restarted, pki) as client:
         stream = await client.dial(f"echo.default.c1:{echo_port(echo)}")
         await stream.write(b"again")

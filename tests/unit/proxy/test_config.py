@@ -55,3 +55,19 @@ def test_agent_needs_a_ca_or_explicit_insecure() -> None:
         agent("--insecure", "--agent-identifiers", "ipv4=300.1.1.1")
     config = agent("--insecure", "--cluster-name", "c1", "--expose", "api.shop:80")
     assert config.exposure.identifiers().hosts == ("api.shop.c1",)
+
+
+def test_server_lane_flags_are_checked() -> None:
+    insecure = ("--insecure-agent-port", "--insecure-frontend-port")
+    assert server(*insecure).agent_lane_port is None
+    with pytest.raises(ValueError, match="--agent-lane-port must be a port number"):
+        server(*insecure, "--agent-lane-port", "70000")
+    with pytest.raises(ValueError, match="needs --agent-lane-port"):
+        server(*insecure, "--agent-lane-advertised-port", "443")
+    config = server(*insecure, "--agent-lane-port", "8094", "--agent-lane-advertised-port", "443")
+    assert (config.agent_lane_port, config.agent_lane_advertised_port) == (8094, 443)
+
+
+def test_agent_announces_the_lane_unless_told_not_to() -> None:
+    assert "lane" in agent("--insecure").features
+    assert "lane" not in agent("--insecure", "--tunnel-features", "credit,batch").features

@@ -1,0 +1,197 @@
+"""The agent's end of a lane (`protos.tunnel.lane`): open it, then read and write packets.
+
+`LaneCall` offers what `Session` uses of a gRPC stream call (`read`, `write`, `cancel`), so a
+session runs the same over either. Writes made in one event-loop iteration leave in one
+`transport.write`; `write` waits only while the transport is above its high-water mark.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import ssl
+from collections import deque
+from typing import Final, cast
+
+from google.protobuf.message import DecodeError
+
+from ocm_core import pki
+from ocm_core.keepalive import tune_link_socket
+from ocm_core.tlsfiles import TLSMaterial
+from protos._gen.client_pb2 import Packet
+from protos.tunnel import RemoteProtocolError
+from protos.tunnel.lane import (
+    ALPN,
+    MAX_HELLO,
+    PREFACE,
+    REFUSAL,
+    FrameReader,
+    decode_headers,
+    encode_headers,
+    frame,
+    frames,
+)
+
+logger = logging.getLogger(__name__)
+
+#: Largest frame accepted from the server (its DATA packets are at most 1 MiB).
+MAX_FRAME: Final = 8 * 1024 * 1024
+
+
+class LaneRefusedError(Exception):
+    """The server answered the hello with a refusal, or not at all; the message says why."""
+
+
+def client_context(material: TLSMaterial, *, check_hostname: bool = True) -> ssl.SSLContext:
+    """The agent's mTLS context for the lane: the same files as its gRPC channel."""
+    if material.ca is None:
+        raise ssl.SSLError("the lane needs the CA of the proxy-server's certificate")
+    chain = pki.load_certificates_pem(material.cert) if material.cert else []
+    key = pki.load_private_key_pem(material.key) if material.key else None
+    context = pki.client_ssl_context(
+        pki.CABundle.from_pem(material.ca), chain=chain, key=key, check_hostname=check_hostname
+    )
+    context.set_alpn_protocols([ALPN])
+    return context
+
+
+async def open_lane(
+    host: str,
+    port: int,
+    metadata: list[tuple[str, str]],
+    *,
+    tls: ssl.SSLContext | None,
+    server_hostname: str | None,
+    keepalive_time: float,
+    timeout: float,
+) -> tuple[LaneCall, list[tuple[str, str]]]:
+    """Connect, say hello with `metadata`, and return the lane and the server's headers;
+    raises OSError, TimeoutError or LaneRefusedError."""
+    loop = asyncio.get_running_loop()
+    async with asyncio.timeout(timeout):
+        _, call = await loop.create_connection(
+            lambda: LaneCall(keepalive_time),
+            host,
+            port,
+            ssl=tls,
+            server_hostname=server_hostname if tls is not None else None,
+        )
+        call.hello(metadata)
+        try:
+            answer = await call.answer
+        except BaseException:
+            call.cancel()
+            raise
+    refusal = next((value for key, value in answer if key == REFUSAL), None)
+    if refusal is not None:
+        call.cancel()
+        raise LaneRefusedError(refusal)
+    return call, answer
+
+
+class LaneCall(asyncio.Protocol):
+    def __init__(self, keepalive_time: float) -> None:
+        self._keepalive_time = keepalive_time
+        self._transport: asyncio.Transport | None = None
+        self._reader = FrameReader(MAX_HELLO)
+        self.answer: asyncio.Future[list[tuple[str, str]]] = (
+            asyncio.get_running_loop().create_future()
+        )
+        self._inbox: deque[bytes] = deque()
+        self._readable: asyncio.Future[None] | None = None
+        self._room: asyncio.Future[None] | None = None
+        self._pending: list[bytes] = []
+        self._flush_scheduled = False
+        self._closed = False
+
+    # -- asyncio.Protocol ----------------------------------------------------------------------
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        self._transport = cast(asyncio.Transport, transport)
+        sock = transport.get_extra_info("socket")
+        if sock is not None:
+            tune_link_socket(sock, self._keepalive_time)
+
+    def data_received(self, data: bytes) -> None:
+        try:
+            payloads = self._reader.feed(data)
+            if payloads and not self.answer.done():
+                self.answer.set_result(decode_headers(payloads.pop(0)))
+                self._reader.set_limit(MAX_FRAME)
+        except RemoteProtocolError as exc:
+            self._fail(LaneRefusedError(f"the lane server broke the protocol: {exc}"))
+            return
+        if payloads:
+            self._inbox.extend(payloads)
+            _wake(self._readable)
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self._closed = True
+        if not self.answer.done():
+            self.answer.set_exception(
+                LaneRefusedError(f"the server closed the lane before answering ({exc or 'EOF'})")
+            )
+        _wake(self._readable)
+        _wake(self._room)
+
+    def pause_writing(self) -> None:
+        self._room = asyncio.get_running_loop().create_future()
+
+    def resume_writing(self) -> None:
+        _wake(self._room)
+        self._room = None
+
+    # -- what Session uses ---------------------------------------------------------------------
+    def hello(self, metadata: list[tuple[str, str]]) -> None:
+        assert self._transport is not None
+        self._transport.write(PREFACE + frame(encode_headers(metadata)))
+
+    async def read(self) -> Packet | None:
+        """The next packet; None once the lane is closed."""
+        while not self._inbox:
+            if self._closed:
+                return None
+            self._readable = asyncio.get_running_loop().create_future()
+            await self._readable
+        try:
+            return Packet.FromString(self._inbox.popleft())
+        except DecodeError:
+            self._fail(LaneRefusedError("the lane server sent a frame that is not a Packet"))
+            return None
+
+    async def write(self, message: Packet) -> None:
+        if self._closed:
+            raise ConnectionResetError("the lane is closed")
+        self._pending.append(message.SerializeToString())
+        if not self._flush_scheduled:
+            self._flush_scheduled = True
+            asyncio.get_running_loop().call_soon(self._flush)
+        if self._room is not None:
+            await asyncio.shield(self._room)
+
+    def cancel(self) -> bool:
+        """Close the lane (what `Session.close` asks of a gRPC call)."""
+        if self._transport is None or self._closed:
+            return False
+        self._flush()
+        self._transport.close()
+        return True
+
+    def _flush(self) -> None:
+        self._flush_scheduled = False
+        pending, self._pending = self._pending, []
+        if pending and self._transport is not None and not self._transport.is_closing():
+            self._transport.write(frame(pending[0]) if len(pending) == 1 else frames(pending))
+
+    def _fail(self, error: LaneRefusedError) -> None:
+        logger.warning("closing lane: %s", error)
+        if not self.answer.done():
+            self.answer.set_exception(error)
+        self._closed = True
+        _wake(self._readable)
+        if self._transport is not None:
+            self._transport.abort()
+
+
+def _wake(waiter: asyncio.Future[None] | None) -> None:
+    if waiter is not None and not waiter.done():
+        waiter.set_result(None)

@@ -1,0 +1,76 @@
+"""Who may join as an agent: the checks every agent link passes, gRPC stream or lane alike.
+
+An agent names itself in its stream metadata (`agentid`, `agentidentifiers`, features); its
+certificate names its cluster. `admit` checks the two agree and returns the agent's `Backend`
+and the features both ends support, or a `Refusal` that the transport reports in its own terms
+(a gRPC status, a lane refusal header).
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from protos.tunnel import RemoteProtocolError, headers
+from protos.tunnel.headers import negotiate, parse_agent_identifiers, single_value
+from proxy_server.backends import Backend, identity_violations
+
+_link_ids = itertools.count(1)
+
+INVALID_ARGUMENT = "INVALID_ARGUMENT"
+PERMISSION_DENIED = "PERMISSION_DENIED"
+
+
+@dataclass(frozen=True, slots=True)
+class Refusal:
+    #: A gRPC status code name.
+    code: str
+    message: str
+    #: The `stream_errors_total` reason label.
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class Admitted:
+    backend: Backend
+    features: frozenset[str]
+
+
+def admit(
+    metadata: Iterable[tuple[str, str | bytes]],
+    *,
+    cluster: str | None,
+    offered: frozenset[str],
+    require_identity: bool,
+) -> Admitted | Refusal:
+    """`cluster`: what the peer's certificate names (None: no certificate, or none of ours)."""
+    pairs = list(metadata)
+    try:
+        features = negotiate(offered, pairs)
+        agent_id = single_value(pairs, headers.AGENT_ID)
+        if not agent_id:
+            raise RemoteProtocolError("expected one agentID in the stream metadata")
+        identifiers = parse_agent_identifiers(single_value(pairs, headers.AGENT_IDENTIFIERS) or "")
+    except RemoteProtocolError as exc:
+        return Refusal(INVALID_ARGUMENT, str(exc), "bad_metadata")
+    if cluster is None and require_identity:
+        return Refusal(
+            PERMISSION_DENIED,
+            "the agent certificate names no cluster (expected subject "
+            "system:open-cluster-management:cluster:<cluster>:addon:...)",
+            "no_identity",
+        )
+    if cluster is not None:
+        problems = identity_violations(cluster, identifiers)
+        if problems:
+            return Refusal(
+                PERMISSION_DENIED, f"agent {agent_id}: " + "; ".join(problems), "identity"
+            )
+    backend = Backend(
+        key=(agent_id, next(_link_ids)),
+        agent_id=agent_id,
+        identifiers=identifiers,
+        cluster=cluster,
+    )
+    return Admitted(backend, features)
