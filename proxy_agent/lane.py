@@ -13,8 +13,6 @@ import ssl
 from collections import deque
 from typing import Final, cast
 
-from google.protobuf.message import DecodeError
-
 from ocm_core import pki
 from ocm_core.keepalive import tune_link_socket
 from ocm_core.tlsfiles import TLSMaterial
@@ -25,11 +23,12 @@ from protos.tunnel.lane import (
     MAX_HELLO,
     PREFACE,
     REFUSAL,
-    FrameReader,
+    FrameBuffer,
     decode_headers,
+    decode_packets,
     encode_headers,
     frame,
-    frames,
+    frame_pieces,
 )
 
 logger = logging.getLogger(__name__)
@@ -89,15 +88,15 @@ async def open_lane(
     return call, answer
 
 
-class LaneCall(asyncio.Protocol):
+class LaneCall(asyncio.BufferedProtocol):
     def __init__(self, keepalive_time: float) -> None:
         self._keepalive_time = keepalive_time
         self._transport: asyncio.Transport | None = None
-        self._reader = FrameReader(MAX_HELLO)
+        self._frames = FrameBuffer(MAX_HELLO)
         self.answer: asyncio.Future[list[tuple[str, str]]] = (
             asyncio.get_running_loop().create_future()
         )
-        self._inbox: deque[bytes] = deque()
+        self._inbox: deque[Packet] = deque()
         self._readable: asyncio.Future[None] | None = None
         self._room: asyncio.Future[None] | None = None
         self._pending: list[bytes] = []
@@ -111,17 +110,21 @@ class LaneCall(asyncio.Protocol):
         if sock is not None:
             tune_link_socket(sock, self._keepalive_time)
 
-    def data_received(self, data: bytes) -> None:
+    def get_buffer(self, sizehint: int) -> memoryview:
+        return self._frames.get_buffer(sizehint)
+
+    def buffer_updated(self, nbytes: int) -> None:
         try:
-            payloads = self._reader.feed(data)
+            payloads = self._frames.buffer_updated(nbytes)
             if payloads and not self.answer.done():
-                self.answer.set_result(decode_headers(payloads.pop(0)))
-                self._reader.set_limit(MAX_FRAME)
+                self.answer.set_result(decode_headers(bytes(payloads.pop(0))))
+                self._frames.set_limit(MAX_FRAME)
+            received = decode_packets(payloads)  # now: the views are good until the next read
         except RemoteProtocolError as exc:
             self._fail(LaneRefusedError(f"the lane server broke the protocol: {exc}"))
             return
-        if payloads:
-            self._inbox.extend(payloads)
+        if received:
+            self._inbox.extend(received)
             _wake(self._readable)
 
     def connection_lost(self, exc: Exception | None) -> None:
@@ -152,11 +155,7 @@ class LaneCall(asyncio.Protocol):
                 return None
             self._readable = asyncio.get_running_loop().create_future()
             await self._readable
-        try:
-            return Packet.FromString(self._inbox.popleft())
-        except DecodeError:
-            self._fail(LaneRefusedError("the lane server sent a frame that is not a Packet"))
-            return None
+        return self._inbox.popleft()
 
     async def write(self, message: Packet) -> None:
         if self._closed:
@@ -180,7 +179,7 @@ class LaneCall(asyncio.Protocol):
         self._flush_scheduled = False
         pending, self._pending = self._pending, []
         if pending and self._transport is not None and not self._transport.is_closing():
-            self._transport.write(frame(pending[0]) if len(pending) == 1 else frames(pending))
+            self._transport.writelines(frame_pieces(pending))
 
     def _fail(self, error: LaneRefusedError) -> None:
         logger.warning("closing lane: %s", error)

@@ -24,6 +24,9 @@ from collections.abc import Iterable
 from typing import Final
 from urllib.parse import parse_qsl, urlencode
 
+from google.protobuf.message import DecodeError
+
+from protos._gen.client_pb2 import Packet
 from protos.tunnel.errors import RemoteProtocolError
 
 FEATURE_LANE: Final = "lane"
@@ -37,6 +40,8 @@ ALPN: Final = "ocm-tunnel-lane/1"
 PREFACE: Final = b"OCMLANE1"
 #: The hello frames are small; this bounds what a peer can make us buffer before admission.
 MAX_HELLO: Final = 64 * 1024
+#: Payloads from this size on are written as they are, not copied into a joined piece.
+JOIN_LIMIT: Final = 16 * 1024
 _LENGTH: Final = struct.Struct(">I")
 HEADER_SIZE: Final = _LENGTH.size
 
@@ -46,13 +51,22 @@ def frame(payload: bytes) -> bytes:
     return _LENGTH.pack(len(payload)) + payload
 
 
-def frames(payloads: Iterable[bytes]) -> bytes:
-    """Several frames, joined for one write."""
-    parts: list[bytes] = []
+def frame_pieces(payloads: Iterable[bytes]) -> list[bytes]:
+    """Frames of `payloads` as pieces for one `writelines`: small frames joined, a large
+    payload passed as it is (joining would copy it once more)."""
+    pieces: list[bytes] = []
+    run: list[bytes] = []
     for payload in payloads:
-        parts.append(_LENGTH.pack(len(payload)))
-        parts.append(payload)
-    return b"".join(parts)
+        run.append(_LENGTH.pack(len(payload)))
+        if len(payload) < JOIN_LIMIT:
+            run.append(payload)
+        else:
+            pieces.append(b"".join(run))
+            pieces.append(payload)
+            run = []
+    if run:
+        pieces.append(b"".join(run))
+    return pieces
 
 
 def encode_headers(pairs: Iterable[tuple[str, str]]) -> bytes:
@@ -66,16 +80,40 @@ def decode_headers(payload: bytes) -> list[tuple[str, str]]:
         raise RemoteProtocolError(f"malformed lane headers: {exc}") from exc
 
 
-class FrameReader:
-    """Splits a byte stream into frame payloads, whatever pieces it arrives in.
+#: A lane's receive buffer while traffic is light; it grows to hold a whole frame, and for
+#: the bytes the transport has ready, and shrinks back once drained.
+BASE_BUFFER: Final = 64 * 1024
+#: Growth beyond a frame's needs stops doubling here.
+GROWTH_CAP: Final = 2 * 1024 * 1024
+
+
+def decode_packets(payloads: Iterable[memoryview | bytes]) -> list[Packet]:
+    """The packets framed in `payloads`; raises RemoteProtocolError on one that is not."""
+    try:
+        # upb parses any buffer; the stubs only name bytes.
+        return [Packet.FromString(payload) for payload in payloads]  # type: ignore[arg-type]
+    except DecodeError as exc:
+        raise RemoteProtocolError(f"a lane frame is not a Packet: {exc}") from exc
+
+
+class FrameBuffer:
+    """Receives a byte stream into a buffer it owns and splits it into frames.
+
+    A transport reads straight into `get_buffer()` (asyncio's BufferedProtocol; uvloop's TLS
+    decrypts into it) and `buffer_updated()` returns the frames completed, as views of the
+    buffer: decode them before the next `get_buffer()`, which may reuse the space. Room is made
+    so that a whole frame lands in one piece, so a payload is never copied to be joined.
 
     `expect_preface`: the stream must start with `PREFACE` (the server's side). Frames above
-    `limit` bytes are refused: the peer is broken or not speaking the lane protocol."""
+    `limit` bytes are refused: the peer is broken or does not speak the lane protocol."""
 
-    __slots__ = ("_buffer", "_limit", "_preface")
+    __slots__ = ("_base", "_buffer", "_end", "_limit", "_preface", "_start")
 
-    def __init__(self, limit: int, *, expect_preface: bool = False) -> None:
-        self._buffer = bytearray()
+    def __init__(self, limit: int, *, expect_preface: bool = False, base: int = BASE_BUFFER):
+        self._buffer = bytearray(base)
+        self._base = base
+        self._start = 0
+        self._end = 0
         self._limit = limit
         self._preface = expect_preface
 
@@ -84,25 +122,30 @@ class FrameReader:
 
     @property
     def buffered(self) -> int:
+        """Bytes received and not yet returned as frames."""
+        return self._end - self._start
+
+    @property
+    def capacity(self) -> int:
         return len(self._buffer)
 
-    def feed(self, data: bytes | bytearray | memoryview) -> list[bytes]:
-        """The payloads of every frame `data` completes; raises RemoteProtocolError when the
-        stream is not the lane protocol."""
+    def get_buffer(self, sizehint: int = -1) -> memoryview:
+        want = max(sizehint, 1)
+        size = len(self._buffer)
+        frame_end = self._start + self._next_frame_size()
+        if size - self._end < want or frame_end > size or self._drained_light(want):
+            self._make_room(want)
+        return memoryview(self._buffer)[self._end :]
+
+    def buffer_updated(self, nbytes: int) -> list[memoryview]:
+        """The frames `nbytes` more bytes completed; raises RemoteProtocolError when the stream
+        is not the lane protocol."""
+        self._end += nbytes
+        if self._preface and not self._skip_preface():
+            return []
         buffer = self._buffer
-        buffer += data
-        if self._preface:
-            if len(buffer) < len(PREFACE):
-                if not PREFACE.startswith(bytes(buffer)):
-                    raise RemoteProtocolError("the peer does not speak the lane protocol")
-                return []
-            if not buffer.startswith(PREFACE):
-                raise RemoteProtocolError("the peer does not speak the lane protocol")
-            del buffer[: len(PREFACE)]
-            self._preface = False
-        payloads: list[bytes] = []
-        start = 0
-        end = len(buffer)
+        frames: list[memoryview] = []
+        start, end = self._start, self._end
         while end - start >= HEADER_SIZE:
             (size,) = _LENGTH.unpack_from(buffer, start)
             if size > self._limit:
@@ -112,8 +155,61 @@ class FrameReader:
             if end - start - HEADER_SIZE < size:
                 break
             start += HEADER_SIZE
-            payloads.append(bytes(buffer[start : start + size]))
+            frames.append(memoryview(buffer)[start : start + size])
             start += size
-        if start:
-            del buffer[:start]
-        return payloads
+        self._start, self._end = (0, 0) if start == end else (start, end)
+        return frames
+
+    def feed(self, data: bytes | bytearray | memoryview) -> list[bytes]:
+        """`buffer_updated` for bytes already read elsewhere; the frames as bytes."""
+        view = memoryview(data)
+        frames: list[bytes] = []
+        while view:
+            room = self.get_buffer(len(view))
+            size = min(len(room), len(view))
+            room[:size] = view[:size]
+            frames += [bytes(frame) for frame in self.buffer_updated(size)]
+            view = view[size:]
+        return frames
+
+    def _skip_preface(self) -> bool:
+        """Check the preface as it arrives; True once it is behind us."""
+        received = bytes(self._buffer[self._start : self._end])
+        if len(received) < len(PREFACE):
+            if not PREFACE.startswith(received):
+                raise RemoteProtocolError("the peer does not speak the lane protocol")
+            return False
+        if not received.startswith(PREFACE):
+            raise RemoteProtocolError("the peer does not speak the lane protocol")
+        self._start += len(PREFACE)
+        self._preface = False
+        return True
+
+    def _next_frame_size(self) -> int:
+        """Header and payload bytes of the frame being received (0: its header is not in)."""
+        if self._preface or self._end - self._start < HEADER_SIZE:
+            return 0
+        (size,) = _LENGTH.unpack_from(self._buffer, self._start)
+        return HEADER_SIZE + size if size <= self._limit else 0
+
+    def _drained_light(self, want: int) -> bool:
+        """Nothing buffered, a grown buffer and a small read: traffic is light again."""
+        return self._end == 0 and len(self._buffer) > self._base and want <= self._base // 4
+
+    def _make_room(self, want: int) -> None:
+        """Move the partial frame to the front, in a buffer big enough for the whole frame
+        and `want` more bytes; a fresh buffer when growing (views already handed out stay
+        valid), the base size again once drained."""
+        pending = self._end - self._start
+        needed = max(self._base, pending + want, self._next_frame_size())
+        size = len(self._buffer)
+        drained_light = self._drained_light(want)
+        if needed <= size and not drained_light:
+            if pending:
+                self._buffer[:pending] = self._buffer[self._start : self._end]
+        else:
+            # Doubling keeps a stream of ever so slightly larger reads from reallocating.
+            fresh = bytearray(needed if drained_light else max(needed, min(2 * size, GROWTH_CAP)))
+            fresh[:pending] = self._buffer[self._start : self._end]
+            self._buffer = fresh
+        self._start, self._end = 0, pending

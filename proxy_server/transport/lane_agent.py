@@ -17,8 +17,6 @@ import ssl
 from collections.abc import Coroutine
 from typing import Any, Final, cast
 
-from google.protobuf.message import DecodeError
-
 from ocm_core.keepalive import tune_link_socket
 from protos._gen.client_pb2 import Packet
 from protos.tunnel import RemoteProtocolError, headers, packets
@@ -29,11 +27,11 @@ from protos.tunnel.lane import (
     FEATURE_LANE,
     MAX_HELLO,
     REFUSAL,
-    FrameReader,
+    FrameBuffer,
     decode_headers,
+    decode_packets,
     encode_headers,
-    frame,
-    frames,
+    frame_pieces,
 )
 from proxy_server.admission import Refusal, admit
 from proxy_server.backends import Backend
@@ -89,14 +87,14 @@ class LanePort:
             lane.close()
 
 
-class AgentLane(asyncio.Protocol):
+class AgentLane(asyncio.BufferedProtocol):
     """One agent's lane: hello, admission, then packets both ways."""
 
     def __init__(self, port: LanePort) -> None:
         self._port = port
         self._relay = port.relay
         self._transport: asyncio.Transport | None = None
-        self._reader = FrameReader(MAX_HELLO, expect_preface=True)
+        self._frames = FrameBuffer(MAX_HELLO, expect_preface=True)
         self._backend: Backend | None = None
         self._hello_timer: asyncio.TimerHandle | None = None
         #: Frames to write at the end of this event-loop iteration.
@@ -106,7 +104,7 @@ class AgentLane(asyncio.Protocol):
         self._flush_scheduled = False
         self._write_paused = False
         #: Packets read while the relay made us wait (a plain stalled connection); fed next.
-        self._backlog: list[bytes] = []
+        self._backlog: list[Packet] = []
         self._waiting: asyncio.Task[None] | None = None
         self._lost = False
 
@@ -153,35 +151,36 @@ class AgentLane(asyncio.Protocol):
             self._transport.abort()
 
     # -- reading -------------------------------------------------------------------------------
-    def data_received(self, data: bytes) -> None:
+    def get_buffer(self, sizehint: int) -> memoryview:
+        return self._frames.get_buffer(sizehint)
+
+    def buffer_updated(self, nbytes: int) -> None:
         try:
-            payloads = self._reader.feed(data)
+            payloads = self._frames.buffer_updated(nbytes)
         except RemoteProtocolError as exc:
             logger.warning("closing lane: %s", exc, extra={"peer": self._peer()})
             self._abort("lane_protocol")
             return
         if self._backend is None and payloads:
-            if not self._hello(payloads[0]):
+            if not self._hello(bytes(payloads[0])):
                 return
             payloads = payloads[1:]
+        try:
+            received = decode_packets(payloads)  # now: the views are good until the next read
+        except RemoteProtocolError as exc:
+            logger.warning("closing lane: %s", exc, extra={"peer": self._peer()})
+            self._abort("lane_protocol")
+            return
         if self._waiting is not None:
-            self._backlog.extend(payloads)
+            self._backlog.extend(received)
         else:
-            self._feed(payloads)
+            self._feed(received)
 
-    def _feed(self, payloads: list[bytes]) -> None:
+    def _feed(self, received: list[Packet]) -> None:
         backend = self._backend
         relay = self._relay
         assert backend is not None
-        for index, payload in enumerate(payloads):
-            try:
-                packet = Packet.FromString(payload)
-            except DecodeError:
-                logger.warning(
-                    "closing lane: a frame is not a Packet", extra={"peer": self._peer()}
-                )
-                self._abort("lane_protocol")
-                return
+        for index, packet in enumerate(received):
             try:
                 waiting = relay.feed_agent(backend.key, packet)
             except RemoteProtocolError as exc:
@@ -195,10 +194,10 @@ class AgentLane(asyncio.Protocol):
                 )
                 continue
             if waiting is not None:
-                self._wait_for(waiting, payloads[index + 1 :])
+                self._wait_for(waiting, received[index + 1 :])
                 return
 
-    def _wait_for(self, waiting: Coroutine[Any, Any, None], rest: list[bytes]) -> None:
+    def _wait_for(self, waiting: Coroutine[Any, Any, None], rest: list[Packet]) -> None:
         """A plain agent's stalled connection holds the lane's reading, as it holds a gRPC
         stream's (bounded by the relay's stalled timeout)."""
         assert self._transport is not None
@@ -234,7 +233,7 @@ class AgentLane(asyncio.Protocol):
             return self._refuse(result)
         backend, features = result.backend, result.features
         self._backend = backend
-        self._reader.set_limit(port.max_frame)
+        self._frames.set_limit(port.max_frame)
         answer = headers.server_headers(port.server_id, port.server_count, features)
         self._write(encode_headers(answer.items()))
         link = self._relay.add_agent(
@@ -297,7 +296,7 @@ class AgentLane(asyncio.Protocol):
             self._pending.clear()
             return
         pending, self._pending = self._pending, []
-        transport.write(frame(pending[0]) if len(pending) == 1 else frames(pending))
+        transport.writelines(frame_pieces(pending))
         if not self._write_paused:
             self._report()
 
