@@ -33,7 +33,7 @@ from protos.tunnel.lane import (
     encode_headers,
     frame_pieces,
 )
-from proxy_server.admission import Refusal, admit
+from proxy_server.admission import INVALID_ARGUMENT, Refusal, admit
 from proxy_server.backends import Backend
 from proxy_server.identity import cluster_of_certificate
 from proxy_server.relay import Relay
@@ -222,7 +222,7 @@ class AgentLane(asyncio.BufferedProtocol):
         try:
             metadata = decode_headers(payload)
         except RemoteProtocolError as exc:
-            return self._refuse(Refusal("INVALID_ARGUMENT", str(exc), "bad_metadata"))
+            return self._refuse(Refusal(INVALID_ARGUMENT, str(exc), "bad_metadata"))
         result = admit(
             metadata,
             cluster=self._peer_cluster(),

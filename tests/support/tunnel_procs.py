@@ -49,6 +49,15 @@ class Running:
                 values[match.group(1)] = float(match.group(2))
         return values
 
+    async def on_lane(self) -> bool:
+        """A proxy-server whose one agent is on a lane, its gRPC stream closed."""
+        metrics = await self.metrics()
+        lanes = metrics.get("konnectivity_network_proxy_server_agent_lanes", 0.0)
+        streams = metrics.get(
+            'konnectivity_network_proxy_server_grpc_connections{service_method="Connect"}', 0.0
+        )
+        return (lanes, streams) == (1.0, 0.0)
+
     async def ready(self) -> bool:
         url = f"http://127.0.0.1:{self.ports['health']}/readyz"
         async with aiohttp.ClientSession() as session, session.get(url) as response:

@@ -48,10 +48,7 @@ async def test_agent_moves_to_the_lane_and_its_grpc_stream_closes(
     assert server.ports["agent_lane"]
     await start_agent(server, "c1", *expose(echo))
 
-    async def on_lane_only() -> bool:
-        return await lanes_and_streams(server) == (1.0, 0.0)
-
-    await eventually(on_lane_only, what="one lane and no gRPC agent stream")
+    await eventually(server.on_lane, what="one lane and no gRPC agent stream")
     async with client_for(server, pki) as client:
         stream = await client.dial(f"echo.default.c1:{echo_port(echo)}")
         sent, received = await pump_and_hash(stream, 8 * MiB)
@@ -66,10 +63,7 @@ async def test_http_connect_round_trips_over_the_lane(
     server = await start_server("--agent-lane-port", "0", mode="http-connect", frontend_tls=False)
     await start_agent(server, "c1", *expose(echo))
 
-    async def on_lane_only() -> bool:
-        return await lanes_and_streams(server) == (1.0, 0.0)
-
-    await eventually(on_lane_only, what="one lane and no gRPC agent stream")
+    await eventually(server.on_lane, what="one lane and no gRPC agent stream")
 
     reader, writer = await asyncio.open_connection("127.0.0.1", server.ports["frontend"])
     writer.write(f"CONNECT echo.default.c1:{echo_port(echo)} HTTP/1.1\r\n\r\n".encode())

@@ -10,7 +10,7 @@ import pytest
 
 from proxy_server.client import DialError
 from tests.support.echo import EchoServer
-from tests.support.tunnel_procs import PKI, Running, client_for, echo_port
+from tests.support.tunnel_procs import PKI, client_for, echo_port
 from tests.support.wait import eventually
 
 from .conftest import StartAgent, StartServer
@@ -44,7 +44,7 @@ async def test_exposure_file_reload_keeps_live_connections(
     async with client_for(server, pki) as client:
         await eventually(server.ready, what="agent registered")
         if lane:
-            await eventually(lambda: on_lane(server), what="the agent on its lane")
+            await eventually(server.on_lane, what="the agent on its lane")
         live = await client.dial(f"echo.default.c1:{port}")
         with pytest.raises(DialError):
             await client.dial(f"other.default.c1:{other_port}")
@@ -66,17 +66,8 @@ async def test_exposure_file_reload_keeps_live_connections(
         assert await live.read() == b"still connected"
         await live.close()
         if lane:  # the renewed link is a lane again, and the old one closes once idle
-            await eventually(lambda: on_lane(server), what="one lane, no gRPC stream")
+            await eventually(server.on_lane, what="one lane, no gRPC stream")
     await other.stop()
-
-
-async def on_lane(server: Running) -> bool:
-    metrics = await server.metrics()
-    lanes = metrics.get("konnectivity_network_proxy_server_agent_lanes", 0.0)
-    streams = metrics.get(
-        'konnectivity_network_proxy_server_grpc_connections{service_method="Connect"}', 0.0
-    )
-    return (lanes, streams) == (1.0, 0.0)
 
 
 async def test_server_sigterm_stops_new_dials_and_lets_connections_finish(

@@ -31,12 +31,6 @@ def lane_flags(lane: bool, port: int = 0) -> tuple[str, ...]:
     return ("--agent-lane-port", str(port)) if lane else ()
 
 
-async def on_lane(server: Running) -> bool:
-    lanes = await metric(server, f"{SERVER}_agent_lanes")
-    streams = await metric(server, f'{SERVER}_grpc_connections{{service_method="Connect"}}')
-    return (lanes, streams) == (1.0, 0.0)
-
-
 LINKS = pytest.mark.parametrize("lane", [False, True], ids=["grpc", "lane"])
 
 
@@ -62,8 +56,8 @@ async def test_agent_holds_a_stream_to_each_of_two_replicas(
         return await metric(agent, f"{AGENT}_open_server_connections") == 2
 
     if lane:  # each replica's gRPC stream is replaced by a lane, then closes
-        await eventually(lambda: on_lane(first), timeout=20, what="a lane to the first replica")
-        await eventually(lambda: on_lane(second), timeout=20, what="a lane to the second")
+        await eventually(first.on_lane, timeout=20, what="a lane to the first replica")
+        await eventually(second.on_lane, timeout=20, what="a lane to the second")
     await eventually(both, timeout=20, what="a stream to each replica")
     for server in (first, second):
         assert await metric(server, f"{SERVER}_ready_backends") == 1
@@ -78,7 +72,7 @@ async def test_killed_agent_closes_its_connections_on_the_hub_promptly(
     async with client_for(server, pki) as client:
         await eventually(server.ready, what="agent registered")
         if lane:
-            await eventually(lambda: on_lane(server), what="the agent on its lane")
+            await eventually(server.on_lane, what="the agent on its lane")
         stream = await client.dial(f"echo.default.c1:{echo_port(echo)}")
         await stream.write(b"x" * 1024)
         assert await stream.read()
@@ -102,7 +96,7 @@ async def test_agent_comes_back_by_itself_after_a_server_restart(
     agent = await start_agent(server, "c1", *expose(echo))
     await eventually(server.ready, what="agent registered")
     if lane:
-        await eventually(lambda: on_lane(server), what="the agent on its lane")
+        await eventually(server.on_lane, what="the agent on its lane")
     server.proc.kill()
     await server.proc.stop()
 
@@ -114,7 +108,7 @@ async def test_agent_comes_back_by_itself_after_a_server_restart(
     restarted = await start_server(*lane_flags(lane), agent_port=port, name="server-again")
     await eventually(restarted.ready, timeout=15, what="agent reconnected")
     if lane:
-        await eventually(lambda: on_lane(restarted), timeout=15, what="the agent on a lane again")
+        await eventually(restarted.on_lane, timeout=15, what="the agent on a lane again")
     async with client_for(restarted, pki) as client:
         stream = await client.dial(f"echo.default.c1:{echo_port(echo)}")
         await stream.write(b"again")

@@ -59,8 +59,13 @@ async def start_pair(
     server_args: tuple[str, ...] = (),
     agent_args: tuple[str, ...] = (),
     mode: str = "grpc",
+    lane: bool = False,
 ) -> Running:
-    server = await start_server("--connection-window", str(WINDOW), *server_args, mode=mode)
+    """`lane`: the agent link is a lane (the agent must list the `lane` feature)."""
+    lane_args = ("--agent-lane-port", "0") if lane else ()
+    server = await start_server(
+        "--connection-window", str(WINDOW), *server_args, *lane_args, mode=mode
+    )
     await start_agent(
         server,
         "c1",
@@ -71,13 +76,19 @@ async def start_pair(
         *agent_args,
     )
     await eventually(server.ready, what="agent registered")
+    if lane:
+        await eventually(server.on_lane, what="the agent on its lane")
     return server
 
 
+LINKS = pytest.mark.parametrize("lane", [False, True], ids=["grpc", "lane"])
+
+
+@LINKS
 async def test_stalled_grpc_reader_holds_one_window_and_its_neighbour_completes(
-    pki: PKI, start_server: StartServer, start_agent: StartAgent, source: int
+    pki: PKI, start_server: StartServer, start_agent: StartAgent, source: int, lane: bool
 ) -> None:
-    server = await start_pair(start_server, start_agent, source)
+    server = await start_pair(start_server, start_agent, source, lane=lane)
     async with client_for(server, pki) as client:
         stalled = await client.dial(f"src.default.c1:{source}")
         assert stalled.credit, "our client and server negotiate credit"
@@ -128,15 +139,18 @@ async def _held_at_most(server: Running, limit: int) -> bool:
     return (await server.metrics())[HELD] <= limit
 
 
+@LINKS
 async def test_plain_agent_stalled_connection_is_closed_and_counted(
-    pki: PKI, start_server: StartServer, start_agent: StartAgent, source: int
+    pki: PKI, start_server: StartServer, start_agent: StartAgent, source: int, lane: bool
 ) -> None:
+    # On a lane, "plain" means no credit: the lane's reader must wait, as a gRPC stream's does.
     server = await start_pair(
         start_server,
         start_agent,
         source,
         server_args=("--stalled-connection-timeout", "0.5"),
-        agent_args=("--tunnel-features", ""),
+        agent_args=("--tunnel-features", "lane" if lane else ""),
+        lane=lane,
     )
     async with client_for(server, pki) as client:
         stalled = await client.dial(f"src.default.c1:{source}")
