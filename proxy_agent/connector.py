@@ -1,4 +1,9 @@
-"""Keep one stream to each of `serverCount` distinct proxy-servers (HA as upstream).
+"""Keep one link to each of `serverCount` distinct proxy-servers (HA as upstream).
+
+A link starts as an `AgentService.Connect` stream; when the server offers its lane port (our
+servers, `protos.tunnel.lane`), the agent opens a lane there and the stream is retired as in a
+renewal (below). A lane that cannot be opened leaves the stream in place, and is tried again
+after 10 s, 30 s, 90 s ... up to 5 minutes, or at once when a server offers another port.
 
 Every `sync_interval` (jittered, backing off x1.5 to `sync_interval_cap` on errors) the
 connector dials the server address again while it holds fewer distinct server ids than the
@@ -39,8 +44,10 @@ from proxy_agent.session import PacketCall, Session
 logger = logging.getLogger(__name__)
 METHOD = "/AgentService/Connect"
 HEADER_TIMEOUT = 10.0
-#: After a lane failed to open, how long the agent stays on gRPC before trying again.
-LANE_RETRY_INTERVAL = 300.0
+#: After a lane failed to open, how long the agent stays on gRPC before trying again: the
+#: first wait, and the longest (each failure in a row triples it).
+LANE_RETRY_FIRST = 10.0
+LANE_RETRY_CAP = 300.0
 #: After DRAIN, how long a server may still route a dial to the stream: dials it sent before it
 #: read the DRAIN are in flight. The stream closes only once idle and at least this old.
 DRAIN_SETTLE = 1.0
@@ -103,6 +110,7 @@ class Connector:
         #: The lane port the server offered (None: no lane), and when to try it again.
         self._lane_port: int | None = None
         self._lane_retry_at = 0.0
+        self._lane_retry_delay = LANE_RETRY_FIRST
         self._lane_failed_port: int | None = None
         self._tasks: set[asyncio.Task[None]] = set()
         self._server_count = 1
@@ -176,14 +184,16 @@ class Connector:
 
     def _lane_failed(self, exc: BaseException) -> None:
         self.metrics.server_failures.labels(f"lane_{type(exc).__name__}").inc()
-        self._lane_retry_at = asyncio.get_running_loop().time() + LANE_RETRY_INTERVAL
+        delay = self._lane_retry_delay
+        self._lane_retry_at = asyncio.get_running_loop().time() + delay
+        self._lane_retry_delay = min(delay * 3, LANE_RETRY_CAP)
         self._lane_failed_port = self._lane_port
         logger.warning(
             "cannot open the lane to %s:%s: %s; staying on gRPC, trying again in %.0f s",
             self.config.proxy_server_host,
             self._lane_port,
             _reason(exc),
-            LANE_RETRY_INTERVAL,
+            delay,
         )
 
     async def _connect_lane(self) -> None:
@@ -206,6 +216,8 @@ class Connector:
         if not server_id or not count or not count.isdigit():
             call.cancel()
             raise LaneRefusedError(f"the lane server answered without {headers.SERVER_ID}")
+        self._lane_retry_delay = LANE_RETRY_FIRST
+        self._lane_failed_port = None
         session = self._install(call, server_id, int(count), negotiate(config.features, answer))
         if session is not None:
             self._spawn(self._serve(session, None))
@@ -259,6 +271,7 @@ class Connector:
         self._lane_port = _lane_port(metadata) if FEATURE_LANE in features else None
         if self._lane_port != self._lane_failed_port:
             self._lane_retry_at = 0.0  # a port not tried yet (the server changed): try it now
+            self._lane_retry_delay = LANE_RETRY_FIRST
         session = self._install(call, server_id, int(count), features)
         if session is not None and self._lane_port is not None:
             self._upgradable.add(session)
