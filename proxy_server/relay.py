@@ -339,6 +339,17 @@ class Relay:
         if waiting is not None:
             await waiting
 
+    def refused_agent_packet(self, agent_id: str, packet: Packet, error: Exception) -> None:
+        """Count and log a packet an agent sent that the protocol refused; it is dropped, as
+        one bad packet must not take the agent's other connections down."""
+        self.metrics.errors.labels("agent_protocol").inc()
+        logger.warning(
+            "dropped packet from agent %s: %s",
+            agent_id,
+            error,
+            extra={"packet": packets.describe(packet)},
+        )
+
     def feed_agent(self, key: Hashable, packet: Packet) -> Coroutine[Any, Any, None] | None:
         """Feed an agent's packet in without waiting. Returns what to await before reading
         the agent's stream again when a plain agent's connection stalled (None: nothing)."""

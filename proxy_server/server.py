@@ -17,6 +17,7 @@ from ocm_core.health import health_app, start_health
 from ocm_core.tlsfiles import TLSFilesError, TLSFileSet, TLSMaterial, reloading_server_context
 from protos.tunnel.halfclose import FEATURE_HALF_CLOSE
 from protos.tunnel.lane import ALPN as LANE_ALPN
+from proxy_server.admission import AgentAdmission
 from proxy_server.backends import BackendRegistry
 from proxy_server.config import ServerConfig, TLSFiles
 from proxy_server.dialing import RelayDialer
@@ -181,16 +182,22 @@ class ProxyServer:
         self.user_server = UserServer(config, parts, hub=hub)
         return await self.user_server.start()
 
+    def _admission(self) -> AgentAdmission:
+        config = self.config
+        return AgentAdmission(
+            server_id=config.server_id,
+            server_count=config.server_count,
+            require_identity=config.require_agent_identity,
+            offered=config.features,
+        )
+
     async def _start_lane_port(self) -> int | None:
         config = self.config
         if config.agent_lane_port is None:
             return None
         self._lane = LanePort(
             self.relay,
-            server_id=config.server_id,
-            server_count=config.server_count,
-            require_identity=config.require_agent_identity,
-            features=config.features,
+            self._admission(),
             max_frame=config.max_message_bytes,
             keepalive_time=config.keepalive_time,
         )
@@ -215,12 +222,7 @@ class ProxyServer:
         config = self.config
         server = grpc.aio.server(options=grpc_options(config))
         service = AgentService(
-            self.relay,
-            server_id=config.server_id,
-            server_count=config.server_count,
-            require_identity=config.require_agent_identity,
-            features=config.features,
-            lane_port=config.agent_lane_advertised_port or lane_port,
+            self.relay, self._admission(), lane_port=config.agent_lane_advertised_port or lane_port
         )
         server.add_generic_rpc_handlers((service.handler(),))
         address = f"{config.bind_address}:{config.agent_port}"

@@ -13,16 +13,17 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import AsyncIterator, Callable
+from dataclasses import replace
 
 import grpc
 
 from protos._gen.client_pb2 import Packet
-from protos.tunnel import RemoteProtocolError, headers, packets
+from protos.tunnel import RemoteProtocolError
 from protos.tunnel.batching import BATCH, FEATURE_BATCH, BurstMeter, pack, unpack
 from protos.tunnel.flow import FEATURE_CREDIT
 from protos.tunnel.halfclose import FEATURE_HALF_CLOSE
 from protos.tunnel.lane import FEATURE_LANE, LANE_PORT
-from proxy_server.admission import Refusal, admit
+from proxy_server.admission import AgentAdmission, Refusal
 from proxy_server.backends import Backend
 from proxy_server.identity import cluster_of_certificate
 from proxy_server.relay import Link, Relay
@@ -33,22 +34,14 @@ METHOD = "/AgentService/Connect"
 
 class AgentService:
     def __init__(
-        self,
-        relay: Relay,
-        *,
-        server_id: str,
-        server_count: int,
-        require_identity: bool,
-        features: frozenset[str] = frozenset(),
-        lane_port: int | None = None,
+        self, relay: Relay, admission: AgentAdmission, *, lane_port: int | None = None
     ) -> None:
         """`lane_port`: offer agents that announce `lane` this port (see `protos.tunnel.lane`)."""
         self._relay = relay
         self._lane_port = lane_port
-        self._offered = features | {FEATURE_LANE} if lane_port is not None else features
-        self._server_id = server_id
-        self._server_count = server_count
-        self._require_identity = require_identity
+        if lane_port is not None:
+            admission = replace(admission, offered=admission.offered | {FEATURE_LANE})
+        self._admission = admission
 
     def handler(self) -> grpc.GenericRpcHandler[Packet, Packet]:
         method = grpc.stream_stream_rpc_method_handler(
@@ -65,7 +58,7 @@ class AgentService:
         if admitted is None:
             return
         backend, features = admitted
-        answer = dict(headers.server_headers(self._server_id, self._server_count, features))
+        answer = self._admission.answer(features)
         if FEATURE_LANE in features:
             answer[LANE_PORT] = str(self._lane_port)
         await context.send_initial_metadata(tuple(answer.items()))
@@ -104,11 +97,8 @@ class AgentService:
         self, context: grpc.aio.ServicerContext[Packet, Packet]
     ) -> tuple[Backend, frozenset[str]] | None:
         """The agent's backend and the negotiated features, or None once refused."""
-        result = admit(
-            context.invocation_metadata() or (),
-            cluster=_peer_cluster(context),
-            offered=self._offered,
-            require_identity=self._require_identity,
+        result = self._admission.admit(
+            context.invocation_metadata() or (), cluster=_peer_cluster(context)
         )
         if isinstance(result, Refusal):
             await self._refuse(context, grpc.StatusCode[result.code], result.message, result.reason)
@@ -137,14 +127,7 @@ class AgentService:
                     if waiting is not None:
                         await waiting
             except RemoteProtocolError as exc:
-                # One bad packet must not take the agent's other connections down: drop it.
-                relay.metrics.errors.labels("agent_protocol").inc()
-                logger.warning(
-                    "dropped packet from agent %s: %s",
-                    backend.agent_id,
-                    exc,
-                    extra={"packet": packets.describe(message)},
-                )
+                relay.refused_agent_packet(backend.agent_id, message, exc)
 
 
 async def write_link(

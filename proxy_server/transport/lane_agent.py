@@ -15,11 +15,12 @@ import asyncio
 import logging
 import ssl
 from collections.abc import Coroutine
+from dataclasses import replace
 from typing import Any, Final, cast
 
 from ocm_core.keepalive import tune_link_socket
 from protos._gen.client_pb2 import Packet
-from protos.tunnel import RemoteProtocolError, headers, packets
+from protos.tunnel import RemoteProtocolError, packets
 from protos.tunnel.batching import FEATURE_BATCH
 from protos.tunnel.flow import FEATURE_CREDIT
 from protos.tunnel.halfclose import FEATURE_HALF_CLOSE
@@ -33,7 +34,7 @@ from protos.tunnel.lane import (
     encode_headers,
     frame_pieces,
 )
-from proxy_server.admission import INVALID_ARGUMENT, Refusal, admit
+from proxy_server.admission import INVALID_ARGUMENT, AgentAdmission, Refusal
 from proxy_server.backends import Backend
 from proxy_server.identity import cluster_of_certificate
 from proxy_server.relay import Relay
@@ -52,19 +53,13 @@ class LanePort:
     def __init__(
         self,
         relay: Relay,
+        admission: AgentAdmission,
         *,
-        server_id: str,
-        server_count: int,
-        require_identity: bool,
-        features: frozenset[str],
         max_frame: int,
         keepalive_time: float,
     ) -> None:
         self.relay = relay
-        self.server_id = server_id
-        self.server_count = server_count
-        self.require_identity = require_identity
-        self.offered = features - LANE_OFF
+        self.admission = replace(admission, offered=admission.offered - LANE_OFF)
         self.max_frame = max_frame
         self.keepalive_time = keepalive_time
         self.lanes: set[AgentLane] = set()
@@ -184,14 +179,7 @@ class AgentLane(asyncio.BufferedProtocol):
             try:
                 waiting = relay.feed_agent(backend.key, packet)
             except RemoteProtocolError as exc:
-                # One bad packet must not take the agent's other connections down: drop it.
-                relay.metrics.errors.labels("agent_protocol").inc()
-                logger.warning(
-                    "dropped packet from agent %s: %s",
-                    backend.agent_id,
-                    exc,
-                    extra={"packet": packets.describe(packet)},
-                )
+                relay.refused_agent_packet(backend.agent_id, packet, exc)
                 continue
             if waiting is not None:
                 self._wait_for(waiting, received[index + 1 :])
@@ -223,19 +211,13 @@ class AgentLane(asyncio.BufferedProtocol):
             metadata = decode_headers(payload)
         except RemoteProtocolError as exc:
             return self._refuse(Refusal(INVALID_ARGUMENT, str(exc), "bad_metadata"))
-        result = admit(
-            metadata,
-            cluster=self._peer_cluster(),
-            offered=port.offered,
-            require_identity=port.require_identity,
-        )
+        result = port.admission.admit(metadata, cluster=self._peer_cluster())
         if isinstance(result, Refusal):
             return self._refuse(result)
         backend, features = result.backend, result.features
         self._backend = backend
         self._frames.set_limit(port.max_frame)
-        answer = headers.server_headers(port.server_id, port.server_count, features)
-        self._write(encode_headers(answer.items()))
+        self._write(encode_headers(port.admission.answer(features).items()))
         link = self._relay.add_agent(
             backend,
             credit=FEATURE_CREDIT in features,
