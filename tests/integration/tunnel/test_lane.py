@@ -8,6 +8,7 @@ import ssl
 
 import pytest
 
+from ocm_core.keepalive import tune_link_socket
 from ocm_core.tlsfiles import TLSMaterial
 from protos.tunnel import headers
 from protos.tunnel.lane import FEATURE_LANE, PREFACE
@@ -173,3 +174,13 @@ async def test_lane_closes_on_a_peer_that_speaks_another_protocol(
         metrics['konnectivity_network_proxy_server_stream_errors_total{reason="lane_protocol"}']
         == 1
     )
+
+
+def test_link_sockets_get_nodelay_keepalives_and_a_user_timeout() -> None:
+    with socket.socket() as sock:
+        tune_link_socket(sock, 30.0)
+        assert sock.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY)
+        assert sock.getsockopt(socket.SOL_SOCKET, socket.SO_KEEPALIVE)
+        assert sock.getsockopt(socket.IPPROTO_TCP, socket.TCP_KEEPIDLE) == 30
+        assert sock.getsockopt(socket.IPPROTO_TCP, socket.TCP_KEEPINTVL) == 10
+        assert sock.getsockopt(socket.IPPROTO_TCP, socket.TCP_USER_TIMEOUT) == 60_000
