@@ -35,6 +35,10 @@ logger = logging.getLogger(__name__)
 
 #: Largest frame accepted from the server (its DATA packets are at most 1 MiB).
 MAX_FRAME: Final = 8 * 1024 * 1024
+#: Packets read and not yet taken by the session above which the lane stops reading, and at
+#: which it reads again.
+INBOX_HIGH: Final = 512
+INBOX_LOW: Final = 64
 
 
 class LaneRefusedError(Exception):
@@ -79,6 +83,7 @@ async def open_lane(
         try:
             answer = await call.answer
         except BaseException:
+            call.answer.cancel()  # nobody waits for it any more
             call.cancel()
             raise
     refusal = next((value for key, value in answer if key == REFUSAL), None)
@@ -126,6 +131,10 @@ class LaneCall(asyncio.BufferedProtocol):
         if received:
             self._inbox.extend(received)
             _wake(self._readable)
+            if len(self._inbox) > INBOX_HIGH and self._transport is not None:
+                # Only a server without credit sends more than its session can take: hold it
+                # back here, as HTTP/2 flow control did on the gRPC stream.
+                self._transport.pause_reading()
 
     def connection_lost(self, exc: Exception | None) -> None:
         self._closed = True
@@ -155,11 +164,13 @@ class LaneCall(asyncio.BufferedProtocol):
                 return None
             self._readable = asyncio.get_running_loop().create_future()
             await self._readable
+        if len(self._inbox) == INBOX_LOW and self._transport is not None:
+            self._transport.resume_reading()
         return self._inbox.popleft()
 
     async def write(self, message: Packet) -> None:
         if self._closed:
-            raise ConnectionResetError("the lane is closed")
+            return  # the reader sees the close and ends the session
         self._pending.append(message.SerializeToString())
         if not self._flush_scheduled:
             self._flush_scheduled = True

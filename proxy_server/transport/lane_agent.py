@@ -102,6 +102,7 @@ class AgentLane(asyncio.BufferedProtocol):
         self._backlog: list[Packet] = []
         self._waiting: asyncio.Task[None] | None = None
         self._lost = False
+        self._refused = False
 
     # -- lifecycle -----------------------------------------------------------------------------
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
@@ -150,6 +151,8 @@ class AgentLane(asyncio.BufferedProtocol):
         return self._frames.get_buffer(sizehint)
 
     def buffer_updated(self, nbytes: int) -> None:
+        if self._refused:
+            return  # what a refused peer sends while we close is not read
         try:
             payloads = self._frames.buffer_updated(nbytes)
         except RemoteProtocolError as exc:
@@ -237,6 +240,7 @@ class AgentLane(asyncio.BufferedProtocol):
         return True
 
     def _refuse(self, refusal: Refusal) -> bool:
+        self._refused = True
         logger.warning("refused agent lane: %s", refusal.message, extra={"peer": self._peer()})
         self._relay.metrics.errors.labels(refusal.reason).inc()
         self._write(encode_headers([(REFUSAL, f"{refusal.code}: {refusal.message}")]))
