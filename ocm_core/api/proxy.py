@@ -65,7 +65,7 @@ SPOKE_AGENT_CERT_SECRET: Final = (
 SPOKE_HUB_KUBECONFIG_SECRET: Final = "cluster-proxy-hub-kubeconfig"
 
 ENTRYPOINT_SERVICE: Final = "proxy-entrypoint"
-"""Default `inClusterServiceName`: ClusterIP Service with ports 8090 and 8091."""
+"""Default `inClusterServiceName`: ClusterIP Service with ports 8090, 8091 and 8096 (lane)."""
 LOAD_BALANCER_SERVICE: Final = "proxy-agent-entrypoint"
 """Default `loadBalancerService.name`."""
 USER_SERVER_SERVICE: Final = "cluster-proxy-addon-user"
@@ -106,6 +106,9 @@ PROXY_SERVER_PORT: Final = 8090
 """proxy-server frontend (konnectivity clients)."""
 AGENT_SERVER_PORT: Final = 8091
 """proxy-server agent tunnels; default entrypoint port."""
+AGENT_LANE_PORT: Final = 8096
+"""proxy-server agent lane (ours, not upstream's): our agents move their link here from 8091
+when they can reach it on the entrypoint host, and stay on gRPC when they cannot."""
 HEALTH_SERVER_PORT: Final = 8092
 ADMIN_SERVER_PORT: Final = 8095
 AGENT_HEALTH_PORT: Final = 8093

@@ -14,6 +14,9 @@ the lab is in `<data-dir>/cluster-proxy-values.yaml` (`ocm up` prints the helm c
 hub local runtime serves the proxy-server's agent and frontend ports and the user-server's
 port on fixed host ports (`--host-port`, chosen once and kept in lab.json), which the values
 file names, because the lab has no cluster DNS or Services for processes to find each other by.
+The proxy-server's agent lane (8096) is not pinned: the local runtime gives it a free host port
+on each start, the server advertises the port it bound, and the agents move to it from the
+agent port by themselves (no file or flag needs to name it).
 """
 
 from __future__ import annotations
@@ -239,8 +242,9 @@ class Lab:
         header = (
             "# cluster-proxy chart values for this lab (written by `ocm up`; docs/addon.md):\n"
             "# agents dial the hub's proxy-server on 127.0.0.1 at the host port the hub's local\n"
-            "# runtime serves it on; the user-server reaches the proxy-server there (the lab has\n"
-            "# no cluster DNS) and the spokes with the lab's admin kubeconfigs.\n"
+            "# runtime serves it on (then move to the agent lane the server advertises); the\n"
+            "# user-server reaches the proxy-server there (the lab has no cluster DNS) and the\n"
+            "# spokes with the lab's admin kubeconfigs.\n"
         )
         self.values_file.write_text(header + yaml.safe_dump(values, sort_keys=False))
 

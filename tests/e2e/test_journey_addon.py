@@ -20,6 +20,7 @@ from collections.abc import Callable, Coroutine, Iterator
 from pathlib import Path
 from typing import Any
 
+import aiohttp
 import pytest
 
 from tests.support.lab import ADDON_NAMESPACE, KUBECTL, Lab, run
@@ -27,6 +28,8 @@ from tests.support.lab import ADDON_NAMESPACE, KUBECTL, Lab, run
 CLUSTERS = ("c1", "c2")
 DEADLINE = 90.0
 AGENT_FLAG = "--sync-interval-cap=5"
+LANES = "konnectivity_network_proxy_server_agent_lanes"
+GRPC_AGENT_STREAMS = 'konnectivity_network_proxy_server_grpc_connections{service_method="Connect"}'
 
 
 @pytest.fixture(scope="module")
@@ -48,19 +51,24 @@ async def eventually(what: str, check: Callable[[], Coroutine[Any, Any, bool]]) 
         await asyncio.sleep(0.5)
 
 
-def agent_command_lines(lab: Lab, cluster: str) -> list[str]:
-    """Command lines of this lab's proxy-agent processes of `cluster` (other labs may run on
-    this machine with the same cluster names: their files are elsewhere)."""
+def lab_command_lines(lab: Lab) -> list[list[str]]:
+    """Argument lists of this lab's processes (other labs may run on this machine with the same
+    cluster names: their files are elsewhere)."""
     lines = []
     for cmdline in Path("/proc").glob("[0-9]*/cmdline"):
         try:
-            words = cmdline.read_bytes().split(b"\0")
+            words = [w.decode(errors="replace") for w in cmdline.read_bytes().split(b"\0")]
         except OSError:
             continue
-        text = " ".join(w.decode(errors="replace") for w in words)
-        if "proxy_agent" in text and f"--cluster-name={cluster}" in text and str(lab.root) in text:
-            lines.append(text)
+        if str(lab.root) in " ".join(words):
+            lines.append(words)
     return lines
+
+
+def agent_command_lines(lab: Lab, cluster: str) -> list[str]:
+    """Command lines of this lab's proxy-agent processes of `cluster`."""
+    texts = (" ".join(words) for words in lab_command_lines(lab))
+    return [t for t in texts if "proxy_agent" in t and f"--cluster-name={cluster}" in t]
 
 
 async def addons_available(lab: Lab) -> bool:
@@ -137,6 +145,44 @@ async def test_proxy_health_reaches_every_cluster(lab: Lab) -> None:
     assert [line.split() for line in result.stdout.splitlines()[1:]] == [
         [c, "ok"] for c in CLUSTERS
     ]
+
+
+def proxy_server_health_ports(lab: Lab) -> list[int]:
+    """Host health (and metrics) ports of this lab's proxy-server processes (the local runtime
+    gives every container port a host port of its own and rewrites the flags)."""
+    ports = []
+    for words in lab_command_lines(lab):
+        if "--agent-port=" in " ".join(words):
+            ports += [int(w.split("=", 1)[1]) for w in words if w.startswith("--health-port=")]
+    return ports
+
+
+async def scrape(port: int) -> dict[str, float]:
+    url = f"http://127.0.0.1:{port}/metrics"
+    async with aiohttp.ClientSession() as session, session.get(url) as response:
+        text = await response.text()
+    samples = (line.rsplit(" ", 1) for line in text.splitlines() if line and line[0] != "#")
+    return {name: float(value) for name, value in samples}
+
+
+async def test_every_agent_moves_to_the_agent_lane(lab: Lab) -> None:
+    """The manager's proxy-server opens the lane (8096, a host port of its own in the lab) and
+    advertises it; each cluster's agent, deployed the product's way, ends up on it."""
+    (health_port,) = proxy_server_health_ports(lab)
+    metrics: dict[str, float] = {}
+
+    async def all_on_lanes() -> bool:
+        nonlocal metrics
+        metrics = await scrape(health_port)
+        return metrics.get(LANES) == len(CLUSTERS) and metrics.get(GRPC_AGENT_STREAMS) == 0.0
+
+    try:
+        await eventually("every agent on a lane, none left on gRPC", all_on_lanes)
+    except AssertionError as exc:
+        raise AssertionError(
+            f"{exc}: {LANES}={metrics.get(LANES)}, "
+            f"{GRPC_AGENT_STREAMS}={metrics.get(GRPC_AGENT_STREAMS)}"
+        ) from None
 
 
 async def test_helm_upgrade_rerenders_and_restarts_the_agents(lab: Lab) -> None:

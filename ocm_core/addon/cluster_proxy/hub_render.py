@@ -3,12 +3,15 @@
 Objects (in `spec.proxyServer.namespace`): the ServiceAccount `cluster-proxy`; the Deployment
 `cluster-proxy` running our `proxy-server` (replicas and `--server-count` from the spec, mTLS
 on both ports from the `proxy-server` / `agent-server` secrets and the `proxy-server-ca`
-bundle, agents bound to the cluster their certificate names); the ClusterIP Service
-`proxy-entrypoint` (8090 frontend, 8091 agents); for `LoadBalancerService` the Service
-`proxy-agent-entrypoint` with the configured annotations (upstream drops them by mistake); for
-`PortForward` the Role and RoleBinding letting agents port-forward to the server pods. Each
-object carries the configuration generation and a hash of what was rendered, so the controller
-updates only what changed. Pure functions.
+bundle, agents bound to the cluster their certificate names, and the agent lane on 8096); the
+ClusterIP Service `proxy-entrypoint` (8090 frontend, 8091 agents, 8096 agent lane); for
+`LoadBalancerService` the Service `proxy-agent-entrypoint` with the configured annotations
+(upstream drops them by mistake) and the same ports; for `PortForward` the Role and RoleBinding
+letting agents port-forward to the server pods (only 8091 reaches the agent's 127.0.0.1, so
+agents there try the lane once, fail, and stay on gRPC). The lane port is ours and fixed, not
+in the upstream API: whoever fronts it on another number passes `--agent-lane-advertised-port`
+in `spec.proxyServer.additionalArgs`. Each object carries the configuration generation and a
+hash of what was rendered, so the controller updates only what changed. Pure functions.
 """
 
 from __future__ import annotations
@@ -24,6 +27,8 @@ Object = dict[str, Any]
 SERVER_CERT_DIR: Final = "/etc/server-pki"
 AGENT_SERVER_CERT_DIR: Final = "/etc/agent-server-pki"
 CA_DIR: Final = "/etc/server-ca-pki"
+#: Name of the lane's container and Service port.
+AGENT_LANE: Final = "agent-lane"
 
 
 def server_namespace(mpc: Mapping[str, Any]) -> str:
@@ -122,6 +127,7 @@ def _deployment(mpc: Mapping[str, Any], namespace: str, generation: int) -> Obje
         "--proxy-strategies=destHost",
         f"--server-port={proxy.PROXY_SERVER_PORT}",
         f"--agent-port={proxy.AGENT_SERVER_PORT}",
+        f"--agent-lane-port={proxy.AGENT_LANE_PORT}",
         f"--health-port={proxy.HEALTH_SERVER_PORT}",
         f"--server-cert={SERVER_CERT_DIR}/tls.crt",
         f"--server-key={SERVER_CERT_DIR}/tls.key",
@@ -142,6 +148,7 @@ def _deployment(mpc: Mapping[str, Any], namespace: str, generation: int) -> Obje
                 "ports": [
                     {"name": "proxy-server", "containerPort": proxy.PROXY_SERVER_PORT},
                     {"name": "agent-server", "containerPort": proxy.AGENT_SERVER_PORT},
+                    {"name": AGENT_LANE, "containerPort": proxy.AGENT_LANE_PORT},
                     {"name": "health", "containerPort": proxy.HEALTH_SERVER_PORT},
                 ],
                 "volumeMounts": [
@@ -194,6 +201,12 @@ def _service(
                     "name": "agent-server",
                     "port": proxy.AGENT_SERVER_PORT,
                     "targetPort": proxy.AGENT_SERVER_PORT,
+                },
+                {
+                    # Same number outside and in: the server tells agents the port it binds.
+                    "name": AGENT_LANE,
+                    "port": proxy.AGENT_LANE_PORT,
+                    "targetPort": proxy.AGENT_LANE_PORT,
                 },
             ],
         },

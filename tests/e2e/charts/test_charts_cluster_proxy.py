@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 import yaml
 
+from ocm_core.addon.cluster_proxy import hub_render
 from ocm_core.api import schema
 from ocm_core.kube.config import KubeConfig
 from tests.support.helm import CHARTS_DIR, Manifest, container, find, render
@@ -98,9 +99,10 @@ def test_proxy_server_runs_our_image_with_upstream_ports_and_dest_host_routing(
     assert "--proxy-strategies=destHost" in args
     assert "--server-count=1" in args
     assert {"--server-port=8090", "--agent-port=8091", "--health-port=8092"} <= set(args)
+    assert "--agent-lane-port=8096" in args  # ours: the agent lane, on by default
     assert "--cluster-ca-cert=/etc/server-ca-pki/ca.crt" in args
     ports = {p["name"]: p["containerPort"] for p in server["ports"]}
-    assert ports == {"proxy-server": 8090, "agent-server": 8091, "health": 8092}
+    assert ports == {"proxy-server": 8090, "agent-server": 8091, "agent-lane": 8096, "health": 8092}
     assert server["livenessProbe"]["httpGet"] == {"path": "/healthz", "port": "health"}
     # /readyz waits for an agent, and agents come in through the Service: no readiness gate.
     assert "readinessProbe" not in server
@@ -119,6 +121,7 @@ def test_entrypoint_service_exposes_frontend_and_agent_ports(
     assert {p["name"]: p["port"] for p in service["spec"]["ports"]} == {
         "proxy-server": 8090,
         "agent-server": 8091,
+        "agent-lane": 8096,
     }
     pods = find(cluster_proxy_self_contained, "Deployment", "cluster-proxy")
     assert service["spec"]["selector"] == pods["spec"]["selector"]["matchLabels"]
@@ -349,7 +352,7 @@ def test_load_balancer_annotations_reach_service_and_configuration() -> None:
     )
     service = find(manifests, "Service", "proxy-agent-entrypoint")
     assert service["metadata"]["annotations"] == {"lb.example.com/internal": "true"}
-    assert {p["port"] for p in service["spec"]["ports"]} == {8090, 8091}
+    assert {p["port"] for p in service["spec"]["ports"]} == {8090, 8091, 8096}
     balancer = find(manifests, "ManagedProxyConfiguration", "cluster-proxy")["spec"]["proxyServer"][
         "entrypoint"
     ]["loadBalancerService"]
@@ -449,6 +452,47 @@ def test_network_policies_admit_only_the_ports_each_component_serves() -> None:
         to_proxy["to"][0]["podSelector"]["matchLabels"]
         == (find(manifests, "Deployment", "cluster-proxy")["spec"]["selector"]["matchLabels"])
     )
+
+
+def test_agent_lane_off_renders_neither_flag_nor_port() -> None:
+    manifests = render(
+        "cluster-proxy",
+        sets=[
+            "proxyServer.renderInChart=true",
+            "proxyServer.entrypointLoadBalancer=true",
+            "networkPolicies.enabled=true",
+            "proxyServer.agentLane.enabled=false",
+        ],
+    )
+    server = container(find(manifests, "Deployment", "cluster-proxy"), "proxy-server")
+    assert not [a for a in server["args"] if a.startswith("--agent-lane")]
+    assert 8096 not in {p["containerPort"] for p in server["ports"]}
+    for name in ("proxy-entrypoint", "proxy-agent-entrypoint"):
+        service = find(manifests, "Service", name)
+        assert {p["port"] for p in service["spec"]["ports"]} == {8090, 8091}, name
+    policy = find(manifests, "NetworkPolicy", "cluster-proxy-proxy-server")
+    assert {p["port"] for p in policy["spec"]["ingress"][0]["ports"]} == {8090, 8091, 8092}
+
+
+def test_chart_and_manager_render_the_same_proxy_server_ports(
+    cluster_proxy_self_contained: list[Manifest],
+) -> None:
+    """renderInChart is a stand-in for the manager: agents must find the same ports."""
+    mpc = find(cluster_proxy_self_contained, "ManagedProxyConfiguration", "cluster-proxy")
+    by_manager = {(o["kind"], o["metadata"]["name"]): o for o in hub_render.render(mpc)}
+    manager_pod = by_manager[("Deployment", "cluster-proxy")]["spec"]["template"]["spec"]
+    chart = container(
+        find(cluster_proxy_self_contained, "Deployment", "cluster-proxy"), "proxy-server"
+    )
+    ports = {(p["name"], p["containerPort"]) for p in manager_pod["containers"][0]["ports"]}
+    assert {(p["name"], p["containerPort"]) for p in chart["ports"]} == ports
+    flags = [a for a in manager_pod["containers"][0]["args"] if a.split("=")[0].endswith("-port")]
+    assert set(flags) <= set(chart["args"])
+    service = find(cluster_proxy_self_contained, "Service", "proxy-entrypoint")
+    manager_service = by_manager[("Service", "proxy-entrypoint")]
+    assert {(p["name"], p["port"]) for p in service["spec"]["ports"]} == {
+        (p["name"], p["port"]) for p in manager_service["spec"]["ports"]
+    }
 
 
 def test_network_policies_are_off_by_default(cluster_proxy_default: list[Manifest]) -> None:

@@ -24,6 +24,7 @@ from ocm_core.addon.cluster_proxy.configuration import ManagedProxyConfiguration
 from ocm_core.addon.cluster_proxy.exposure import AllowListError, parse_allow_list
 from ocm_core.api import addon, gvr, proxy
 from ocm_core.runtime import FakeClock, Manager
+from proxy_server.config import build_parser as build_server_parser
 from proxy_server.identity import agent_subject, cluster_of_name
 from tests.support.fake_kube import FakeKubeApi
 from tests.unit.addon.conftest import Harness, adc, cluster, mca
@@ -294,10 +295,31 @@ def test_hub_render_per_entrypoint(entrypoint: dict[str, Any], extra_kinds: list
     assert "--server-count=2" in args
     assert "--proxy-strategies=destHost" in args
     assert objects[2]["metadata"]["name"] == proxy.ENTRYPOINT_SERVICE
-    assert [p["port"] for p in objects[2]["spec"]["ports"]] == [8090, 8091]
+    assert [p["port"] for p in objects[2]["spec"]["ports"]] == [8090, 8091, 8096]
     if entrypoint["type"] == "LoadBalancerService":
         assert objects[3]["spec"]["type"] == "LoadBalancer"
         assert objects[3]["metadata"]["annotations"]["cloud/x"] == "y"
+        assert [p["port"] for p in objects[3]["spec"]["ports"]] == [8090, 8091, 8096]
+
+
+def test_hub_render_opens_the_agent_lane_on_8096() -> None:
+    """Deployment flag, container port and Service port agree, so agents that reach the
+    entrypoint host reach the lane the server advertises (its bound port)."""
+    objects = hub_render.render(mpc())
+    container = objects[1]["spec"]["template"]["spec"]["containers"][0]
+    assert "--agent-lane-port=8096" in container["args"]
+    assert {"name": "agent-lane", "containerPort": 8096} in container["ports"]
+    (lane,) = [p for p in objects[2]["spec"]["ports"] if p["name"] == "agent-lane"]
+    assert lane["port"] == lane["targetPort"] == proxy.AGENT_LANE_PORT == 8096
+
+
+def test_hub_render_lets_additional_args_advertise_another_lane_port() -> None:
+    configuration = mpc()
+    configuration["spec"]["proxyServer"]["additionalArgs"] = ["--agent-lane-advertised-port=443"]
+    args = hub_render.render(configuration)[1]["spec"]["template"]["spec"]["containers"][0]["args"]
+    assert args.index("--agent-lane-port=8096") < args.index("--agent-lane-advertised-port=443")
+    parsed = build_server_parser().parse_args(args)
+    assert (parsed.agent_lane_port, parsed.agent_lane_advertised_port) == (8096, 443)
 
 
 async def test_configuration_controller_deploys_server_and_certificates(

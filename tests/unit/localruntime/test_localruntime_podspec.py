@@ -8,6 +8,8 @@ from typing import Any
 
 import pytest
 
+from ocm_core.addon.cluster_proxy import hub_render
+from ocm_core.api import proxy
 from ocm_core.localruntime.podspec import (
     PROJECT_IMAGES,
     PlanError,
@@ -120,3 +122,27 @@ def test_host_network_pods_keep_their_ports() -> None:
     assert declared_ports(dep) == [8093]
     dep["spec"]["template"]["spec"]["hostNetwork"] = True
     assert declared_ports(dep) == []
+
+
+def test_the_managers_proxy_server_gets_a_host_port_for_its_agent_lane(tmp_path: Path) -> None:
+    """In the lab every declared port, the lane's 8096 too, gets a host port and the flag naming
+    it is rewritten: the server then advertises the port it really binds, and agents find it."""
+    configuration = {
+        "metadata": {"name": proxy.CONFIGURATION_NAME},
+        "spec": {"proxyServer": {"image": IMAGE, "replicas": 1}},
+    }
+    (server,) = [o for o in hub_render.render(configuration) if o["kind"] == "Deployment"]
+    wanted = declared_ports(server)
+    assert proxy.AGENT_LANE_PORT in wanted
+    port_map = {port: 40000 + index for index, port in enumerate(wanted)}
+    (process,) = plan(
+        server,
+        replica=0,
+        programs={"proxy-server": ["python", "-m", "proxy_server"]},
+        volume_root=tmp_path,
+        port_map=port_map,
+        secrets=lambda ns, name: SECRET,
+        config_maps=lambda ns, name: None,
+    )
+    assert f"--agent-lane-port={port_map[proxy.AGENT_LANE_PORT]}" in process.argv
+    assert f"--agent-port={port_map[proxy.AGENT_SERVER_PORT]}" in process.argv
