@@ -1,4 +1,4 @@
-"""`make run`: a local tunnel to try in one command.
+"""`make demo`: a local tunnel to try in one command.
 
 Starts, on 127.0.0.1: a proxy-server (HTTP CONNECT frontend, mTLS agent link), a proxy-agent for
 the cluster `demo` that exposes one service, and that service (a tiny HTTP app). Prints the
@@ -101,6 +101,8 @@ async def wait_ready(health_port: int) -> None:
 async def run(port: int) -> None:
     workdir = ROOT / ".ocm" / "demo"
     workdir.mkdir(parents=True, exist_ok=True)
+    for stale in ("server.json", "agent.json"):  # a previous run's ports are not ours
+        (workdir / stale).unlink(missing_ok=True)
     print("• generating certificates (CA, proxy-server, agent bound to cluster 'demo')")
     certs = write_pki(workdir / "pki")
     service, service_port = await start_service()
@@ -124,6 +126,8 @@ async def run(port: int) -> None:
         str(port),
         "--agent-port",
         "0",
+        "--agent-lane-port",
+        "0",
         "--health-port",
         "0",
         "--proxy-strategies",
@@ -137,7 +141,7 @@ async def run(port: int) -> None:
     ports = await wait_for_file(workdir / "server.json", server, server_log)
     print(
         f"• proxy-server: HTTP CONNECT frontend on 127.0.0.1:{ports['frontend']}, "
-        f"agents on :{ports['agent']} (mTLS)"
+        f"agents on :{ports['agent']} and lane :{ports['agent_lane']} (mTLS)"
     )
     agent = await spawn(
         "proxy_agent",
@@ -186,7 +190,9 @@ async def run(port: int) -> None:
     await stop.wait()
     print("\nstopping...")
     for process in (agent, server):
-        process.send_signal(signal.SIGTERM)
+        # Ctrl-C in a terminal reaches the whole process group: the child may be gone already.
+        with contextlib.suppress(ProcessLookupError):
+            process.send_signal(signal.SIGTERM)
         with contextlib.suppress(TimeoutError):
             async with asyncio.timeout(15):
                 await process.wait()
