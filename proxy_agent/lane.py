@@ -23,6 +23,7 @@ from protos.tunnel.lane import (
     MAX_HELLO,
     PREFACE,
     REFUSAL,
+    WRITE_HIGH_WATER,
     FrameBuffer,
     decode_headers,
     decode_packets,
@@ -114,6 +115,7 @@ class LaneCall(asyncio.BufferedProtocol):
         sock = transport.get_extra_info("socket")
         if sock is not None:
             tune_link_socket(sock, self._keepalive_time)
+        self._transport.set_write_buffer_limits(high=WRITE_HIGH_WATER)
 
     def get_buffer(self, sizehint: int) -> memoryview:
         return self._frames.get_buffer(sizehint)

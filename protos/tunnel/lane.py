@@ -40,6 +40,9 @@ ALPN: Final = "ocm-tunnel-lane/1"
 PREFACE: Final = b"OCMLANE1"
 #: The hello frames are small; this bounds what a peer can make us buffer before admission.
 MAX_HELLO: Final = 64 * 1024
+#: Bytes a lane's transport may buffer before its writer is held back: one link carries every
+#: connection of an agent, so it gets more room than a socket's default 64 KiB.
+WRITE_HIGH_WATER: Final = 1024 * 1024
 #: Payloads from this size on are written as they are, not copied into a joined piece.
 JOIN_LIMIT: Final = 16 * 1024
 _LENGTH: Final = struct.Struct(">I")

@@ -28,6 +28,7 @@ from protos.tunnel.lane import (
     FEATURE_LANE,
     MAX_HELLO,
     REFUSAL,
+    WRITE_HIGH_WATER,
     FrameBuffer,
     decode_headers,
     decode_packets,
@@ -111,6 +112,7 @@ class AgentLane(asyncio.BufferedProtocol):
         sock = transport.get_extra_info("socket")
         if sock is not None:
             tune_link_socket(sock, self._port.keepalive_time)
+        self._transport.set_write_buffer_limits(high=WRITE_HIGH_WATER)
         self._port.lanes.add(self)
         loop = asyncio.get_running_loop()
         self._hello_timer = loop.call_later(HELLO_TIMEOUT, self._hello_timed_out)
