@@ -84,10 +84,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--health-port", type=int, default=8092, help="health/metrics port (0: any)")
     p.add_argument(
         "--agent-lane-port",
-        type=int,
         help="also serve agents on this port as length-prefixed packets over the agent port's "
-        "TLS, and offer it to our agents, which move off gRPC onto it (0: any free; "
-        "default: no lane)",
+        "TLS, and offer it to our agents, which move off gRPC onto it (0: any free; off, the "
+        "default: no lane; the last one given counts)",
     )
     p.add_argument(
         "--agent-lane-advertised-port",
@@ -209,6 +208,14 @@ def _tls(
     return TLSFiles(cert=cert, key=key, ca=ca)
 
 
+def _lane_port(text: str | None) -> int | None:
+    if text is None or text == "off":
+        return None
+    if not text.isdigit() or int(text) > 65535:
+        raise ValueError(f"--agent-lane-port must be a port number (0-65535) or off, got {text!r}")
+    return int(text)
+
+
 def from_args(args: argparse.Namespace) -> ServerConfig:
     """Validate the parsed flags; raises ValueError with a message that says how to fix them."""
     strategies = tuple(s.strip() for s in args.proxy_strategies.split(",") if s.strip())
@@ -227,13 +234,11 @@ def from_args(args: argparse.Namespace) -> ServerConfig:
         raise ValueError(f"--connection-window: {exc}") from exc
     if args.stalled_connection_timeout < 0:
         raise ValueError("--stalled-connection-timeout must be 0 (never) or more seconds")
-    for flag, value in (
-        ("--agent-lane-port", args.agent_lane_port),
-        ("--agent-lane-advertised-port", args.agent_lane_advertised_port),
-    ):
-        if value is not None and not 0 <= value <= 65535:
-            raise ValueError(f"{flag} must be a port number (0-65535), got {value}")
-    if args.agent_lane_advertised_port is not None and args.agent_lane_port is None:
+    lane_port = _lane_port(args.agent_lane_port)
+    advertised = args.agent_lane_advertised_port
+    if advertised is not None and not 0 < advertised <= 65535:
+        raise ValueError(f"--agent-lane-advertised-port must be a port number, got {advertised}")
+    if advertised is not None and lane_port is None:
         raise ValueError("--agent-lane-advertised-port needs --agent-lane-port")
     agent_tls = _tls(
         args.cluster_cert,
@@ -256,8 +261,8 @@ def from_args(args: argparse.Namespace) -> ServerConfig:
         server_port=args.server_port,
         agent_port=args.agent_port,
         health_port=args.health_port,
-        agent_lane_port=args.agent_lane_port,
-        agent_lane_advertised_port=args.agent_lane_advertised_port,
+        agent_lane_port=lane_port,
+        agent_lane_advertised_port=advertised,
         mode=args.mode,
         proxy_strategies=strategies,
         server_id=args.server_id or str(uuid.uuid4()),

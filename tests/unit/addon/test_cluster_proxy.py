@@ -319,7 +319,14 @@ def test_hub_render_lets_additional_args_advertise_another_lane_port() -> None:
     args = hub_render.render(configuration)[1]["spec"]["template"]["spec"]["containers"][0]["args"]
     assert args.index("--agent-lane-port=8096") < args.index("--agent-lane-advertised-port=443")
     parsed = build_server_parser().parse_args(args)
-    assert (parsed.agent_lane_port, parsed.agent_lane_advertised_port) == (8096, 443)
+    assert (parsed.agent_lane_port, parsed.agent_lane_advertised_port) == ("8096", 443)
+
+
+def test_hub_render_lets_additional_args_turn_the_lane_off() -> None:
+    configuration = mpc()
+    configuration["spec"]["proxyServer"]["additionalArgs"] = ["--agent-lane-port=off"]
+    args = hub_render.render(configuration)[1]["spec"]["template"]["spec"]["containers"][0]["args"]
+    assert build_server_parser().parse_args(args).agent_lane_port == "off"  # the last one counts
 
 
 async def test_configuration_controller_deploys_server_and_certificates(

@@ -64,8 +64,14 @@ def test_server_lane_flags_are_checked() -> None:
         server(*insecure, "--agent-lane-port", "70000")
     with pytest.raises(ValueError, match="needs --agent-lane-port"):
         server(*insecure, "--agent-lane-advertised-port", "443")
+    with pytest.raises(ValueError, match="or off, got 'x'"):
+        server(*insecure, "--agent-lane-port", "x")
     config = server(*insecure, "--agent-lane-port", "8094", "--agent-lane-advertised-port", "443")
     assert (config.agent_lane_port, config.agent_lane_advertised_port) == (8094, 443)
+    # A deployment that renders the flag can be overridden by appending another.
+    assert (
+        server(*insecure, "--agent-lane-port=8096", "--agent-lane-port=off").agent_lane_port is None
+    )
 
 
 def test_agent_announces_the_lane_unless_told_not_to() -> None:
