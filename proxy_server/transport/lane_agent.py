@@ -4,7 +4,7 @@ Each agent connection is an asyncio protocol (`AgentLane`). It reads the preface
 agent's hello, runs the same admission as `AgentService.Connect` (the certificate's cluster
 against the advertised identifiers), answers with the server headers, and from then on
 feeds every packet it reads to the relay and writes what the relay pushes onto its `Link`.
-Writes made in one event-loop iteration leave in one `transport.write` (the flush is
+Writes made in one event-loop iteration leave in one `writelines` (the flush is
 scheduled with `call_soon`), and each DATA packet is reported written (so credit flows back
 to its frontend) once it is in the transport and the transport is below its high-water mark.
 """
