@@ -1,8 +1,9 @@
 """The agent's end of a lane (`protos.tunnel.lane`): open it, then read and write packets.
 
 `LaneCall` offers what `Session` uses of a gRPC stream call (`read`, `write`, `cancel`), so a
-session runs the same over either. Writes made in one event-loop iteration leave in one
-`transport.write`; `write` waits only while the transport is above its high-water mark.
+session runs the same over either. Writes made in one event-loop iteration leave together
+(`ocm_core.lanetransport.FrameWriter`); `write` waits only while the transport is above its
+high-water mark.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from collections import deque
 from typing import Final, cast
 
 from ocm_core import pki
-from ocm_core.keepalive import tune_link_socket
+from ocm_core.lanetransport import FrameWriter, prepare
 from ocm_core.tlsfiles import TLSMaterial
 from protos._gen.client_pb2 import Packet
 from protos.tunnel import RemoteProtocolError
@@ -23,13 +24,11 @@ from protos.tunnel.lane import (
     MAX_HELLO,
     PREFACE,
     REFUSAL,
-    WRITE_HIGH_WATER,
     FrameBuffer,
     decode_headers,
     decode_packets,
     encode_headers,
     frame,
-    frame_pieces,
 )
 
 logger = logging.getLogger(__name__)
@@ -105,17 +104,14 @@ class LaneCall(asyncio.BufferedProtocol):
         self._inbox: deque[Packet] = deque()
         self._readable: asyncio.Future[None] | None = None
         self._room: asyncio.Future[None] | None = None
-        self._pending: list[bytes] = []
-        self._flush_scheduled = False
+        self._writer: FrameWriter | None = None
         self._closed = False
 
     # -- asyncio.Protocol ----------------------------------------------------------------------
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         self._transport = cast(asyncio.Transport, transport)
-        sock = transport.get_extra_info("socket")
-        if sock is not None:
-            tune_link_socket(sock, self._keepalive_time)
-        self._transport.set_write_buffer_limits(high=WRITE_HIGH_WATER)
+        prepare(self._transport, self._keepalive_time)
+        self._writer = FrameWriter(self._transport)
 
     def get_buffer(self, sizehint: int) -> memoryview:
         return self._frames.get_buffer(sizehint)
@@ -171,28 +167,19 @@ class LaneCall(asyncio.BufferedProtocol):
         return self._inbox.popleft()
 
     async def write(self, message: Packet) -> None:
-        if self._closed:
+        if self._closed or self._writer is None:
             return  # the reader sees the close and ends the session
-        self._pending.append(message.SerializeToString())
-        if not self._flush_scheduled:
-            self._flush_scheduled = True
-            asyncio.get_running_loop().call_soon(self._flush)
+        self._writer.write(message.SerializeToString())
         if self._room is not None:
             await asyncio.shield(self._room)
 
     def cancel(self) -> bool:
         """Close the lane (what `Session.close` asks of a gRPC call)."""
-        if self._transport is None or self._closed:
+        if self._transport is None or self._writer is None or self._closed:
             return False
-        self._flush()
+        self._writer.flush()
         self._transport.close()
         return True
-
-    def _flush(self) -> None:
-        self._flush_scheduled = False
-        pending, self._pending = self._pending, []
-        if pending and self._transport is not None and not self._transport.is_closing():
-            self._transport.writelines(frame_pieces(pending))
 
     def _fail(self, error: LaneRefusedError) -> None:
         logger.warning("closing lane: %s", error)

@@ -4,9 +4,9 @@ Each agent connection is an asyncio protocol (`AgentLane`). It reads the preface
 agent's hello, runs the same admission as `AgentService.Connect` (the certificate's cluster
 against the advertised identifiers), answers with the server headers, and from then on
 feeds every packet it reads to the relay and writes what the relay pushes onto its `Link`.
-Writes made in one event-loop iteration leave in one `writelines` (the flush is
-scheduled with `call_soon`), and each DATA packet is reported written (so credit flows back
-to its frontend) once it is in the transport and the transport is below its high-water mark.
+Writes made in one event-loop iteration leave together (`ocm_core.lanetransport.FrameWriter`),
+and each DATA packet is reported written (so credit flows back to its frontend) once it is in
+the transport and the transport is below its high-water mark.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from collections.abc import Coroutine
 from dataclasses import replace
 from typing import Any, Final, cast
 
-from ocm_core.keepalive import tune_link_socket
+from ocm_core.lanetransport import FrameWriter, prepare
 from protos._gen.client_pb2 import Packet
 from protos.tunnel import RemoteProtocolError, packets
 from protos.tunnel.batching import FEATURE_BATCH
@@ -28,12 +28,10 @@ from protos.tunnel.lane import (
     FEATURE_LANE,
     MAX_HELLO,
     REFUSAL,
-    WRITE_HIGH_WATER,
     FrameBuffer,
     decode_headers,
     decode_packets,
     encode_headers,
-    frame_pieces,
 )
 from proxy_server.admission import INVALID_ARGUMENT, AgentAdmission, Refusal
 from proxy_server.backends import Backend
@@ -93,11 +91,9 @@ class AgentLane(asyncio.BufferedProtocol):
         self._frames = FrameBuffer(MAX_HELLO, expect_preface=True)
         self._backend: Backend | None = None
         self._hello_timer: asyncio.TimerHandle | None = None
-        #: Frames to write at the end of this event-loop iteration.
-        self._pending: list[bytes] = []
-        #: DATA packets in `_pending` or written while above the high-water mark, to report.
+        self._writer: FrameWriter | None = None
+        #: DATA packets not yet written, or written while above the high-water mark: to report.
         self._unreported: list[tuple[Packet, int]] = []
-        self._flush_scheduled = False
         self._write_paused = False
         #: Packets read while the relay made us wait (a plain stalled connection); fed next.
         self._backlog: list[Packet] = []
@@ -109,10 +105,8 @@ class AgentLane(asyncio.BufferedProtocol):
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         # uvloop's transports are not `asyncio.Transport` subclasses, but they are ones.
         self._transport = cast(asyncio.Transport, transport)
-        sock = transport.get_extra_info("socket")
-        if sock is not None:
-            tune_link_socket(sock, self._port.keepalive_time)
-        self._transport.set_write_buffer_limits(high=WRITE_HIGH_WATER)
+        prepare(self._transport, self._port.keepalive_time)
+        self._writer = FrameWriter(self._transport, self._after_flush)
         self._port.lanes.add(self)
         loop = asyncio.get_running_loop()
         self._hello_timer = loop.call_later(HELLO_TIMEOUT, self._hello_timed_out)
@@ -272,19 +266,14 @@ class AgentLane(asyncio.BufferedProtocol):
             self._unreported.append((packet, size))
 
     def _write(self, payload: bytes) -> None:
-        self._pending.append(payload)
-        if not self._flush_scheduled:
-            self._flush_scheduled = True
-            asyncio.get_running_loop().call_soon(self._flush)
+        if self._writer is not None:
+            self._writer.write(payload)
 
     def _flush(self) -> None:
-        self._flush_scheduled = False
-        transport = self._transport
-        if not self._pending or transport is None or transport.is_closing():
-            self._pending.clear()
-            return
-        pending, self._pending = self._pending, []
-        transport.writelines(frame_pieces(pending))
+        if self._writer is not None:
+            self._writer.flush()
+
+    def _after_flush(self) -> None:
         if not self._write_paused:
             self._report()
 
@@ -300,5 +289,5 @@ class AgentLane(asyncio.BufferedProtocol):
 
     def resume_writing(self) -> None:
         self._write_paused = False
-        if not self._pending:
+        if self._writer is not None and not self._writer.pending:
             self._report()

@@ -8,7 +8,7 @@ import ssl
 
 import pytest
 
-from ocm_core.keepalive import tune_link_socket
+from ocm_core.lanetransport import tune_link_socket
 from ocm_core.tlsfiles import TLSMaterial
 from protos.tunnel import headers
 from protos.tunnel.lane import FEATURE_LANE, PREFACE
