@@ -45,15 +45,13 @@ class LaneRefusedError(Exception):
     """The server answered the hello with a refusal, or not at all; the message says why."""
 
 
-def client_context(material: TLSMaterial, *, check_hostname: bool = True) -> ssl.SSLContext:
+def client_context(material: TLSMaterial) -> ssl.SSLContext:
     """The agent's mTLS context for the lane: the same files as its gRPC channel."""
     if material.ca is None:
         raise ssl.SSLError("the lane needs the CA of the proxy-server's certificate")
     chain = pki.load_certificates_pem(material.cert) if material.cert else []
     key = pki.load_private_key_pem(material.key) if material.key else None
-    context = pki.client_ssl_context(
-        pki.CABundle.from_pem(material.ca), chain=chain, key=key, check_hostname=check_hostname
-    )
+    context = pki.client_ssl_context(pki.CABundle.from_pem(material.ca), chain=chain, key=key)
     context.set_alpn_protocols([ALPN])
     return context
 
