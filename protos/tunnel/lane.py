@@ -163,18 +163,6 @@ class FrameBuffer:
         self._start, self._end = (0, 0) if start == end else (start, end)
         return frames
 
-    def feed(self, data: bytes | bytearray | memoryview) -> list[bytes]:
-        """`buffer_updated` for bytes already read elsewhere; the frames as bytes."""
-        view = memoryview(data)
-        frames: list[bytes] = []
-        while view:
-            room = self.get_buffer(len(view))
-            size = min(len(room), len(view))
-            room[:size] = view[:size]
-            frames += [bytes(frame) for frame in self.buffer_updated(size)]
-            view = view[size:]
-        return frames
-
     def _skip_preface(self) -> bool:
         """Check the preface as it arrives; True once it is behind us."""
         received = bytes(self._buffer[self._start : self._end])

@@ -11,8 +11,8 @@ import pytest
 from ocm_core.lanetransport import tune_link_socket
 from ocm_core.tlsfiles import TLSMaterial
 from protos.tunnel import headers
-from protos.tunnel.lane import FEATURE_LANE, PREFACE
-from proxy_agent.lane import LaneRefusedError, client_context, open_lane
+from protos.tunnel.lane import FEATURE_LANE
+from proxy_agent.lane import LaneCall, LaneRefusedError, client_context, open_lane
 from tests.support.echo import EchoServer
 from tests.support.tunnel_procs import PKI, Running, client_for, echo_port
 from tests.support.wait import eventually
@@ -141,17 +141,24 @@ async def test_lane_without_a_client_certificate_fails_the_handshake(
     pki: PKI, start_server: StartServer
 ) -> None:
     server = await start_server("--agent-lane-port", "0")
-    context = ssl.create_default_context(cafile=str(pki.ca.path))
-    with pytest.raises((ssl.SSLError, ConnectionError, LaneRefusedError)):
-        await open_lane(
+    hello = [(headers.AGENT_ID, "a1"), (headers.FEATURES, FEATURE_LANE)]
+
+    async def open_with(context: ssl.SSLContext) -> LaneCall:
+        call, _ = await open_lane(
             "127.0.0.1",
             server.ports["agent_lane"],
-            [(headers.AGENT_ID, "a1"), (headers.FEATURES, FEATURE_LANE)],
+            hello,
             tls=context,
             server_hostname="localhost",
             keepalive_time=30,
             timeout=10,
         )
+        return call
+
+    (await open_with(lane_context(pki, "c1"))).cancel()  # the port is open to a certificate
+    with pytest.raises((ssl.SSLError, ConnectionError, LaneRefusedError)):
+        await open_with(ssl.create_default_context(cafile=str(pki.ca.path)))
+    assert (await server.metrics()).get(LANES, 0.0) == 0.0
 
 
 async def test_lane_closes_on_a_peer_that_speaks_another_protocol(
@@ -166,7 +173,6 @@ async def test_lane_closes_on_a_peer_that_speaks_another_protocol(
         server_hostname="localhost",
     )
     writer.write(b"GET / HTTP/1.1\r\n\r\n")
-    assert not PREFACE.startswith(b"GET")
     assert await reader.read() == b""
     writer.close()
     metrics = await server.metrics()

@@ -6,6 +6,7 @@ import asyncio
 
 from ocm_core.lanetransport import FrameWriter
 from protos.tunnel.lane import FrameBuffer
+from tests.support.lane_frames import feed
 
 
 class RecordingTransport(asyncio.WriteTransport):
@@ -37,7 +38,7 @@ async def test_writes_of_one_iteration_leave_in_one_writelines() -> None:
     await next_iteration()
     assert len(transport.writes) == 1
     assert flushed == [1]
-    assert FrameBuffer(1024).feed(b"".join(transport.writes[0])) == [b"one", b"two"]
+    assert feed(FrameBuffer(1024), b"".join(transport.writes[0])) == [b"one", b"two"]
     assert not writer.pending
 
 
