@@ -9,6 +9,7 @@ in its own terms (a gRPC status, a lane refusal header).
 from __future__ import annotations
 
 import itertools
+import logging
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -16,6 +17,7 @@ from protos.tunnel import RemoteProtocolError, headers
 from protos.tunnel.headers import negotiate, parse_agent_identifiers, single_value
 from proxy_server.backends import Backend, identity_violations
 
+logger = logging.getLogger(__name__)
 _link_ids = itertools.count(1)
 
 INVALID_ARGUMENT = "INVALID_ARGUMENT"
@@ -88,3 +90,23 @@ class AgentAdmission:
             cluster=cluster,
         )
         return Admitted(backend, features)
+
+
+def log_connected(backend: Backend, features: frozenset[str], *, lane: bool) -> None:
+    """One log line per admitted agent link, whichever transport carries it."""
+    logger.info(
+        "agent connected",
+        extra={
+            "agent_id": backend.agent_id,
+            "cluster": backend.cluster,
+            "features": sorted(features),
+            "lane": lane,
+        },
+    )
+
+
+def log_disconnected(backend: Backend, *, lane: bool, error: str = "") -> None:
+    logger.info(
+        "agent disconnected",
+        extra={"agent_id": backend.agent_id, "lane": lane, "error": error},
+    )

@@ -144,8 +144,9 @@ class ProxyServer:
 
     async def start(self) -> Ports:
         config = self.config
-        lane_port = await self._start_lane_port()
-        agent_port = await self._start_agent_port(lane_port)
+        admission = self._admission()
+        lane_port = await self._start_lane_port(admission)
+        agent_port = await self._start_agent_port(admission, lane_port)
         frontend_port = await self._start_frontend_port()
         self._health, health_port = await start_health(
             health_app(self.metrics.registry, self.not_ready_reason),
@@ -191,13 +192,13 @@ class ProxyServer:
             offered=config.features,
         )
 
-    async def _start_lane_port(self) -> int | None:
+    async def _start_lane_port(self, admission: AgentAdmission) -> int | None:
         config = self.config
         if config.agent_lane_port is None:
             return None
         self._lane = LanePort(
             self.relay,
-            self._admission(),
+            admission,
             max_frame=config.max_message_bytes,
             keepalive_time=config.keepalive_time,
         )
@@ -218,11 +219,11 @@ class ProxyServer:
                 f"{config.agent_lane_port}: {exc.strerror or exc}"
             ) from exc
 
-    async def _start_agent_port(self, lane_port: int | None) -> int:
+    async def _start_agent_port(self, admission: AgentAdmission, lane_port: int | None) -> int:
         config = self.config
         server = grpc.aio.server(options=grpc_options(config))
         service = AgentService(
-            self.relay, self._admission(), lane_port=config.agent_lane_advertised_port or lane_port
+            self.relay, admission, lane_port=config.agent_lane_advertised_port or lane_port
         )
         server.add_generic_rpc_handlers((service.handler(),))
         address = f"{config.bind_address}:{config.agent_port}"

@@ -128,10 +128,6 @@ class FrameBuffer:
         """Bytes received and not yet returned as frames."""
         return self._end - self._start
 
-    @property
-    def capacity(self) -> int:
-        return len(self._buffer)
-
     def get_buffer(self, sizehint: int = -1) -> memoryview:
         want = max(sizehint, 1)
         size = len(self._buffer)

@@ -23,7 +23,7 @@ from protos.tunnel.batching import BATCH, FEATURE_BATCH, BurstMeter, pack, unpac
 from protos.tunnel.flow import FEATURE_CREDIT
 from protos.tunnel.halfclose import FEATURE_HALF_CLOSE
 from protos.tunnel.lane import FEATURE_LANE, LANE_PORT
-from proxy_server.admission import AgentAdmission, Refusal
+from proxy_server.admission import AgentAdmission, Refusal, log_connected, log_disconnected
 from proxy_server.backends import Backend
 from proxy_server.identity import cluster_of_certificate
 from proxy_server.relay import Link, Relay
@@ -70,14 +70,7 @@ class AgentService:
         )
         gauge = self._relay.metrics.grpc_connections.labels("Connect")
         gauge.inc()
-        logger.info(
-            "agent connected",
-            extra={
-                "agent_id": backend.agent_id,
-                "cluster": backend.cluster,
-                "features": sorted(features),
-            },
-        )
+        log_connected(backend, features, lane=False)
         key = backend.key
         batch = FEATURE_BATCH in features
         reader = asyncio.ensure_future(self._read(backend, requests, batch=batch))
@@ -91,7 +84,7 @@ class AgentService:
             writer.cancel()
             gauge.dec()
             relay.remove_agent(key)
-            logger.info("agent disconnected", extra={"agent_id": backend.agent_id})
+            log_disconnected(backend, lane=False)
 
     async def _admit(
         self, context: grpc.aio.ServicerContext[Packet, Packet]

@@ -33,7 +33,13 @@ from protos.tunnel.lane import (
     decode_packets,
     encode_headers,
 )
-from proxy_server.admission import INVALID_ARGUMENT, AgentAdmission, Refusal
+from proxy_server.admission import (
+    INVALID_ARGUMENT,
+    AgentAdmission,
+    Refusal,
+    log_connected,
+    log_disconnected,
+)
 from proxy_server.backends import Backend
 from proxy_server.identity import cluster_of_certificate
 from proxy_server.relay import Relay
@@ -123,10 +129,7 @@ class AgentLane(asyncio.BufferedProtocol):
             self._backend = None
             self._relay.metrics.agent_lanes.dec()
             self._relay.remove_agent(backend.key)
-            logger.info(
-                "agent disconnected",
-                extra={"agent_id": backend.agent_id, "lane": True, "error": str(exc or "")},
-            )
+            log_disconnected(backend, lane=True, error=str(exc or ""))
 
     def close(self) -> None:
         if self._transport is not None:
@@ -224,15 +227,7 @@ class AgentLane(asyncio.BufferedProtocol):
         )
         link.attach(self._send)
         self._relay.metrics.agent_lanes.inc()
-        logger.info(
-            "agent connected",
-            extra={
-                "agent_id": backend.agent_id,
-                "cluster": backend.cluster,
-                "features": sorted(features),
-                "lane": True,
-            },
-        )
+        log_connected(backend, features, lane=True)
         return True
 
     def _refuse(self, refusal: Refusal) -> bool:

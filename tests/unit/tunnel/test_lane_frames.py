@@ -83,9 +83,7 @@ def test_a_large_frame_lands_in_one_piece_and_the_buffer_shrinks_after() -> None
     assert len(room) >= len(stream) - 10
     room[: len(stream) - 10] = stream[10:]
     assert [bytes(view) for view in buffer.buffer_updated(len(stream) - 10)] == [b"x" * 10_000]
-    assert buffer.capacity >= 10_004
-    buffer.get_buffer(10)  # drained, light traffic again
-    assert buffer.capacity == 64
+    assert len(buffer.get_buffer(10)) == 64  # drained, light traffic: back to the base size
 
 
 def test_frames_that_are_not_packets_are_a_protocol_error() -> None:
