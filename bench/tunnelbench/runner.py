@@ -120,7 +120,11 @@ def _tool_version(argv: list[str]) -> str:
 
 
 def _environment(
-    config: BenchConfig, *, wrk: Path | None, load_at_start: list[float]
+    config: BenchConfig,
+    *,
+    wrk: Path | None,
+    load_at_start: list[float],
+    host_at_start: cputime.HostTimes | None,
 ) -> dict[str, Any]:
     return {
         "timestamp": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
@@ -131,6 +135,7 @@ def _environment(
         "cpus": os.cpu_count(),
         "load_average_at_end": list(os.getloadavg()),
         "load_average_at_start": load_at_start,
+        "host_steal_pct": cputime.steal_percent(host_at_start, cputime.HostTimes.now()),
         "openssh": _tool_version(["ssh", "-V"]),
         "wrk": _tool_version([str(wrk), "-v"]) if wrk else "not used",
         "workload": dataclasses.asdict(config.workload),
@@ -164,15 +169,26 @@ class _Run:
         if timeout_s is None:
             result = report.PathResult(path.name, note=OVER_BUDGET)
         else:
+            host_before = cputime.HostTimes.now()
             async with profiling.profiled(
                 self.py_spy, path, row=row, out_dir=self.profile_dir
             ) as profiles:
                 result = await _measure(row, path, self.ctx, timeout_s)
+            steal = cputime.steal_percent(host_before, cputime.HostTimes.now())
+            if steal is not None and steal >= NOTABLE_STEAL_PCT:
+                _add_note(result, f"the hypervisor took {steal:.0f} % of the CPU meanwhile")
             if profiles:
-                names = ", ".join(profile.name for profile in profiles)
-                result.note = "; ".join(filter(None, (result.note, f"profiles: {names}")))
+                _add_note(result, "profiles: " + ", ".join(profile.name for profile in profiles))
         self.ctx.progress(f"row {row} on {path.name}: {_brief(result)}")
         return result
+
+
+NOTABLE_STEAL_PCT: Final = 5.0
+"""Host steal from which a measurement's figures are flagged as slowed by other guests."""
+
+
+def _add_note(result: report.PathResult, note: str) -> None:
+    result.note = "; ".join(filter(None, (result.note, note)))
 
 
 async def run(config: BenchConfig) -> int:
@@ -180,6 +196,7 @@ async def run(config: BenchConfig) -> int:
     started = time.monotonic()
     stamp = datetime.datetime.now(datetime.UTC).strftime("%Y%m%dT%H%M%SZ")
     load_at_start = list(os.getloadavg())
+    host_at_start = cputime.HostTimes.now()
     processes.raise_open_file_limit()
     _warn_if_busy()
     results: list[report.RowResult] = []
@@ -207,14 +224,18 @@ async def run(config: BenchConfig) -> int:
             results.append(row_result)
     print()
     print(report.render_table(results))
-    document = report.to_document(
-        results, environment=_environment(config, wrk=wrk, load_at_start=load_at_start)
+    environment = _environment(
+        config, wrk=wrk, load_at_start=load_at_start, host_at_start=host_at_start
     )
+    document = report.to_document(results, environment=environment)
     target = write_results(config, document, stamp=stamp)
     counts = report.verdicts(results)
+    steal = environment["host_steal_pct"]
     print(
         f"\n{counts['PASS']} PASS, {counts['MISS']} MISS, {counts['n/a']} n/a; "
-        f"{time.monotonic() - started:.0f} s; results in {target}"
+        f"{time.monotonic() - started:.0f} s"
+        + (f"; host steal {steal:.1f} %" if steal is not None else "")
+        + f"; results in {target}"
     )
     sys.stdout.flush()
     return 0

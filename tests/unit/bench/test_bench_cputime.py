@@ -53,3 +53,33 @@ def test_rows_with_a_unit_of_work_report_cpu_per_unit() -> None:
         keys = [m.key for m in ROWS[number].metrics]
         assert SERVER_CPU_KEY in keys
         assert AGENT_CPU_KEY in keys
+
+
+PROC_STAT_SAMPLE = """cpu  400 5 100 900 10 0 20 65 0 0
+cpu0 200 2 50 450 5 0 10 30 0 0
+intr 12345
+"""
+
+
+def test_host_times_add_every_state_up_to_steal_and_pick_steal() -> None:
+    times = cputime.HostTimes.parse(PROC_STAT_SAMPLE)
+    assert times == cputime.HostTimes(total=400 + 5 + 100 + 900 + 10 + 0 + 20 + 65, steal=65)
+
+
+def test_host_times_without_a_cpu_line_are_unknown() -> None:
+    assert cputime.HostTimes.parse("intr 1\n") is None
+    assert cputime.HostTimes.parse("cpu  1 2 3\n") is None  # kernels before steal existed
+
+
+def test_steal_percent_is_the_share_of_ticks_stolen_between_readings() -> None:
+    before = cputime.HostTimes(total=1000, steal=10)
+    after = cputime.HostTimes(total=2000, steal=110)
+    assert cputime.steal_percent(before, after) == pytest.approx(10.0)
+    assert cputime.steal_percent(before, before) is None
+    assert cputime.steal_percent(None, after) is None
+
+
+def test_this_machine_reports_host_times() -> None:
+    times = cputime.HostTimes.now()
+    assert times is not None
+    assert 0 <= times.steal <= times.total
