@@ -154,15 +154,10 @@ class AgentLane(asyncio.BufferedProtocol):
             return  # what a refused peer sends while we close is not read
         try:
             payloads = self._frames.buffer_updated(nbytes)
-        except RemoteProtocolError as exc:
-            logger.warning("closing lane: %s", exc, extra={"peer": self._peer()})
-            self._abort("lane_protocol")
-            return
-        if self._backend is None and payloads:
-            if not self._hello(bytes(payloads[0])):
-                return
-            payloads = payloads[1:]
-        try:
+            if self._backend is None and payloads:
+                if not self._hello(bytes(payloads[0])):
+                    return
+                payloads = payloads[1:]
             received = decode_packets(payloads)  # now: the views are good until the next read
         except RemoteProtocolError as exc:
             logger.warning("closing lane: %s", exc, extra={"peer": self._peer()})
